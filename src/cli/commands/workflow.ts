@@ -1,0 +1,91 @@
+import { readPackageText } from '../../adapters/package-files.js';
+import { UsageError } from '../../core/errors.js';
+import { stagesOf, workflowsOf } from '../../core/model.js';
+import { renderTemplate } from '../../core/text-templates.js';
+import { insertWorkflowEntry, removeWorkflowEntry } from '../../core/values-edit.js';
+import { deriveWorkflow, findWorkflow, newWorkflowId, normaliseWorkflowId } from '../../core/workflow.js';
+import type { Ctx } from '../context.js';
+import { editValues, loadValues } from '../values-file.js';
+import { table } from './stage.js';
+
+interface CreateFlags {
+  name: string;
+  stages: string;
+  id?: string;
+  arg?: string[];
+}
+
+export async function create(ctx: Ctx, flags: CreateFlags): Promise<number> {
+  const stageNames = flags.stages.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!stageNames.length) throw new UsageError('--stages needs at least one stage, e.g. --stages dicom-reader,user-ai,dicom-writer');
+  const args = new Map<string, string[]>();
+  for (const a of flags.arg ?? []) {
+    const eq = a.indexOf('=');
+    const stage = eq > 0 ? a.slice(0, eq) : '';
+    if (!stage || !stageNames.includes(stage)) {
+      throw new UsageError(`--arg takes <stage>=<argument> for a stage of this workflow (${stageNames.join(', ')}), not "${a}"`);
+    }
+    args.set(stage, [...(args.get(stage) ?? []), a.slice(eq + 1)]);
+  }
+  const id = flags.id ? normaliseWorkflowId(flags.id) : newWorkflowId();
+  const template = readPackageText('templates', 'workflow-entry.hbs');
+  await editValues(ctx, ({ text, check }) => {
+    const values = check.values;
+    const stages = stagesOf(values);
+    const missing = stageNames.filter((s) => !(s in stages));
+    if (missing.length) {
+      throw new UsageError(`stage${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not defined; create ${missing.length > 1 ? 'them' : 'it'} first with \`clara-wf cs ${missing[0]}\``);
+    }
+    const all = workflowsOf(values);
+    if (id in all) throw new UsageError(`workflow ID ${id} is already used by workflow "${all[id]?.name}"; a workflow ID is for one workflow only`);
+    const clash = Object.entries(all).find(([, w]) => w?.name === flags.name);
+    if (clash) throw new UsageError(`a workflow named "${flags.name}" exists already (${clash[0]}); names are unique`);
+    const workflow = deriveWorkflow(flags.name, stageNames, values, args);
+    return insertWorkflowEntry(text, check, renderTemplate(template, { id, workflow }));
+  });
+  if (ctx.json) ctx.printJson({ ok: true, id, name: flags.name });
+  else ctx.out(id);
+  return 0;
+}
+
+export function list(ctx: Ctx): number {
+  const { values } = loadValues(ctx);
+  const rows = Object.entries(workflowsOf(values)).map(([id, w]) => ({ id, name: String(w?.name ?? ''), stages: Array.isArray(w?.stages) ? w.stages : [] }));
+  if (ctx.json) {
+    ctx.printJson(rows);
+    return 0;
+  }
+  table(ctx, ['ID', 'NAME', 'STAGES'], rows.map((r) => [r.id, r.name, r.stages.join(' → ')]));
+  return 0;
+}
+
+export function show(ctx: Ctx, ref: string): number {
+  const { values } = loadValues(ctx);
+  const { id, workflow } = findWorkflow(values, ref);
+  if (ctx.json) {
+    ctx.printJson({ id, ...workflow });
+    return 0;
+  }
+  ctx.out(`${workflow.name}  ${id}`);
+  table(
+    ctx,
+    ['#', 'STAGE', 'WAITS ON', 'INPUT', 'OUTPUT', 'ARGS'],
+    workflow.stages.map((s, i) => {
+      const a = workflow.args[i];
+      return [String(i + 1), s, workflow.waitLocks[i] || '-', workflow.ioFolders[i] ?? '?', workflow.ioFolders[i + 1] ?? '?', Array.isArray(a) && a.length ? a.join(' ') : '-'];
+    }),
+  );
+  return 0;
+}
+
+export async function remove(ctx: Ctx, ref: string): Promise<number> {
+  let removed = { id: '', name: '' };
+  await editValues(ctx, ({ text, check }) => {
+    const { id, workflow } = findWorkflow(check.values, ref);
+    removed = { id, name: workflow.name };
+    return removeWorkflowEntry(text, check, id);
+  });
+  if (ctx.json) ctx.printJson({ ok: true, ...removed });
+  else if (!ctx.quiet) ctx.out(`workflow ${removed.name} (${removed.id}) removed`);
+  return 0;
+}

@@ -1,0 +1,74 @@
+// What every command gets: resolved global options and the output streams.
+import path from 'node:path';
+import { formatDiagnostic, summary, toJson, type Diagnostic } from '../core/diagnostic.js';
+
+export interface Io {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export interface GlobalOptions {
+  chart?: string;
+  values?: string;
+  json?: boolean;
+  quiet?: boolean;
+  color?: boolean;
+  debug?: boolean;
+}
+
+export class Ctx {
+  readonly chartDir: string;
+  readonly valuesFile: string;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly color: boolean;
+  readonly debug: boolean;
+
+  constructor(
+    readonly io: Io,
+    g: GlobalOptions,
+  ) {
+    this.chartDir = path.resolve(io.cwd, g.chart ?? 'charts/clara-workflow');
+    this.valuesFile = path.resolve(io.cwd, g.values ?? path.join(this.chartDir, 'values.yaml'));
+    this.json = !!g.json;
+    this.quiet = !!g.quiet;
+    this.debug = !!g.debug;
+    this.color = g.color !== false && !io.env.NO_COLOR && !!io.stderr.isTTY;
+  }
+
+  /** A path as the user should see it: relative to the working folder when inside it. */
+  display(p: string): string {
+    const rel = path.relative(this.io.cwd, p);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+  }
+
+  /** Primary output (always printed). */
+  out(line: string): void {
+    this.io.stdout.write(line + '\n');
+  }
+  /** Progress and confirmations: suppressed by --quiet and --json. */
+  info(line: string): void {
+    if (!this.quiet && !this.json) this.io.stderr.write(line + '\n');
+  }
+  err(line: string): void {
+    this.io.stderr.write(line + '\n');
+  }
+  printJson(value: unknown): void {
+    this.io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  }
+
+  /** Human diagnostics on stderr, with code frames from `sources` (file → text). */
+  printDiagnostics(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>): void {
+    for (const d of diagnostics) {
+      if (this.quiet && d.severity === 'warning') continue;
+      this.err(formatDiagnostic(d, { color: this.color, sources }));
+    }
+    if (diagnostics.length && !this.quiet) this.err(summary(diagnostics));
+  }
+
+  diagnosticsJson(diagnostics: readonly Diagnostic[]): Record<string, unknown>[] {
+    return diagnostics.map(toJson);
+  }
+}

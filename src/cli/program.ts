@@ -1,0 +1,108 @@
+// Every command, registered in one list. Implementations are imported lazily
+// so a command never pays for another's dependencies (handlebars, helm, client-node).
+import { Command, Option } from 'commander';
+import { Ctx, type GlobalOptions, type Io } from './context.js';
+
+export interface ProgramHooks {
+  setContext(ctx: Ctx): void;
+  setExitCode(code: number): void;
+}
+
+type Action = (ctx: Ctx, ...args: any[]) => Promise<number | void> | number | void;
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function buildProgram(io: Io, hooks: ProgramHooks): Command {
+  const program = new Command('clara-wf');
+  const write = { writeOut: (s: string) => io.stdout.write(s), writeErr: (s: string) => io.stderr.write(s) };
+  program
+    .description('Compile, check, render, run and install Clara Deploy workflows (values.yaml is the source of truth).')
+    .version('0.1.0')
+    .option('--chart <dir>', 'chart folder', 'charts/clara-workflow')
+    .option('--values <file>', 'values file (default: <chart>/values.yaml)')
+    .option('--json', 'machine-readable output on stdout')
+    .option('-q, --quiet', 'print only errors and results')
+    .option('--no-color', 'no ANSI colours')
+    .option('--debug', 'show stack traces for errors')
+    .configureOutput(write)
+    .exitOverride()
+    .showHelpAfterError('(run clara-wf --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 validation failed, 2 usage or unreadable input, 3 golden drift, 4 helm or cluster failure.',
+    );
+
+  /** Wire a command to a lazily imported implementation `module.fn(ctx, ...args)`. */
+  const lazy =
+    (load: () => Promise<Record<string, unknown>>, fn: string) =>
+    async (...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command;
+      const ctx = new Ctx(io, cmd.optsWithGlobals() as GlobalOptions);
+      hooks.setContext(ctx);
+      const mod = await load();
+      const code = await (mod[fn] as Action)(ctx, ...args.slice(0, -1));
+      hooks.setExitCode(typeof code === 'number' ? code : 0);
+    };
+  const sub = (parent: Command, name: string, description: string) =>
+    parent.command(name).description(description).configureOutput(write).exitOverride();
+
+  const stageMod = () => import('./commands/stage.js');
+  const workflowMod = () => import('./commands/workflow.js');
+
+  const stageOptions = (c: Command) =>
+    c
+      .option('--image <repository[:tag]>', 'image repository, optionally with :tag (default: the stage name)')
+      .option('--tag <tag>', 'image tag (default: latest)')
+      .addOption(new Option('--image-pull-policy <policy>', 'Kubernetes imagePullPolicy').choices(['Always', 'IfNotPresent', 'Never']))
+      .option('--timeout <seconds>', 'stage timeout in seconds (default: 300)')
+      .option('--app-dir <dir>', 'application folder in the container (default: /app)')
+      .option('--inputs <name>', 'input folder name under the app folder (default: input)')
+      .option('--outputs <name>', 'output folder name under the app folder (default: output)')
+      .option('--lock-dir <dir>', 'lock folder (default: <app-dir>/locks)')
+      .option('--publish-path <dir>', 'publish folder (default: /publish)')
+      .option('--command <arg>', 'container command, one argument per flag (repeatable)', collect)
+      .option('--env <NAME=value>', 'environment variable (repeatable)', collect)
+      .option('--cpu <quantity>', 'CPU request, e.g. 500m')
+      .option('--memory <quantity>', 'memory request, e.g. 2Gi')
+      .option('--gpu <count>', 'GPUs (nvidia.com/gpu)')
+      .option('--local-command <arg>', 'argv for the local runner, one argument per flag (repeatable)', collect);
+
+  // Seed-compatible: clara-wf cs <name>
+  stageOptions(sub(program, 'cs', 'create or regenerate a stage block (alias of `stage create`)').argument('<name>', 'stage name (DNS-1123 label)')).action(
+    lazy(stageMod, 'create'),
+  );
+
+  const stage = sub(program, 'stage', 'stages under stages: in values.yaml');
+  stageOptions(sub(stage, 'create', 'create or regenerate a stage block').argument('<name>', 'stage name (DNS-1123 label)')).action(lazy(stageMod, 'create'));
+  sub(stage, 'list', 'list stages and the workflows that use them').action(lazy(stageMod, 'list'));
+  sub(stage, 'remove', 'remove a stage block')
+    .argument('<name>')
+    .option('--force', 'also remove the workflows that use the stage')
+    .action(lazy(stageMod, 'remove'));
+
+  const workflow = sub(program, 'workflow', 'workflows under workflows: in values.yaml');
+  sub(workflow, 'create', 'add a workflow; locks and folders follow the stage order')
+    .requiredOption('--name <name>', 'workflow name (unique)')
+    .requiredOption('--stages <a,b,c>', 'stages in the order they run')
+    .option('--id <uuid>', 'workflow ID (default: a new random UUID)')
+    .option('--arg <stage=arg>', 'an argument for a stage, one per flag, in order (repeatable)', collect)
+    .action(lazy(workflowMod, 'create'));
+  sub(workflow, 'list', 'list workflows').action(lazy(workflowMod, 'list'));
+  sub(workflow, 'show', 'show a workflow with its stages, locks and folders').argument('<workflow>', 'ID or name').action(lazy(workflowMod, 'show'));
+  sub(workflow, 'remove', 'remove a workflow').argument('<workflow>', 'ID or name').action(lazy(workflowMod, 'remove'));
+
+  sub(program, 'validate', 'check values.yaml: schema, markers and cross-field rules')
+    .option('--strict', 'treat warnings as errors')
+    .action(lazy(() => import('./commands/validate.js'), 'validate'));
+
+  sub(program, 'schema', "write the chart's values.schema.json from schemas/")
+    .option('--check', 'exit 1 if values.schema.json is stale, write nothing')
+    .action(lazy(() => import('./commands/schema.js'), 'schema'));
+
+  sub(program, 'graph', "a workflow's stage and lock graph")
+    .argument('<workflow>', 'ID or name')
+    .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
+    .action(lazy(() => import('./commands/graph.js'), 'graph'));
+
+  return program;
+}

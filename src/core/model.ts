@@ -1,0 +1,53 @@
+// The shapes of values.yaml, as read after schema validation. Rules still treat
+// them defensively: they run on invalid input too, to report everything at once.
+export interface StageSpec {
+  image: { repository: string; tag: string };
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  mount: { in: { name: string }; out: { name: string } };
+  stageName: string;
+  appDir: string;
+  inputLock: string;
+  inputs: string;
+  logName: string;
+  outputs: string;
+  lockDir: string;
+  lockName: string;
+  timeout: string;
+  publishPath: string;
+  command?: string[];
+  env?: Record<string, string>;
+  resources?: { cpu?: string | number; memory?: string | number; gpu?: number };
+  local?: { command: string[] };
+}
+
+export type StageArgs = '' | string[];
+
+export interface WorkflowSpec {
+  name: string;
+  stages: string[];
+  waitLocks: string[];
+  ioFolders: string[];
+  args: StageArgs[];
+}
+
+export interface Values {
+  stages?: Record<string, StageSpec> | null;
+  workflows?: Record<string, WorkflowSpec> | null;
+  [key: string]: unknown;
+}
+
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function stagesOf(values: unknown): Record<string, Partial<StageSpec>> {
+  const s = isRecord(values) ? values.stages : undefined;
+  return isRecord(s) ? (s as Record<string, Partial<StageSpec>>) : {};
+}
+
+export function workflowsOf(values: unknown): Record<string, Partial<WorkflowSpec>> {
+  const w = isRecord(values) ? values.workflows : undefined;
+  return isRecord(w) ? (w as Record<string, Partial<WorkflowSpec>>) : {};
+}
+
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

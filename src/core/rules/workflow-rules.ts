@@ -1,0 +1,150 @@
+import { closest, distance } from 'fastest-levenshtein';
+import { pointer, type Finding } from '../diagnostic.js';
+import { stagesOf, workflowsOf } from '../model.js';
+
+export function workflowRules(values: unknown): Finding[] {
+  const out: Finding[] = [];
+  const stages = stagesOf(values);
+  const stageNames = Object.keys(stages);
+  const names = new Map<string, string>();
+
+  for (const [id, wf] of Object.entries(workflowsOf(values))) {
+    if (!wf || typeof wf !== 'object') continue;
+    const at = (...p: (string | number)[]) => pointer('workflows', id, ...p);
+
+    if (typeof wf.name === 'string') {
+      const prev = names.get(wf.name);
+      if (prev !== undefined) {
+        out.push({ severity: 'error', code: 'WORKFLOW_NAME_DUPLICATE', path: at('name'), message: `workflow name "${wf.name}" is already used by workflow ${prev}`, hint: 'workflow names are unique: rename one of them' });
+      } else names.set(wf.name, id);
+    }
+
+    const list = Array.isArray(wf.stages) ? wf.stages : null;
+    if (!list) continue;
+    const n = list.length;
+    const lengths: [string, unknown, number][] = [
+      ['waitLocks', wf.waitLocks, n],
+      ['args', wf.args, n],
+      ['ioFolders', wf.ioFolders, n + 1],
+    ];
+    for (const [key, arr, want] of lengths) {
+      if (Array.isArray(arr) && arr.length !== want) {
+        const what = key === 'ioFolders' ? `one more than the ${n} stages (each stage's input, then the last stage's output)` : `one per stage (${n})`;
+        out.push({ severity: 'error', code: 'WORKFLOW_LENGTH_MISMATCH', path: at(key), at: 'key', message: `${key} has ${arr.length} entr${arr.length === 1 ? 'y' : 'ies'}; it needs ${want}: ${what}` });
+      }
+    }
+
+    // Stage references.
+    const position = new Map<string, number>();
+    list.forEach((s, i) => {
+      if (typeof s !== 'string') return;
+      if (!(s in stages)) {
+        const guess = stageNames.length ? closest(s, stageNames) : undefined;
+        const near = guess !== undefined && distance(s, guess) <= Math.max(2, Math.floor(guess.length / 3));
+        out.push({ severity: 'error', code: 'WORKFLOW_STAGE_UNKNOWN', path: at('stages', i), message: `stage "${s}" is not defined under stages:`, hint: near ? `did you mean "${guess}"?` : `create it with \`clara-wf cs ${s}\`` });
+      }
+      if (position.has(s)) {
+        out.push({ severity: 'error', code: 'WORKFLOW_STAGE_REPEATED', path: at('stages', i), message: `stage "${s}" appears twice in this workflow (also at position ${(position.get(s) as number) + 1}); its lock and folders would collide` });
+      } else position.set(s, i);
+    });
+
+    // Wait locks: "" or the lockName of a stage that runs earlier in this workflow.
+    const lockOwner = new Map<string, number>();
+    list.forEach((s, i) => {
+      const spec = typeof s === 'string' ? stages[s] : undefined;
+      const lock = spec && typeof spec.lockName === 'string' ? spec.lockName : typeof s === 'string' ? `${s}.lock` : undefined;
+      if (lock && !lockOwner.has(lock)) lockOwner.set(lock, i);
+    });
+    const edges: [number, number][] = [];
+    if (Array.isArray(wf.waitLocks)) {
+      wf.waitLocks.forEach((lock, i) => {
+        if (typeof lock !== 'string' || lock === '' || i >= n) return;
+        const owner = lockOwner.get(lock);
+        if (owner === undefined) {
+          const other = Object.entries(stages).find(([, st]) => st && st.lockName === lock)?.[0];
+          out.push({
+            severity: 'error',
+            code: 'WAITLOCK_UNKNOWN',
+            path: at('waitLocks', i),
+            message: other
+              ? `"${lock}" is the lock of stage "${other}", which is not part of this workflow`
+              : `"${lock}" is not the lockName of any stage in this workflow`,
+            hint: i > 0 ? `the stage before it writes "${lockOfIndex(list, stages, i - 1)}"` : 'the first stage waits on nothing: use ""',
+          });
+          return;
+        }
+        edges.push([owner, i]);
+        if (owner >= i) {
+          out.push({ severity: 'error', code: 'WAITLOCK_ORDER', path: at('waitLocks', i), message: `stage "${String(list[i])}" waits on "${lock}", written by "${String(list[owner])}" which runs ${owner === i ? 'as this very stage' : 'later'}`, hint: 'a stage can only wait on the lock of a stage listed before it' });
+        }
+      });
+    }
+    const cycle = findCycle(n, edges);
+    if (cycle) {
+      out.push({ severity: 'error', code: 'WAITLOCK_CYCLE', path: at('waitLocks'), at: 'key', message: `the wait locks form a cycle: ${cycle.map((i) => String(list[i])).join(' → ')}; no stage in it can ever start` });
+    }
+
+    if (Array.isArray(wf.ioFolders)) {
+      wf.ioFolders.forEach((f, i) => {
+        if (typeof f !== 'string') return;
+        const problem = ioFolderProblem(f);
+        if (problem) out.push({ severity: 'error', code: 'IOFOLDER_INVALID', path: at('ioFolders', i), message: `ioFolders entry ${JSON.stringify(f)} ${problem.message}`, hint: problem.fix });
+      });
+    }
+  }
+  return out;
+}
+
+function lockOfIndex(list: unknown[], stages: Record<string, { lockName?: string }>, i: number): string {
+  const s = String(list[i]);
+  return stages[s]?.lockName ?? `${s}.lock`;
+}
+
+/** Relative, normalised, no '..', whitespace or empty segments. */
+export function ioFolderProblem(f: string): { message: string; fix: string } | null {
+  const suggestion = f
+    .replace(/\\/g, '/')
+    .split('/')
+    .map((s) => s.trim())
+    .filter((s) => s && s !== '.' && s !== '..')
+    .join('/');
+  const fix = suggestion ? `write "${suggestion}"` : 'use a path like "<stage>/output"';
+  if (f === '') return { message: 'is empty', fix };
+  if (/\s/.test(f)) return { message: 'contains whitespace', fix };
+  if (f.startsWith('/')) return { message: 'is absolute; folders are relative to the job folder', fix };
+  if (f.includes('\\')) return { message: 'uses a backslash; use "/" between folders', fix };
+  const segs = f.split('/');
+  if (segs.includes('..')) return { message: 'leaves the job folder with ".."', fix };
+  if (segs.includes('')) return { message: 'has an empty path segment (a doubled or trailing "/")', fix };
+  if (segs.includes('.')) return { message: 'is not normalised (contains ".")', fix };
+  return null;
+}
+
+/** A cycle in the stage graph (edges owner → waiter), as stage indexes, or null. */
+function findCycle(n: number, edges: [number, number][]): number[] | null {
+  const next: number[][] = Array.from({ length: n }, () => []);
+  for (const [a, b] of edges) if (a < n && b < n) next[a]?.push(b);
+  const state = new Array<number>(n).fill(0);
+  const stack: number[] = [];
+  const visit = (v: number): number[] | null => {
+    state[v] = 1;
+    stack.push(v);
+    for (const w of next[v] ?? []) {
+      if (state[w] === 1) return [...stack.slice(stack.indexOf(w)), w];
+      if (state[w] === 0) {
+        const c = visit(w);
+        if (c) return c;
+      }
+    }
+    stack.pop();
+    state[v] = 2;
+    return null;
+  };
+  for (let v = 0; v < n; v++) {
+    if (state[v] === 0) {
+      const c = visit(v);
+      if (c) return c;
+    }
+  }
+  return null;
+}

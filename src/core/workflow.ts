@@ -1,0 +1,84 @@
+// Workflows: derived from a stage order, looked up by ID or name, resolved
+// into the self-contained form the chart's catalog and `publish` emit.
+import { randomUUID } from 'node:crypto';
+import { UsageError } from './errors.js';
+import { UUID_RE, stagesOf, workflowsOf, type StageArgs, type StageSpec, type Values, type WorkflowSpec } from './model.js';
+
+/** waitLocks: each stage waits on the previous stage's lock; ioFolders: <first>/input, then <stage>/output. */
+export function deriveWorkflow(name: string, stageNames: string[], values: unknown, args: Map<string, string[]> = new Map()): WorkflowSpec {
+  const stages = stagesOf(values);
+  const lockOf = (s: string) => stages[s]?.lockName ?? `${s}.lock`;
+  return {
+    name,
+    stages: stageNames,
+    waitLocks: stageNames.map((_, i) => (i === 0 ? '' : lockOf(stageNames[i - 1] as string))),
+    ioFolders: [`${stageNames[0]}/input`, ...stageNames.map((s) => `${s}/output`)],
+    args: stageNames.map((s): StageArgs => args.get(s) ?? ''),
+  };
+}
+
+export function newWorkflowId(): string {
+  return randomUUID();
+}
+
+export function normaliseWorkflowId(id: string): string {
+  const lower = id.toLowerCase();
+  if (!UUID_RE.test(lower)) throw new UsageError(`"${id}" is not a UUID (e.g. 7b413e24-d018-4689-8c41-73272f6649d4); leave --id out to generate one`);
+  return lower;
+}
+
+/** Find a workflow by UUID or by name. */
+export function findWorkflow(values: unknown, ref: string): { id: string; workflow: WorkflowSpec } {
+  const all = workflowsOf(values);
+  const byId = all[ref.toLowerCase()];
+  if (byId) return { id: ref.toLowerCase(), workflow: byId as WorkflowSpec };
+  const hit = Object.entries(all).find(([, w]) => w?.name === ref);
+  if (hit) return { id: hit[0], workflow: hit[1] as WorkflowSpec };
+  const known = Object.entries(all).map(([id, w]) => `${w?.name ?? '?'} (${id})`);
+  throw new UsageError(`no workflow "${ref}"${known.length ? `; known: ${known.join(', ')}` : '; create one with `clara-wf workflow create`'}`);
+}
+
+export interface ResolvedStage {
+  name: string;
+  spec: StageSpec;
+  waitLock: string;
+  input: string;
+  output: string;
+  args: string[];
+}
+
+export interface ResolvedWorkflow {
+  id: string;
+  name: string;
+  stages: ResolvedStage[];
+  waitLocks: string[];
+  ioFolders: string[];
+  args: StageArgs[];
+}
+
+/** The workflow with each stage's full spec, in order (what the catalog ConfigMap and `publish` hold). */
+export function resolveWorkflow(values: Values, id: string, workflow: WorkflowSpec): ResolvedWorkflow {
+  const stages = stagesOf(values);
+  return {
+    id,
+    name: workflow.name,
+    stages: workflow.stages.map((s, i) => ({
+      name: s,
+      spec: stages[s] as StageSpec,
+      waitLock: workflow.waitLocks[i] ?? '',
+      input: workflow.ioFolders[i] ?? '',
+      output: workflow.ioFolders[i + 1] ?? '',
+      args: Array.isArray(workflow.args[i]) ? (workflow.args[i] as string[]) : [],
+    })),
+    waitLocks: workflow.waitLocks,
+    ioFolders: workflow.ioFolders,
+    args: workflow.args,
+  };
+}
+
+/** Workflows that use a stage. */
+export function workflowsUsing(values: unknown, stage: string): { id: string; name: string }[] {
+  return Object.entries(workflowsOf(values))
+    .filter(([, w]) => Array.isArray(w?.stages) && w.stages.includes(stage))
+    .map(([id, w]) => ({ id, name: String(w?.name ?? '') }));
+}
