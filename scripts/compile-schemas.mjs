@@ -63,15 +63,13 @@ export function bundle(entryFile) {
 }
 
 // ajv's ESM output still calls require() for its runtime helpers (ucs2length...);
-// turn each into an import so the module loads in plain ESM.
+// give the module a require of its own (works under Node and vitest alike).
 function esmRuntimeImports(code) {
-  const imports = [];
-  const body = code.replace(/require\("(ajv\/dist\/runtime\/[a-z0-9]+)"\)/g, (_m, mod) => {
-    const id = `runtime${imports.length}`;
-    imports.push(`import ${id} from "${mod}.js";`);
-    return id;
-  });
-  return body.replace('"use strict";', `"use strict";${imports.join('')}`);
+  if (!code.includes('require(')) return code;
+  return code.replace(
+    '"use strict";',
+    '"use strict";import { createRequire } from "node:module";const require = createRequire(import.meta.url);',
+  );
 }
 
 function compile(name, entryFile) {

@@ -27,7 +27,16 @@ export function writeAtomic(file: string, content: string): void {
   }
   const fd = fs.openSync(tmp, 'wx', mode);
   try {
-    fs.writeFileSync(fd, content);
+    const pause = Number(process.env.CLARA_WF_FAULT_PAUSE_MS ?? 0);
+    if (pause > 0) {
+      // Fault injection for the kill -9 tests: stop halfway through the write.
+      const half = Math.floor(content.length / 2);
+      fs.writeSync(fd, content.slice(0, half));
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+      fs.writeSync(fd, content.slice(half));
+    } else {
+      fs.writeFileSync(fd, content);
+    }
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);

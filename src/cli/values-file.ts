@@ -3,7 +3,7 @@
 import { readText, withFileLock, writeAtomic } from '../adapters/files.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
 import type { Values } from '../core/model.js';
-import { checkValues, type ValuesCheck } from '../core/validate-values.js';
+import { checkValues, readValues, type ValuesCheck } from '../core/validate-values.js';
 import type { Ctx } from './context.js';
 
 export interface LoadedValues {
@@ -13,11 +13,14 @@ export interface LoadedValues {
   file: string;
 }
 
-/** Read and parse; a file that is not YAML is a usage error (exit 2) with its diagnostic. */
+/**
+ * Read and parse; a file that is not YAML is a usage error (exit 2) with its
+ * diagnostic. Rules are not run (`validate` does that; edits check their result).
+ */
 export function loadValues(ctx: Ctx): LoadedValues {
   const file = ctx.display(ctx.valuesFile);
   const text = readText(ctx.valuesFile, 'values file');
-  const check = checkValues(text, file);
+  const check = readValues(text, file);
   if (check.unparsable) throw new UsageError(`${file} is not valid YAML`, check.diagnostics, new Map([[file, text]]));
   return { text, check, values: (check.values ?? {}) as Values, file };
 }
@@ -26,6 +29,8 @@ export interface EditOutcome {
   changed: boolean;
   text: string;
   before: LoadedValues;
+  /** The full check of the written text (undefined when nothing changed). */
+  after?: ValuesCheck;
 }
 
 /**
@@ -40,7 +45,8 @@ export async function editValues(ctx: Ctx, edit: (loaded: LoadedValues) => strin
     const after = checkValues(text, before.file);
     if (!after.ok) {
       const errors = after.diagnostics.filter((d) => d.severity === 'error');
-      const preexisting = !before.check.ok;
+      // Say whether the file was broken before this edit (only worth checking now).
+      const preexisting = !checkValues(before.text, before.file).ok;
       throw new ValidationFailed(
         preexisting
           ? `${before.file} has errors already; fix them (clara-wf validate) before editing. Nothing was written.`
@@ -50,6 +56,6 @@ export async function editValues(ctx: Ctx, edit: (loaded: LoadedValues) => strin
       );
     }
     writeAtomic(ctx.valuesFile, text);
-    return { changed: true, text, before };
+    return { changed: true, text, before, after };
   });
 }

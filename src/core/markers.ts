@@ -73,8 +73,21 @@ export function scanMarkers(lines: readonly string[]): MarkerScan {
 export function fenceFindings(fences: readonly StageFence[], stageKeyLines: ReadonlyMap<string, number>): Finding[] {
   const out: Finding[] = [];
   const fenced = new Set<string>();
+  // One sweep over stage keys sorted by line (files hold thousands of fences).
+  const keys = [...stageKeyLines].sort((a, b) => a[1] - b[1]);
+  const firstAfter = (line: number) => {
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((keys[mid] as [string, number])[1] <= line) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   for (const f of fences) {
-    const inside = [...stageKeyLines].filter(([, line]) => line > f.begin && line < f.end);
+    const inside: [string, number][] = [];
+    for (let i = firstAfter(f.begin); i < keys.length && (keys[i] as [string, number])[1] < f.end; i++) inside.push(keys[i] as [string, number]);
     if (inside.length === 0) {
       out.push({ severity: 'error', code: 'MARKER_EMPTY', path: '/stages', line: f.begin, message: `##BEGIN_${f.name}## ... ##END_${f.name}## fences no stage`, hint: `put the ${f.name} stage between its markers or remove them` });
     } else if (inside.length > 1) {

@@ -20,13 +20,27 @@ export interface ValuesCheck {
   ok: boolean;
 }
 
+/**
+ * Parse and scan markers only: enough to plan an edit (the result is then
+ * fully checked). `diagnostics` holds only a parse error, if any.
+ */
+export function readValues(text: string, file: string): ValuesCheck {
+  const parsed = parseYaml(text, file);
+  if (!parsed.ok) {
+    return { values: null, yaml: null, fences: [], diagnostics: [parsed.diagnostic], unparsable: true, ok: false };
+  }
+  const data = parsed.yaml.data ?? {};
+  return { values: data as Values, yaml: parsed.yaml, fences: scanMarkers(text.split('\n')).fences, diagnostics: [], unparsable: false, ok: true };
+}
+
 export function checkValues(text: string, file: string): ValuesCheck {
   const parsed = parseYaml(text, file);
   if (!parsed.ok) {
     return { values: null, yaml: null, fences: [], diagnostics: [parsed.diagnostic], unparsable: true, ok: false };
   }
   const { yaml } = parsed;
-  const data = yaml.data;
+  // An empty document is an empty mapping to Helm.
+  const data = yaml.data ?? {};
   const findings: Finding[] = [];
 
   if (!validateSchema(data)) {

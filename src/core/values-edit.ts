@@ -25,6 +25,8 @@ interface SectionInfo {
   /** Child keys with their 0-based lines, in source order. */
   children: { key: string; line: number }[];
   flow: 'none' | 'empty' | 'filled';
+  /** Indentation of the document's top-level keys. */
+  rootIndent: number;
 }
 
 function section(check: ValuesCheck, name: Section): SectionInfo {
@@ -34,13 +36,15 @@ function section(check: ValuesCheck, name: Section): SectionInfo {
   if (root && root.kind !== 'mapping' && !(root.kind === 'scalar' && root.raw === '')) {
     throw new UsageError('values file must be a YAML mapping (stages:, workflows:)');
   }
+  const first = root?.keys?.[0];
+  const rootIndent = first ? yaml.lines.position(first.start).column - 1 : 0;
   const key = root?.keys?.find((k) => k.key === name);
-  if (!key) return { keyLine: -1, children: [], flow: 'none' };
+  if (!key) return { keyLine: -1, children: [], flow: 'none', rootIndent };
   const node = yaml.node(pointer(name));
   const children = (node?.keys ?? []).map((k) => ({ key: k.key, line: yaml.lines.lineOf(k.start) }));
   let flow: SectionInfo['flow'] = 'none';
   if (node?.kind === 'mapping' && yaml.text[node.start] === '{') flow = children.length ? 'filled' : 'empty';
-  return { keyLine: yaml.lines.lineOf(key.start), children, flow };
+  return { keyLine: yaml.lines.lineOf(key.start), children, flow, rootIndent };
 }
 
 /** Where a new child goes, and its indentation. */
@@ -48,8 +52,10 @@ function insertionPoint(t: TextLines, info: SectionInfo, name: Section, lastEnd:
   if (info.flow === 'filled') {
     throw new UsageError(`${name}: is written as a flow mapping ({...}); rewrite it in block style before editing it with clara-wf`);
   }
-  if (info.keyLine === -1) return { kind: 'append' as const, indent: 2 };
-  if (info.children.length === 0) return { kind: 'after' as const, line: info.keyLine, indent: 2, emptyFlow: info.flow === 'empty' };
+  if (info.keyLine === -1) return { kind: 'append' as const, indent: info.rootIndent + 2, rootIndent: info.rootIndent };
+  if (info.children.length === 0) {
+    return { kind: 'after' as const, line: info.keyLine, indent: indentOf(t.lines[info.keyLine] ?? '') + 2, emptyFlow: info.flow === 'empty' };
+  }
   const first = info.children[0] as { line: number };
   const indent = indentOf(t.lines[first.line] ?? '');
   const last = info.children.reduce((a, b) => (b.line > a.line ? b : a));
@@ -63,7 +69,7 @@ function insertChild(t: TextLines, point: ReturnType<typeof insertionPoint>, nam
     const endsWithNewline = lines[lines.length - 1] === '';
     if (endsWithNewline) lines.pop();
     else if (lines.length && t.eol === '\r\n') lines[lines.length - 1] += '\r';
-    return { lines: [...lines, ...withEol(t, [name + ':', ...block]), ''], eol: t.eol };
+    return { lines: [...lines, ...withEol(t, [' '.repeat(point.rootIndent) + name + ':', ...block]), ''], eol: t.eol };
   }
   let cur = t;
   if (point.emptyFlow) {

@@ -49,6 +49,7 @@ export class LineIndex {
   }
   /** 1-based line and column of an offset. */
   position(offset: number): { line: number; column: number } {
+    offset = Math.max(0, Math.min(offset, this.text.length));
     const l = this.lineOf(offset);
     return { line: l + 1, column: offset - (this.starts[l] as number) + 1 };
   }
@@ -106,16 +107,23 @@ export function parseYaml(text: string, file: string): ParseResult {
     dupes = true;
     data = constructFromEvents(events, { source: text, schema: YAML11_SCHEMA, json: true })[0];
   }
-  let index: ReturnType<typeof indexEvents> | undefined;
-  const built = () => (index ??= indexEvents(text, events));
+  // Commands mostly need the top two levels (sections and their keys): index
+  // those in a cheap pass, and everything only when a diagnostic needs a place.
+  let shallow: ReturnType<typeof indexEvents> | undefined;
+  let full: ReturnType<typeof indexEvents> | undefined;
+  const deep = () => (full ??= indexEvents(text, events, Infinity));
   return {
     ok: true,
     yaml: {
       text,
       data: data ?? null,
       lines,
-      node: (path) => built().nodes.get(path),
-      duplicates: () => (dupes ? built().duplicates : []),
+      node: (path) => {
+        if (full) return full.nodes.get(path);
+        if (path === '' || path.indexOf('/', 1) === -1) return (shallow ??= indexEvents(text, events, 1)).nodes.get(path);
+        return deep().nodes.get(path);
+      },
+      duplicates: () => (dupes ? deep().duplicates : []),
     },
   };
 }
@@ -155,13 +163,14 @@ function secondDocumentOffset(text: string): number {
 }
 
 type Frame =
-  | { kind: 'map'; path: string; info: NodeInfo; pendingKey?: { key: string; start: number } | null; skipDepth: number }
+  | { kind: 'map'; path: string; info: NodeInfo; pendingKey?: { key: string; start: number } | null; seen: Set<string> }
   | { kind: 'seq'; path: string; index: number }
   | { kind: 'doc' }
-  | { kind: 'skip' };
+  /** Events not indexed: inside a complex key (isKey) or deeper than maxDepth. */
+  | { kind: 'skip'; isKey: boolean };
 
-/** One pass over the events: pointer → position, plus duplicate keys. */
-function indexEvents(text: string, events: Event[]) {
+/** One pass over the events: pointer → position (down to maxDepth), plus duplicate keys. */
+function indexEvents(text: string, events: Event[], maxDepth: number) {
   const nodes = new Map<string, NodeInfo>();
   const duplicates: { path: string; key: string; start: number }[] = [];
   const stack: Frame[] = [];
@@ -188,26 +197,28 @@ function indexEvents(text: string, events: Event[]) {
     }
     if (ev.type === EVENT_ID.POP) {
       const popped = stack.pop();
-      if (popped && popped.kind !== 'doc' && stack.length) advance();
+      const inSkip = stack[stack.length - 1]?.kind === 'skip';
+      // A complex key is followed by its value: the parent does not advance yet.
+      if (popped && popped.kind !== 'doc' && stack.length && !inSkip && !(popped.kind === 'skip' && popped.isKey)) advance();
       continue;
     }
     if (top?.kind === 'skip') {
-      // Inside a complex (non-scalar) key: track nesting only.
-      if (ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'skip' });
+      // Not indexed: track nesting only.
+      if (ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'skip', isKey: false });
       continue;
     }
     // A key of a mapping?
     if (top?.kind === 'map' && top.pendingKey == null) {
       if (ev.type === EVENT_ID.SCALAR) {
         const key = getScalarValue(text, ev as ScalarEvent);
-        const start = scalarStart(ev as ScalarEvent);
-        const keys = (top.info.keys ??= []);
-        if (keys.some((k) => k.key === key)) duplicates.push({ path: top.path, key, start });
-        keys.push({ key, start });
+        const start = (ev as ScalarEvent).valueStart >= 0 ? scalarStart(ev as ScalarEvent) : top.info.start;
+        if (top.seen.has(key)) duplicates.push({ path: top.path, key, start });
+        else top.seen.add(key);
+        (top.info.keys ??= []).push({ key, start });
         top.pendingKey = { key, start };
       } else if (ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE) {
-        top.pendingKey = { key: '?', start: ev.start };
-        stack.push({ kind: 'skip' });
+        top.pendingKey = { key: '?', start: Math.max(0, ev.start) };
+        stack.push({ kind: 'skip', isKey: true });
       } else {
         top.pendingKey = { key: '*', start: 0 };
       }
@@ -215,9 +226,17 @@ function indexEvents(text: string, events: Event[]) {
     }
     const where = childPath();
     if (!where) continue;
+    // Depth of this node = number of container frames above it.
+    const depth = stack.length - 1;
+    if (depth > maxDepth) {
+      if (ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'skip', isKey: false });
+      else advance();
+      continue;
+    }
     if (ev.type === EVENT_ID.SCALAR) {
       const s = ev as ScalarEvent;
-      const start = scalarStart(s);
+      // An empty scalar has no offset (-1): point at its key instead.
+      const start = s.valueStart >= 0 ? scalarStart(s) : (where.keyStart ?? 0);
       nodes.set(where.path, {
         keyStart: where.keyStart,
         start,
@@ -227,14 +246,14 @@ function indexEvents(text: string, events: Event[]) {
       });
       advance();
     } else if (ev.type === EVENT_ID.ALIAS) {
-      nodes.set(where.path, { keyStart: where.keyStart, start: ev.anchorStart, kind: 'alias' });
+      nodes.set(where.path, { keyStart: where.keyStart, start: Math.max(0, ev.anchorStart), kind: 'alias' });
       advance();
     } else if (ev.type === EVENT_ID.MAPPING) {
-      const info: NodeInfo = { keyStart: where.keyStart, start: ev.start, kind: 'mapping' };
+      const info: NodeInfo = { keyStart: where.keyStart, start: ev.start >= 0 ? ev.start : (where.keyStart ?? 0), kind: 'mapping' };
       nodes.set(where.path, info);
-      stack.push({ kind: 'map', path: where.path, info, pendingKey: null, skipDepth: 0 });
+      stack.push({ kind: 'map', path: where.path, info, pendingKey: null, seen: new Set() });
     } else if (ev.type === EVENT_ID.SEQUENCE) {
-      nodes.set(where.path, { keyStart: where.keyStart, start: ev.start, kind: 'sequence' });
+      nodes.set(where.path, { keyStart: where.keyStart, start: ev.start >= 0 ? ev.start : (where.keyStart ?? 0), kind: 'sequence' });
       stack.push({ kind: 'seq', path: where.path, index: 0 });
     }
   }

@@ -4,7 +4,7 @@ import { stagesOf } from '../../core/model.js';
 import { assertStageName, stageSpec, stageTemplateData, type StageOptions } from '../../core/stage.js';
 import { renderTemplate } from '../../core/text-templates.js';
 import { removeStageBlock, removeWorkflowEntry, upsertStageBlock } from '../../core/values-edit.js';
-import { checkValues } from '../../core/validate-values.js';
+import { readValues } from '../../core/validate-values.js';
 import { workflowsUsing } from '../../core/workflow.js';
 import type { Ctx } from '../context.js';
 import { editValues, loadValues } from '../values-file.js';
@@ -77,7 +77,7 @@ export async function create(ctx: Ctx, name: string, flags: CreateFlags): Promis
     return upsertStageBlock(text, check, name, renderTemplate(template, stageTemplateData(name, spec)));
   });
   const verb = !outcome.changed ? 'unchanged' : existed ? 'regenerated' : 'created';
-  const fence = checkValues(outcome.text, outcome.before.file).fences.find((f) => f.name === name);
+  const fence = (outcome.after ?? outcome.before.check).fences.find((f) => f.name === name);
   const where = fence ? `${outcome.before.file}:${fence.begin + 1}-${fence.end + 1}` : outcome.before.file;
   if (ctx.json) ctx.printJson({ ok: true, stage: name, result: verb, file: outcome.before.file, lines: fence ? [fence.begin + 1, fence.end + 1] : null });
   else if (!ctx.quiet) ctx.out(`stage ${name} ${verb} (${where})`);
@@ -113,8 +113,8 @@ export async function remove(ctx: Ctx, name: string, opts: { force?: boolean }):
     cascaded = users;
     // Remove workflow entries first (bottom of the file), re-checking so line numbers stay right.
     let out = text;
-    for (const u of users) out = removeWorkflowEntry(out, checkValues(out, ctx.valuesFile), u.id);
-    return removeStageBlock(out, checkValues(out, ctx.valuesFile), name);
+    for (const u of users) out = removeWorkflowEntry(out, readValues(out, ctx.valuesFile), u.id);
+    return removeStageBlock(out, readValues(out, ctx.valuesFile), name);
   });
   if (ctx.json) ctx.printJson({ ok: true, stage: name, removed: outcome.changed, workflowsRemoved: cascaded });
   else if (!ctx.quiet) {

@@ -1,0 +1,95 @@
+// Each rule's passing case (the reference chart and targeted variants) and
+// the warnings, which the one-defect corpus does not cover.
+import { describe, expect, it } from 'vitest';
+import { checkValues } from '../src/core/validate-values.js';
+import { ioFolderProblem } from '../src/core/rules/workflow-rules.js';
+import { referenceValues } from './helpers.js';
+
+const codes = (text: string) => checkValues(text, 'values.yaml').diagnostics.map((d) => `${d.severity}:${d.code}@${d.line}`);
+
+describe('reference values', () => {
+  it('pass every rule with no warning', () => {
+    const r = checkValues(referenceValues, 'values.yaml');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.fences.map((f) => f.name)).toEqual(['dicom-reader', 'user-ai', 'ai-livertumor', 'dicom-writer']);
+  });
+
+  it('hold the seed workflows', () => {
+    const v = checkValues(referenceValues, 'values.yaml').values as any;
+    expect(v.workflows['7b413e24-d018-4689-8c41-73272f6649d4'].name).toBe('user-workflow');
+    expect(v.workflows['fd3ee8bf-b9f3-4808-bd60-243f870ff9bd'].name).toBe('liver-seg');
+    expect(v.workflows['7b413e24-d018-4689-8c41-73272f6649d4'].ioFolders).toContain('user-ai/output');
+  });
+});
+
+describe('warnings', () => {
+  it('latest tag', () => {
+    const t = referenceValues.replace('tag: "0.1.0"', 'tag: latest');
+    expect(codes(t)).toEqual(['warning:IMAGE_TAG_LATEST@34']);
+    expect(checkValues(t, 'v').ok).toBe(true);
+  });
+  it('stage used by no workflow', () => {
+    const t = referenceValues.replace(/  7b413e24[\s\S]*?  # Reference/, '  # Reference');
+    expect(codes(t)).toEqual(['warning:STAGE_UNUSED@31']);
+  });
+  it('stage without markers', () => {
+    const t = referenceValues.replace('  ##BEGIN_user-ai##\n', '').replace('  ##END_user-ai##\n', '');
+    expect(codes(t)).toEqual(['warning:STAGE_UNFENCED@30']);
+  });
+});
+
+describe('YAML 1.1 as Helm reads it', () => {
+  it('quoted "no" and "1.10" are strings and pass', () => {
+    const t = referenceValues.replace('tag: "0.1.0"', 'tag: "1.10"').replace('tag: "0.2.0"', 'tag: "no"');
+    expect(checkValues(t, 'v').ok).toBe(true);
+  });
+  it('plain 1.2.0 is a string and passes', () => {
+    expect(checkValues(referenceValues.replace('tag: "0.1.0"', 'tag: 1.2.0'), 'v').ok).toBe(true);
+  });
+  it('yes/off/y are booleans to Helm', () => {
+    for (const b of ['yes', 'off', 'y', 'NO']) {
+      expect(codes(referenceValues.replace('tag: "0.1.0"', `tag: ${b}`))).toContain('error:YAML11_BOOLEAN@34');
+    }
+  });
+});
+
+describe('ioFolders', () => {
+  it.each([
+    ['user-ai/output', null],
+    ['a/b/c', null],
+    ['user-ai/ output', 'contains whitespace'],
+    ['/abs', 'is absolute'],
+    ['a/../b', 'leaves the job folder'],
+    ['a//b', 'empty path segment'],
+    ['a/', 'empty path segment'],
+    ['./a', 'not normalised'],
+    ['a\\b', 'backslash'],
+    ['', 'is empty'],
+  ])('%j', (f, problem) => {
+    const p = ioFolderProblem(f);
+    if (problem === null) expect(p).toBeNull();
+    else expect(p?.message).toContain(problem);
+  });
+});
+
+describe('unknown keys', () => {
+  it('suggest the nearest known key', () => {
+    const t = referenceValues.replace('    publishPath: "/publish"\n  ##END_user-ai##', '    publishPath: "/publish"\n    imagePullPolicyy: Always\n  ##END_user-ai##');
+    const d = checkValues(t, 'v').diagnostics.find((x) => x.code === 'UNKNOWN_KEY');
+    expect(d?.hint).toBe('did you mean "imagePullPolicy"?');
+  });
+  it('list allowed keys when nothing is near', () => {
+    const t = referenceValues.replace('    publishPath: "/publish"\n  ##END_user-ai##', '    publishPath: "/publish"\n    zzzzzzzzzz: 1\n  ##END_user-ai##');
+    const d = checkValues(t, 'v').diagnostics.find((x) => x.code === 'UNKNOWN_KEY');
+    expect(d?.hint).toMatch(/^allowed keys: image, imagePullPolicy/);
+  });
+});
+
+describe('empty and minimal files', () => {
+  it('an empty file is valid YAML with nothing defined', () => {
+    expect(checkValues('', 'v').ok).toBe(true);
+    expect(checkValues('stages: {}\nworkflows: {}\n', 'v').ok).toBe(true);
+    expect(checkValues('stages:\nworkflows:\n', 'v').ok).toBe(true);
+  });
+});
