@@ -43,6 +43,7 @@ describe('kill -9 during writes', () => {
       // injection), so the kill lands mid-write; the others die at random.
       const pause = i % 2 === 0;
       const child = spawnCli(['--values', file, 'cs', name, '--tag', '1'], { env: pause ? { CLARA_WF_FAULT_PAUSE_MS: '2000' } : {} });
+      const closed = new Promise((r) => child.on('close', r));
       let tempSeen = false;
       if (pause) {
         // Wait until the partial temp file exists, then kill.
@@ -58,7 +59,7 @@ describe('kill -9 during writes', () => {
         await new Promise((r) => setTimeout(r, Math.floor(rnd() * 150)));
       }
       child.kill('SIGKILL');
-      await new Promise((r) => child.on('close', r));
+      await closed;
       const now = fs.readFileSync(file, 'utf8');
       expect([current, next]).toContain(now);
       if (tempSeen) {

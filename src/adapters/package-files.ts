@@ -1,13 +1,22 @@
 // Files that ship with clara-wf itself (templates, generated schemas), found
-// relative to this module so they work from src/ (tests) and dist/ alike.
+// from this module's location: src/adapters/ under tests, a dist/ chunk when bundled.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+function findRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'templates')) && fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('clara-wf: cannot find its package folder (templates/ missing)');
+    dir = up;
+  }
+}
 
+let root: string | undefined;
 export function packageFile(...parts: string[]): string {
-  return path.join(packageRoot, ...parts);
+  return path.join((root ??= findRoot()), ...parts);
 }
 
 const cache = new Map<string, string>();

