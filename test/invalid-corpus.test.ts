@@ -4,16 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkValues } from '../src/core/validate-values.js';
-import { cli, fixture } from './helpers.js';
+import { cli, expectation, fixture } from './helpers.js';
 
 const dir = fixture('invalid');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
-
-export function expectation(text: string) {
-  const m = /^# expect: ([A-Z0-9_]+) line (\d+) exit (\d)/.exec(text);
-  if (!m) throw new Error('fixture lacks its "# expect:" line');
-  return { code: m[1] as string, line: Number(m[2]), exit: Number(m[3]) };
-}
 
 describe('bad-input corpus', () => {
   it('has at least 40 one-defect files', () => {

@@ -104,5 +104,25 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
     .action(lazy(() => import('./commands/graph.js'), 'graph'));
 
+  sub(program, 'render', 'render the chart with helm (validating values alongside)')
+    .option('--workflow <id|name>', 'run mode: render the Jobs of this workflow (with --job)')
+    .option('--job <id>', 'run mode: the job ID (a UUID or DNS label)')
+    .option('--output-dir <dir>', 'write one file per template instead of printing')
+    .option('--show-only <template>', 'only this template, e.g. jobs.yaml (repeatable)', collect)
+    .option('-f, --file <values.yaml>', 'extra values file layered on top (repeatable)', collect)
+    .option('--set <key=value>', 'extra value, as helm --set (repeatable)', collect)
+    .option('--release <name>', 'release name', 'clara-workflow')
+    .option('-n, --namespace <ns>', 'namespace to render for')
+    .action(lazy(() => import('./commands/render.js'), 'render'));
+
+  const golden = sub(program, 'golden', 'golden files of rendered output (for CI)');
+  const goldenMod = () => import('./commands/golden.js');
+  sub(golden, 'check', 'render again and compare with golden/ (exit 3 on drift); never creates files')
+    .option('--golden-dir <dir>', 'golden folder', 'golden')
+    .action(lazy(goldenMod, 'check'));
+  sub(golden, 'update', 'rewrite golden/ from what the chart renders now')
+    .option('--golden-dir <dir>', 'golden folder', 'golden')
+    .action(lazy(goldenMod, 'update'));
+
   return program;
 }

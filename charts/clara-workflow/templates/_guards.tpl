@@ -1,0 +1,53 @@
+{{/* Cross-field rules JSON Schema cannot express, so that `helm template` and
+     `helm install` with hand-edited values fail loudly too. clara-wf checks the
+     same rules (and more) with line numbers: run `clara-wf validate`. */}}
+{{- define "clara.guards" -}}
+{{- $stages := .Values.stages | default dict -}}
+{{- $names := dict -}}
+{{- range $name, $stage := $stages -}}
+{{- if ne ($stage.stageName | toString) $name -}}
+{{- fail (printf "clara-workflow: stage %s: stageName %q must equal the stage key" $name ($stage.stageName | toString)) -}}
+{{- end -}}
+{{- if ne ($stage.lockName | toString) (printf "%s.lock" $name) -}}
+{{- fail (printf "clara-workflow: stage %s: lockName %q must be %q" $name ($stage.lockName | toString) (printf "%s.lock" $name)) -}}
+{{- end -}}
+{{- end -}}
+{{- range $id, $wf := .Values.workflows | default dict -}}
+{{- $where := printf "clara-workflow: workflow %s (%s)" ($wf.name | toString) $id -}}
+{{- if hasKey $names ($wf.name | toString) -}}
+{{- fail (printf "%s: the name is also used by workflow %s" $where (get $names ($wf.name | toString))) -}}
+{{- end -}}
+{{- $_ := set $names ($wf.name | toString) $id -}}
+{{- $n := len $wf.stages -}}
+{{- if ne (len $wf.waitLocks) $n -}}{{- fail (printf "%s: waitLocks has %d entries, stages has %d" $where (len $wf.waitLocks) $n) -}}{{- end -}}
+{{- if ne (len $wf.args) $n -}}{{- fail (printf "%s: args has %d entries, stages has %d" $where (len $wf.args) $n) -}}{{- end -}}
+{{- if ne (len $wf.ioFolders) (add $n 1) -}}{{- fail (printf "%s: ioFolders has %d entries, it needs %d (one more than stages)" $where (len $wf.ioFolders) (add $n 1)) -}}{{- end -}}
+{{- $seen := dict -}}
+{{- range $i, $s := $wf.stages -}}
+{{- if not (hasKey $stages $s) -}}{{- fail (printf "%s: stage %q is not defined under stages" $where $s) -}}{{- end -}}
+{{- if hasKey $seen $s -}}{{- fail (printf "%s: stage %q appears twice" $where $s) -}}{{- end -}}
+{{- $lock := index $wf.waitLocks $i -}}
+{{- if $lock -}}
+{{- $ok := false -}}
+{{- range $j, $earlier := $wf.stages -}}
+{{- if and (lt $j $i) (eq (index $stages $earlier).lockName $lock) -}}{{- $ok = true -}}{{- end -}}
+{{- end -}}
+{{- if not $ok -}}{{- fail (printf "%s: stage %q waits on %q, which is not the lock of a stage that runs before it" $where $s $lock) -}}{{- end -}}
+{{- end -}}
+{{- $_ := set $seen $s true -}}
+{{- end -}}
+{{- range $f := $wf.ioFolders -}}
+{{- if or (not (regexMatch "^[^/\\s\\\\]+(/[^/\\s\\\\]+)*$" $f)) (regexMatch "(^|/)\\.{1,2}(/|$)" $f) -}}
+{{- fail (printf "%s: ioFolders entry %q must be a relative path without whitespace, '..', '.' or empty segments" $where $f) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if (.Values.job).workflow -}}
+{{- if not (include "clara.jobWorkflowId" .) -}}
+{{- fail (printf "clara-workflow: job.workflow %q names no workflow in values (use its UUID or name)" (.Values.job.workflow | toString)) -}}
+{{- end -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$" ((.Values.job).id | toString)) -}}
+{{- fail (printf "clara-workflow: job.id %q must be a lowercase UUID or DNS label of at most 40 characters (set it with job.workflow)" ((.Values.job).id | toString)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

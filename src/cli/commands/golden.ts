@@ -1,0 +1,106 @@
+// golden/ holds what the chart renders: the catalog, and a run of every
+// workflow with a fixed job ID. `check` compares and never creates; `update` rewrites.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { writeAtomic } from '../../adapters/files.js';
+import { GoldenDrift } from '../../core/errors.js';
+import { compareGolden, goldenHeader, splitManifests } from '../../core/manifests.js';
+import { workflowsOf } from '../../core/model.js';
+import type { Ctx } from '../context.js';
+import { renderChart } from '../render-chart.js';
+import { loadValues } from '../values-file.js';
+
+/** The job ID golden runs use (the seed's example job ID). */
+export const GOLDEN_JOB_ID = '11111111-1111-1111-1111-111111111111';
+
+interface Flags {
+  goldenDir?: string;
+}
+
+async function pool<T, R>(items: T[], size: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(size, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i] as T);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Everything golden/ should hold: relative path → text. */
+async function produce(ctx: Ctx): Promise<Map<string, string>> {
+  const { values } = loadValues(ctx);
+  const cases = [
+    { name: 'catalog', workflow: undefined as string | undefined },
+    ...Object.entries(workflowsOf(values)).map(([id, w]) => ({ name: `run-${String(w?.name ?? id)}`, workflow: id })),
+  ];
+  const rendered = await pool(cases, Math.max(2, os.availableParallelism?.() ?? 2), (c) =>
+    renderChart(ctx, { workflow: c.workflow, job: c.workflow ? GOLDEN_JOB_ID : undefined }),
+  );
+  const files = new Map<string, string>();
+  cases.forEach((c, i) => {
+    for (const [file, text] of splitManifests(rendered[i] as string)) files.set(`${c.name}/${file}`, goldenHeader(c.name) + text);
+  });
+  return files;
+}
+
+function readTree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.set(path.relative(dir, p).split(path.sep).join('/'), fs.readFileSync(p, 'utf8'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export async function check(ctx: Ctx, flags: Flags): Promise<number> {
+  const dir = path.resolve(ctx.io.cwd, flags.goldenDir ?? 'golden');
+  const actual = await produce(ctx);
+  const drift = compareGolden(readTree(dir), actual);
+  const shown = ctx.display(dir);
+  if (ctx.json) ctx.printJson({ ok: drift.length === 0, files: actual.size, drift });
+  if (!drift.length) {
+    if (!ctx.json) ctx.info(`${shown}: ${actual.size} files match`);
+    return 0;
+  }
+  if (!ctx.json) {
+    for (const d of drift) {
+      if (d.kind === 'changed') ctx.out((d.diff as string).replace(/^(---|\+\+\+) [ab]\//gm, `$1 ${shown}/`).trimEnd());
+      else if (d.kind === 'missing') ctx.out(`${shown}/${d.file}: missing (the chart renders it; golden/ does not have it)`);
+      else ctx.out(`${shown}/${d.file}: stale (nothing renders it any more)`);
+    }
+  }
+  throw new GoldenDrift(`${drift.length} golden file${drift.length === 1 ? '' : 's'} differ${drift.length === 1 ? 's' : ''} from what the chart renders; if the change is intended, run \`clara-wf golden update\` and commit ${shown}/`);
+}
+
+export async function update(ctx: Ctx, flags: Flags): Promise<number> {
+  const dir = path.resolve(ctx.io.cwd, flags.goldenDir ?? 'golden');
+  const actual = await produce(ctx);
+  const drift = compareGolden(readTree(dir), actual);
+  for (const d of drift) {
+    const target = path.join(dir, d.file);
+    if (d.kind === 'stale') fs.rmSync(target);
+    else {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      writeAtomic(target, actual.get(d.file) as string);
+    }
+  }
+  if (ctx.json) ctx.printJson({ ok: true, files: actual.size, written: drift.filter((d) => d.kind !== 'stale').map((d) => d.file), removed: drift.filter((d) => d.kind === 'stale').map((d) => d.file) });
+  else ctx.info(`${ctx.display(dir)}: ${actual.size} files, ${drift.filter((d) => d.kind !== 'stale').length} written, ${drift.filter((d) => d.kind === 'stale').length} removed`);
+  return 0;
+}

@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeAtomic } from '../../adapters/files.js';
+import { splitManifests } from '../../core/manifests.js';
+import type { Ctx } from '../context.js';
+import { renderChart, type RenderRequest } from '../render-chart.js';
+
+interface Flags {
+  workflow?: string;
+  job?: string;
+  outputDir?: string;
+  showOnly?: string[];
+  file?: string[];
+  set?: string[];
+  release?: string;
+  namespace?: string;
+}
+
+export async function render(ctx: Ctx, flags: Flags): Promise<number> {
+  const req: RenderRequest = { workflow: flags.workflow, job: flags.job, extraValues: flags.file, set: flags.set, showOnly: flags.showOnly, release: flags.release, namespace: flags.namespace };
+  const manifests = await renderChart(ctx, req);
+  if (!flags.outputDir) {
+    ctx.io.stdout.write(manifests);
+    return 0;
+  }
+  const dir = path.resolve(ctx.io.cwd, flags.outputDir);
+  const files = splitManifests(manifests);
+  for (const [file, text] of files) {
+    const target = path.join(dir, file);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    writeAtomic(target, text);
+  }
+  if (ctx.json) ctx.printJson({ ok: true, outputDir: ctx.display(dir), files: [...files.keys()] });
+  else ctx.info(`wrote ${files.size} file${files.size === 1 ? '' : 's'} to ${ctx.display(dir)}: ${[...files.keys()].join(', ')}`);
+  return 0;
+}

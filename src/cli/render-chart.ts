@@ -1,0 +1,66 @@
+// Render the chart with the real helm. Validation runs while helm works
+// (neither waits for the other); an invalid values file stops helm and nothing is printed.
+import { checkHelmVersion, helmFailed, locateHelm, startHelm } from '../adapters/helm.js';
+import { readText } from '../adapters/files.js';
+import { UsageError, ValidationFailed } from '../core/errors.js';
+import { checkValues } from '../core/validate-values.js';
+import { findWorkflow } from '../core/workflow.js';
+import path from 'node:path';
+import type { Ctx } from './context.js';
+
+export interface RenderRequest {
+  workflow?: string;
+  job?: string;
+  extraValues?: string[];
+  set?: string[];
+  showOnly?: string[];
+  release?: string;
+  namespace?: string;
+}
+
+export const JOB_ID_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
+
+export function helmTemplateArgs(ctx: Ctx, req: RenderRequest): string[] {
+  const args = ['template', req.release ?? 'clara-workflow', ctx.chartDir];
+  if (req.namespace) args.push('--namespace', req.namespace);
+  // The chart's own values.yaml is read by helm anyway; another --values file is layered on top.
+  if (path.resolve(ctx.valuesFile) !== path.resolve(ctx.chartDir, 'values.yaml')) args.push('--values', ctx.valuesFile);
+  for (const f of req.extraValues ?? []) args.push('--values', path.resolve(ctx.io.cwd, f));
+  for (const s of req.set ?? []) args.push('--set', s);
+  if (req.workflow) args.push('--set-string', `job.workflow=${req.workflow}`, '--set-string', `job.id=${req.job}`);
+  for (const t of req.showOnly ?? []) args.push('--show-only', t.includes('/') ? t : `templates/${t}`);
+  return args;
+}
+
+export function checkRunRequest(req: RenderRequest): void {
+  if (!!req.workflow !== !!req.job) throw new UsageError('--workflow and --job go together: run mode renders one job of one workflow');
+  if (req.job && !JOB_ID_RE.test(req.job)) throw new UsageError(`--job "${req.job}" must be a lowercase UUID or DNS label of at most 40 characters`);
+}
+
+/** helm template, with clara-wf validation alongside. Returns the manifests. */
+export async function renderChart(ctx: Ctx, req: RenderRequest): Promise<string> {
+  checkRunRequest(req);
+  const env = ctx.io.env;
+  const loc = locateHelm(env);
+  const version = checkHelmVersion(loc, env);
+  const run = startHelm(loc.bin, helmTemplateArgs(ctx, req), { env, cwd: ctx.io.cwd });
+  try {
+    const file = ctx.display(ctx.valuesFile);
+    const text = readText(ctx.valuesFile, 'values file');
+    const check = checkValues(text, file);
+    if (!check.ok) {
+      const errors = check.diagnostics.filter((d) => d.severity === 'error');
+      const E = check.unparsable ? UsageError : ValidationFailed;
+      throw new E(`${file} does not validate; nothing was rendered`, errors, new Map([[file, text]]));
+    }
+    if (req.workflow) findWorkflow(check.values, req.workflow);
+  } catch (e) {
+    run.child.kill('SIGTERM');
+    await Promise.allSettled([version, run.done]);
+    throw e;
+  }
+  await version;
+  const r = await run.done;
+  if (r.code !== 0) helmFailed('helm template', r);
+  return r.stdout;
+}
