@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { generateValues } from './generate-values.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(root, 'dist', 'bin.js');
+const bin = path.join(root, 'dist', 'clara-wf.cjs');
 const out = path.join(root, 'bench', 'out');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
@@ -72,6 +72,11 @@ results.cs2k = measure('cs 2k (regenerate, new tag)', node, (i) => [bin, '--char
 if (helm) {
   results.lintRef = measure('helm lint ref', helm, () => ['lint', ref]);
   results.lint2k = measure('helm lint 2k', helm, () => ['lint', c2k], Math.max(1, Math.min(runs, 3)));
+  // render = clara-wf validation + helm template, run side by side.
+  results.renderRef = measure('render ref', node, wf(ref, 'render'));
+  results.templateRef = measure('helm template ref', helm, () => ['template', 'clara-workflow', ref]);
+  results.render2k = measure('render 2k', node, wf(c2k, 'render'), Math.max(1, Math.min(runs, 3)));
+  results.template2k = measure('helm template 2k', helm, () => ['template', 'clara-workflow', c2k], Math.max(1, Math.min(runs, 3)));
 }
 
 const rows = [];
@@ -84,6 +89,8 @@ if (helm) {
   ratio('validate 2k ÷ helm lint 2k', results.validate2k.ms, results.lint2k.ms, 0.5);
   ratio('cs 2k ÷ helm lint 2k', results.cs2k.ms, results.lint2k.ms, 0.5);
   if (timeBin) ratio('peak RSS validate 2k ÷ helm lint 2k', results.validate2k.rss / 1024, results.lint2k.rss / 1024, 1, 'MB');
+  ratio('render ref ÷ helm template ref', results.renderRef.ms, results.templateRef.ms, 2.5);
+  ratio('render 2k ÷ helm template 2k', results.render2k.ms, results.template2k.ms, 1.1);
 }
 ratio('validate 20k ÷ validate 2k', results.validate20k.ms, results.validate2k.ms, 11);
 

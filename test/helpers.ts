@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const binJs = path.join(repoRoot, 'dist', 'bin.js');
+export const binJs = path.join(repoRoot, 'dist', 'clara-wf.cjs');
 export const referenceValues = fs.readFileSync(path.join(repoRoot, 'charts/clara-workflow/values.yaml'), 'utf8');
 export const fixture = (...p: string[]) => path.join(repoRoot, 'test', 'fixtures', ...p);
 
@@ -21,7 +21,7 @@ export async function cli(args: string[], opts: { cwd?: string; env?: Record<str
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
-    stdout: { write: (s: string) => (stdout += s) },
+    stdout: { write: (s: string | Uint8Array) => (stdout += typeof s === 'string' ? s : Buffer.from(s).toString('utf8')) },
     stderr: { write: (s: string) => (stderr += s) },
     env: { ...process.env, ...opts.env },
     cwd: opts.cwd ?? process.cwd(),

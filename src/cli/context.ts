@@ -3,7 +3,7 @@ import path from 'node:path';
 import { formatDiagnostic, summary, toJson, type Diagnostic } from '../core/diagnostic.js';
 
 export interface Io {
-  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stdout: { write(s: string | Uint8Array): unknown; isTTY?: boolean };
   stderr: { write(s: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
   cwd: string;

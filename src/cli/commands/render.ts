@@ -18,11 +18,11 @@ interface Flags {
 
 export async function render(ctx: Ctx, flags: Flags): Promise<number> {
   const req: RenderRequest = { workflow: flags.workflow, job: flags.job, extraValues: flags.file, set: flags.set, showOnly: flags.showOnly, release: flags.release, namespace: flags.namespace };
-  const manifests = await renderChart(ctx, req);
   if (!flags.outputDir) {
-    ctx.io.stdout.write(manifests);
+    await renderChart(ctx, req, (chunk) => ctx.io.stdout.write(chunk));
     return 0;
   }
+  const manifests = await renderChart(ctx, req);
   const dir = path.resolve(ctx.io.cwd, flags.outputDir);
   const files = splitManifests(manifests);
   for (const [file, text] of files) {
