@@ -124,5 +124,24 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .option('--golden-dir <dir>', 'golden folder', 'golden')
     .action(lazy(goldenMod, 'update'));
 
+  // Seed-compatible: clara-wf test <workflow-ID> [job-ID] [timeout]
+  sub(program, 'test', 'run a workflow locally: stages start as their wait locks appear')
+    .argument('<workflow>', 'workflow ID or name')
+    .argument('[job-id]', 'job ID (default: a new UUID, printed)')
+    .argument('[timeout]', 'whole-run timeout in seconds (default: 300)')
+    .addOption(new Option('--runtime <runtime>', 'process (local.command) or docker (default: docker when an engine answers)').choices(['process', 'docker']))
+    .option('--data <dir>', 'test data folder holding <job>/... (default: test-data next to the chart folder)')
+    .option('--force', 'run again over an earlier run of the same job (old lock files are removed)')
+    .option('--grace <seconds>', 'time between SIGTERM and SIGKILL when a stage is stopped', '5')
+    .action(lazy(() => import('./commands/test.js'), 'test'));
+
+  // Seed-compatible: clara-wf publish <workflow-ID> "<name>" <dir>
+  sub(program, 'publish', 'write the resolved workflow as <dir>/<workflow-ID>.json')
+    .argument('<workflow>', 'workflow ID or name')
+    .argument('<display-name>', 'name shown for the workflow')
+    .argument('<dir>', 'folder to publish into')
+    .option('--force', 'replace a different workflow published under the same ID')
+    .action(lazy(() => import('./commands/publish.js'), 'publish'));
+
   return program;
 }

@@ -76,6 +76,18 @@ export function resolveWorkflow(values: Values, id: string, workflow: WorkflowSp
   };
 }
 
+/** The JSON the chart's catalog ConfigMap holds for a workflow (keep in step with templates/catalog.yaml). */
+export function catalogEntry(w: ResolvedWorkflow): Record<string, unknown> {
+  return {
+    id: w.id,
+    name: w.name,
+    stages: w.stages.map((s) => ({ name: s.name, spec: s.spec, waitLock: s.waitLock, input: s.input, output: s.output, args: s.args })),
+    waitLocks: w.waitLocks,
+    ioFolders: w.ioFolders,
+    args: w.args,
+  };
+}
+
 /** Workflows that use a stage. */
 export function workflowsUsing(values: unknown, stage: string): { id: string; name: string }[] {
   return Object.entries(workflowsOf(values))

@@ -1,0 +1,144 @@
+// clara-wf test <workflow> [job-ID] [timeout]: run a workflow locally, as the
+// seed's script did, with locks, logs, timeouts and clean kills.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError, ValidationFailed } from '../../core/errors.js';
+import { checkValues } from '../../core/validate-values.js';
+import { findWorkflow } from '../../core/workflow.js';
+import { planRun, stagesWithoutLocalCommand, type RunPlan, type Runtime } from '../../runner/plan.js';
+import { lineReporter, summaryJson, ttyReporter, type Reporter } from '../../runner/progress.js';
+import { Runner } from '../../runner/runner.js';
+import type { Ctx } from '../context.js';
+import { JOB_ID_RE } from '../render-chart.js';
+import { loadValues } from '../values-file.js';
+
+interface Flags {
+  runtime?: Runtime;
+  data?: string;
+  force?: boolean;
+  grace?: string;
+}
+
+/** A Docker engine answers `docker info` (the client alone is not enough). */
+export function dockerAvailable(env: Record<string, string | undefined>, timeoutMs = 3000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore', env: env as NodeJS.ProcessEnv });
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(false);
+    }, timeoutMs);
+    child.on('error', () => {
+      clearTimeout(t);
+      resolve(false);
+    });
+    child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve(code === 0);
+    });
+  });
+}
+
+function positiveSeconds(v: string | undefined, what: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!/^[1-9][0-9]{0,6}$/.test(v)) throw new UsageError(`${what} must be a whole number of seconds, not "${v}"`);
+  return Number(v);
+}
+
+/** Outputs or locks left by an earlier run of this job. */
+function leftovers(plan: RunPlan): string[] {
+  const found: string[] = [];
+  for (const s of plan.stages) {
+    try {
+      if (fs.readdirSync(s.output).length) found.push(s.output);
+    } catch {
+      /* absent */
+    }
+    if (fs.existsSync(s.lock)) found.push(s.lock);
+  }
+  return [...new Set(found)];
+}
+
+export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, timeoutArg: string | undefined, flags: Flags): Promise<number> {
+  const { text, file } = loadValues(ctx);
+  const check = checkValues(text, file);
+  if (!check.ok) throw new ValidationFailed(`${file} does not validate; nothing was run`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[file, text]]));
+  const { id, workflow } = findWorkflow(check.values, ref);
+  const jobId = jobArg ?? randomUUID();
+  if (!JOB_ID_RE.test(jobId)) throw new UsageError(`job ID "${jobId}" must be a lowercase UUID or DNS label of at most 40 characters`);
+  const runTimeout = positiveSeconds(timeoutArg, 'the timeout', 300);
+  const grace = positiveSeconds(flags.grace, '--grace', 5);
+  const dataDir = path.resolve(ctx.io.cwd, flags.data ?? path.join(ctx.chartDir, '..', '..', 'test-data'));
+  const plan = planRun({ values: check.values!, workflowId: id, workflow, jobId, dataDir, valuesDir: path.dirname(ctx.valuesFile) });
+
+  const runtime: Runtime = flags.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
+  if (runtime === 'process') {
+    const missing = stagesWithoutLocalCommand(plan);
+    if (missing.length) {
+      throw new UsageError(
+        `stage${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ha${missing.length > 1 ? 've' : 's'} no local.command, so the process runtime cannot start ${missing.length > 1 ? 'them' : 'it'}; add one (clara-wf cs ${missing[0]} --local-command <program> --local-command <arg>...) or use --runtime docker`,
+      );
+    }
+  }
+  const first = plan.stages[0]!;
+  if (!fs.existsSync(first.input) || !fs.statSync(first.input).isDirectory()) {
+    throw new UsageError(`no input for job ${jobId}: put the workflow's input data in ${ctx.display(first.input)}`);
+  }
+  const old = leftovers(plan);
+  if (old.length) {
+    if (!flags.force) {
+      throw new UsageError(
+        `job folder ${ctx.display(plan.jobDir)} holds results of an earlier run (${old.map((p) => ctx.display(p)).join(', ')}); choose another job ID, or pass --force to run again over them (only the old lock files are removed)`,
+      );
+    }
+    for (const s of plan.stages) fs.rmSync(s.lock, { force: true });
+  }
+
+  if (!jobArg && !ctx.json) ctx.err(`job ${jobId}`);
+  ctx.info(`running ${workflow.name} (${id}) as job ${jobId} in ${ctx.display(plan.jobDir)} [runtime ${runtime}]`);
+  const reporter: Reporter | null = ctx.json || ctx.quiet ? null : ctx.io.stderr.isTTY ? ttyReporter((s) => ctx.io.stderr.write(s), ctx.color) : lineReporter((s) => ctx.io.stderr.write(s));
+  const runner = new Runner(plan, {
+    runtime,
+    env: ctx.io.env,
+    runTimeoutMs: runTimeout * 1000,
+    graceMs: grace * 1000,
+    dockerUser: runtime === 'docker' && process.getuid ? `${process.getuid()}:${process.getgid?.() ?? 0}` : undefined,
+    onChange: (st, all) => reporter?.change(st, all),
+  });
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupted = sig;
+    runner.abort(`interrupted (${sig})`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result;
+  try {
+    result = await runner.run();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    reporter?.end();
+  }
+  if (ctx.json) ctx.printJson(summaryJson({ id, name: workflow.name }, jobId, result));
+  if (interrupted) return 130;
+  if (result.ok) {
+    if (!ctx.json && !ctx.quiet) ctx.out(`${workflow.name} job ${jobId}: ok; results in ${ctx.display(plan.stages[plan.stages.length - 1]!.output)}`);
+    return 0;
+  }
+  if (!ctx.json) {
+    const bad = result.stages.filter((s) => s.status === 'failed' || s.status === 'timeout' || s.status === 'killed');
+    for (const s of bad) {
+      ctx.err(`stage ${s.name} ${s.status}${s.reason ? ` (${s.reason})` : ''}; log: ${ctx.display(s.log)}`);
+      try {
+        const tail = fs.readFileSync(s.log, 'utf8').trimEnd().split('\n').slice(-10);
+        for (const l of tail) ctx.err(`  | ${l}`);
+      } catch {
+        /* no log */
+      }
+    }
+    ctx.err(`clara-wf: ${workflow.name} job ${jobId} failed${result.aborted ? `: ${result.aborted}` : ''}`);
+  }
+  return 1;
+}

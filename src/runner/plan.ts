@@ -1,0 +1,155 @@
+// A run plan: everything the local runner needs for one job of one workflow,
+// computed up front (pure) so every problem is reported before anything starts.
+import path from 'node:path';
+import { UsageError } from '../core/errors.js';
+import type { StageSpec, Values, WorkflowSpec } from '../core/model.js';
+import { resolveWorkflow } from '../core/workflow.js';
+
+export type Runtime = 'process' | 'docker';
+
+export interface StagePlan {
+  index: number;
+  name: string;
+  spec: StageSpec;
+  /** Host folders. */
+  input: string;
+  output: string;
+  logsDir: string;
+  logFile: string;
+  publishDir: string;
+  locksDir: string;
+  /** Absolute path of the lock this stage waits on, or null. */
+  waitLock: string | null;
+  /** Absolute path of the lock written when this stage succeeds. */
+  lock: string;
+  args: string[];
+  timeoutMs: number;
+}
+
+export interface RunPlan {
+  workflowId: string;
+  workflowName: string;
+  jobId: string;
+  jobDir: string;
+  /** Folder local commands run in (the values file's folder). */
+  cwd: string;
+  stages: StagePlan[];
+}
+
+export function planRun(opts: { values: Values; workflowId: string; workflow: WorkflowSpec; jobId: string; dataDir: string; valuesDir: string }): RunPlan {
+  const wf = resolveWorkflow(opts.values, opts.workflowId, opts.workflow);
+  const jobDir = path.join(opts.dataDir, opts.jobId);
+  const locksDir = path.join(jobDir, 'locks');
+  const logsDir = path.join(jobDir, 'logs');
+  const inJob = (rel: string) => {
+    const p = path.resolve(jobDir, rel);
+    if (p !== jobDir && !p.startsWith(jobDir + path.sep)) throw new UsageError(`ioFolders entry "${rel}" leaves the job folder`);
+    return p;
+  };
+  return {
+    workflowId: wf.id,
+    workflowName: wf.name,
+    jobId: opts.jobId,
+    jobDir,
+    cwd: opts.valuesDir,
+    stages: wf.stages.map((s, index) => ({
+      index,
+      name: s.name,
+      spec: s.spec,
+      input: inJob(s.input),
+      output: inJob(s.output),
+      logsDir,
+      logFile: path.join(logsDir, `${s.name}.log`),
+      publishDir: path.join(jobDir, 'publish', s.name),
+      locksDir,
+      waitLock: s.waitLock ? path.join(locksDir, s.waitLock) : null,
+      lock: path.join(locksDir, s.spec.lockName),
+      args: s.args,
+      timeoutMs: Number(s.spec.timeout) * 1000,
+    })),
+  };
+}
+
+/** Stages the process runtime cannot start (no local.command). */
+export function stagesWithoutLocalCommand(plan: RunPlan): string[] {
+  return plan.stages.filter((s) => !s.spec.local?.command?.length).map((s) => s.name);
+}
+
+/** Environment a stage sees: the Clara variables pointing at host folders, then its own env. */
+export function processEnv(plan: RunPlan, s: StagePlan, base: Record<string, string | undefined>): Record<string, string | undefined> {
+  return {
+    ...base,
+    NVIDIA_CLARA_INPUT: s.input,
+    NVIDIA_CLARA_OUTPUT: s.output,
+    NVIDIA_CLARA_LOGS: s.logsDir,
+    NVIDIA_CLARA_PUBLISHING: s.publishDir,
+    NVIDIA_CLARA_LOCK: s.lock,
+    NVIDIA_CLARA_WAIT_LOCK: s.waitLock ?? '',
+    CLARA_JOB_ID: plan.jobId,
+    CLARA_WORKFLOW_ID: plan.workflowId,
+    CLARA_STAGE: s.name,
+    ...(s.spec.env ?? {}),
+  };
+}
+
+export function processArgv(s: StagePlan): string[] {
+  return [...(s.spec.local?.command ?? []), ...s.args];
+}
+
+/** A container name for a stage of a job (DNS-safe, unique per job and stage). */
+export function containerName(plan: RunPlan, s: StagePlan): string {
+  return `clara-${plan.jobId.slice(0, 8)}-${s.name}`.slice(0, 63).replace(/-+$/, '');
+}
+
+/** `docker run` argv: the job folders mounted where the chart mounts them. */
+export function dockerArgv(plan: RunPlan, s: StagePlan, opts: { user?: string } = {}): string[] {
+  const sp = s.spec;
+  const inContainer = (sub: string) => path.posix.join(sp.appDir, sub);
+  const logsInContainer = path.posix.dirname(sp.logName);
+  const argv = ['run', '--rm', '--name', containerName(plan, s)];
+  if (opts.user) argv.push('--user', opts.user);
+  const mounts: [string, string][] = [
+    [s.input, inContainer(sp.inputs)],
+    [s.output, inContainer(sp.outputs)],
+    [s.locksDir, sp.lockDir],
+    [s.logsDir, logsInContainer],
+    [s.publishDir, sp.publishPath],
+  ];
+  for (const [host, target] of mounts) argv.push('--mount', `type=bind,source=${host},target=${target}`);
+  const env: Record<string, string> = {
+    NVIDIA_CLARA_INPUT: inContainer(sp.inputs),
+    NVIDIA_CLARA_OUTPUT: inContainer(sp.outputs),
+    NVIDIA_CLARA_LOGS: logsInContainer,
+    NVIDIA_CLARA_PUBLISHING: sp.publishPath,
+    NVIDIA_CLARA_LOCK: path.posix.join(sp.lockDir, sp.lockName),
+    NVIDIA_CLARA_WAIT_LOCK: s.waitLock ? path.posix.join(sp.lockDir, path.basename(s.waitLock)) : '',
+    CLARA_JOB_ID: plan.jobId,
+    CLARA_WORKFLOW_ID: plan.workflowId,
+    CLARA_STAGE: s.name,
+    ...(sp.env ?? {}),
+  };
+  for (const [k, v] of Object.entries(env)) argv.push('--env', `${k}=${v}`);
+  if (sp.resources?.gpu) argv.push('--gpus', String(sp.resources.gpu));
+  if (sp.resources?.cpu !== undefined) argv.push('--cpus', cpuToDocker(sp.resources.cpu));
+  if (sp.resources?.memory !== undefined) argv.push('--memory', memoryToDocker(sp.resources.memory));
+  if (sp.imagePullPolicy === 'Always') argv.push('--pull', 'always');
+  else if (sp.imagePullPolicy === 'Never') argv.push('--pull', 'never');
+  if (sp.command?.length) argv.push('--entrypoint', sp.command[0] as string);
+  argv.push(`${sp.image.repository}:${sp.image.tag}`);
+  if (sp.command && sp.command.length > 1) argv.push(...sp.command.slice(1));
+  argv.push(...s.args);
+  return argv;
+}
+
+function cpuToDocker(q: string | number): string {
+  const s = String(q);
+  return s.endsWith('m') ? String(Number(s.slice(0, -1)) / 1000) : s;
+}
+
+function memoryToDocker(q: string | number): string {
+  const s = String(q);
+  const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|K|M|G|T|k)?$/.exec(s);
+  if (!m) return s;
+  const unit = { Ki: 'k', Mi: 'm', Gi: 'g', Ti: 't', K: 'k', k: 'k', M: 'm', G: 'g', T: 't' }[m[2] ?? ''] ?? 'b';
+  return `${m[1]}${unit}`;
+}

@@ -1,0 +1,258 @@
+// The local runner: starts each stage when its wait lock exists (watched with
+// fs.watch, not polled), writes the stage's lock when it exits 0, and kills
+// whole process trees on timeout or abort. Stages run in their own process
+// groups (detached) so a kill reaches everything they started.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { containerName, dockerArgv, processArgv, processEnv, type RunPlan, type Runtime, type StagePlan } from './plan.js';
+
+export type StageStatus = 'waiting' | 'running' | 'done' | 'failed' | 'timeout' | 'killed' | 'skipped';
+
+export interface StageState {
+  name: string;
+  status: StageStatus;
+  exitCode: number | null;
+  signal: string | null;
+  pid: number | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  log: string;
+  /** Why it failed or was skipped. */
+  reason: string | null;
+  /** From its wait lock appearing (or the run starting) to its process starting, in ms. */
+  startDelayMs: number | null;
+}
+
+export interface RunResult {
+  ok: boolean;
+  stages: StageState[];
+  /** Set when the whole run was cut short (timeout, interrupt). */
+  aborted: string | null;
+}
+
+export interface RunnerOptions {
+  runtime: Runtime;
+  env: Record<string, string | undefined>;
+  runTimeoutMs: number;
+  graceMs: number;
+  dockerBin?: string;
+  dockerUser?: string;
+  onChange?: (stage: StageState, all: readonly StageState[]) => void;
+}
+
+const terminal = (s: StageStatus) => s !== 'waiting' && s !== 'running';
+
+export class Runner {
+  private readonly states: StageState[];
+  private readonly children = new Map<number, ChildProcess>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private watcher: fs.FSWatcher | null = null;
+  private abortReason: string | null = null;
+  private finish!: (r: RunResult) => void;
+  private readonly lockSeenAt = new Map<string, number>();
+  /** Stages being killed, with the status and reason they end with. */
+  private readonly killing = new Map<number, StageStatus>();
+  private readonly killReasons = new Map<number, string>();
+  private readonly runStartedAt = performance.now();
+
+  constructor(
+    private readonly plan: RunPlan,
+    private readonly opts: RunnerOptions,
+  ) {
+    this.states = plan.stages.map((s) => ({
+      name: s.name,
+      status: 'waiting',
+      exitCode: null,
+      signal: null,
+      pid: null,
+      startedAt: null,
+      finishedAt: null,
+      log: s.logFile,
+      reason: null,
+      startDelayMs: null,
+    }));
+  }
+
+  get snapshot(): readonly StageState[] {
+    return this.states;
+  }
+
+  run(): Promise<RunResult> {
+    const done = new Promise<RunResult>((resolve) => (this.finish = resolve));
+    const first = this.plan.stages[0] as StagePlan;
+    fs.mkdirSync(first.locksDir, { recursive: true });
+    fs.mkdirSync(first.logsDir, { recursive: true });
+    for (const s of this.plan.stages) {
+      fs.mkdirSync(s.output, { recursive: true });
+      fs.mkdirSync(s.publishDir, { recursive: true });
+    }
+    // Locks may also be written by the stages themselves (the Clara driver does).
+    this.watcher = fs.watch(first.locksDir, (_event, file) => {
+      if (file) this.lockSeenAt.set(file.toString(), performance.now());
+      this.schedule();
+    });
+    this.watcher.on('error', () => {
+      /* the folder vanished; stages still finish through exit events */
+    });
+    this.later(() => this.abort(`the run timed out after ${Math.round(this.opts.runTimeoutMs / 1000)} s`, 'timeout'), this.opts.runTimeoutMs);
+    this.schedule();
+    return done;
+  }
+
+  /** Stop everything (Ctrl-C, run timeout): running stages are killed, waiting ones skipped. */
+  abort(reason: string, as: StageStatus = 'killed'): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    for (const [i, st] of this.states.entries()) {
+      if (st.status === 'waiting') this.update(i, { status: 'skipped', reason });
+    }
+    for (const [i, child] of this.children) this.kill(i, child, as, reason);
+    this.maybeFinish();
+  }
+
+  private later(fn: () => void, ms: number): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  private update(i: number, patch: Partial<StageState>): void {
+    const st = Object.assign(this.states[i] as StageState, patch);
+    this.opts.onChange?.(st, this.states);
+  }
+
+  /** Start every waiting stage whose wait lock exists; skip those whose upstream failed. */
+  private schedule(): void {
+    if (this.abortReason) {
+      this.maybeFinish();
+      return;
+    }
+    for (const [i, s] of this.plan.stages.entries()) {
+      const st = this.states[i] as StageState;
+      if (st.status !== 'waiting') continue;
+      if (s.waitLock) {
+        const owner = this.plan.stages.findIndex((o) => o.lock === s.waitLock);
+        const ownerState = owner >= 0 ? (this.states[owner] as StageState) : undefined;
+        if (ownerState && terminal(ownerState.status) && ownerState.status !== 'done' && !fs.existsSync(s.waitLock)) {
+          this.update(i, { status: 'skipped', reason: `${ownerState.name} ${ownerState.status}` });
+          continue;
+        }
+        if (!fs.existsSync(s.waitLock)) continue;
+      }
+      this.launch(i, s);
+    }
+    this.maybeFinish();
+  }
+
+  private launch(i: number, s: StagePlan): void {
+    const since = s.waitLock ? (this.lockSeenAt.get(s.waitLock.slice(s.locksDir.length + 1)) ?? this.runStartedAt) : this.runStartedAt;
+    const argv =
+      this.opts.runtime === 'docker'
+        ? [this.opts.dockerBin ?? 'docker', ...dockerArgv(this.plan, s, { user: this.opts.dockerUser })]
+        : processArgv(s);
+    const log = fs.openSync(s.logFile, 'a');
+    const stamp = () => new Date().toISOString();
+    fs.writeSync(log, `${stamp()} [clara-wf] start ${s.name} (job ${this.plan.jobId}): ${argv.map((a) => JSON.stringify(a)).join(' ')}\n`);
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0] as string, argv.slice(1), {
+        cwd: this.plan.cwd,
+        env: processEnv(this.plan, s, this.opts.env) as NodeJS.ProcessEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      });
+    } catch (e) {
+      fs.writeSync(log, `${stamp()} [clara-wf] cannot start: ${(e as Error).message}\n`);
+      fs.closeSync(log);
+      this.update(i, { status: 'failed', reason: `cannot start: ${(e as Error).message}`, finishedAt: new Date() });
+      this.schedule();
+      return;
+    }
+    const startDelayMs = performance.now() - since;
+    this.children.set(i, child);
+    this.update(i, { status: 'running', pid: child.pid ?? null, startedAt: new Date(), startDelayMs });
+
+    // Timestamped lines, stdout and stderr interleaved as they come.
+    const pipe = (stream: NodeJS.ReadableStream | null, name: string) => {
+      let partial = '';
+      stream?.on('data', (d: Buffer) => {
+        const text = partial + d.toString('utf8');
+        const lines = text.split('\n');
+        partial = lines.pop() ?? '';
+        if (lines.length) fs.writeSync(log, lines.map((l) => `${stamp()} [${name}] ${l}\n`).join(''));
+      });
+      stream?.on('end', () => {
+        if (partial) fs.writeSync(log, `${stamp()} [${name}] ${partial}\n`);
+        partial = '';
+      });
+    };
+    pipe(child.stdout, 'stdout');
+    pipe(child.stderr, 'stderr');
+
+    let outcome: Partial<StageState> | null = null;
+    const timer = this.later(() => this.kill(i, child, 'timeout', `timed out after ${s.spec.timeout} s`), s.timeoutMs);
+    child.on('error', (e) => {
+      outcome = { status: 'failed', reason: `cannot start ${argv[0]}: ${e.message}` };
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      this.timers.delete(timer);
+      // Whatever the stage left running in its group dies with it.
+      killGroup(child, 'SIGKILL');
+      if (!outcome) {
+        const killedAs = this.killing.get(i);
+        if (killedAs) outcome = { status: killedAs, reason: this.killReasons.get(i) ?? null };
+        else if (code === 0) outcome = { status: 'done' };
+        else outcome = { status: 'failed', reason: signal ? `killed by ${signal}` : `exit code ${code}` };
+      }
+      outcome = { ...outcome, exitCode: code, signal };
+    });
+    child.on('close', () => {
+      const result = outcome ?? { status: 'failed' as StageStatus, reason: 'exited' };
+      fs.writeSync(log, `${stamp()} [clara-wf] ${s.name} ${result.status}${result.reason ? `: ${result.reason}` : ''}\n`);
+      fs.closeSync(log);
+      this.children.delete(i);
+      if (result.status === 'done' && !fs.existsSync(s.lock)) {
+        fs.writeFileSync(s.lock, `${new Date().toISOString()} ${s.name} done (job ${this.plan.jobId})\n`);
+        this.lockSeenAt.set(s.lock.slice(s.locksDir.length + 1), performance.now());
+      }
+      this.update(i, { ...result, finishedAt: new Date() });
+      this.schedule();
+    });
+  }
+
+  /** SIGTERM to the stage's process group, SIGKILL after the grace period. */
+  private kill(i: number, child: ChildProcess, as: StageStatus, reason: string): void {
+    if (this.killing.has(i)) return;
+    this.killing.set(i, as);
+    this.killReasons.set(i, reason);
+    if (this.opts.runtime === 'docker') {
+      const s = this.plan.stages[i] as StagePlan;
+      spawn(this.opts.dockerBin ?? 'docker', ['kill', containerName(this.plan, s)], { stdio: 'ignore' }).on('error', () => {});
+    }
+    killGroup(child, 'SIGTERM');
+    const t = setTimeout(() => killGroup(child, 'SIGKILL'), this.opts.graceMs);
+    child.once('exit', () => clearTimeout(t));
+  }
+
+  private maybeFinish(): void {
+    if (!this.states.every((s) => terminal(s.status)) || this.children.size) return;
+    this.watcher?.close();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.finish?.({ ok: this.states.every((s) => s.status === 'done'), stages: this.states, aborted: this.abortReason });
+  }
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (!child.pid) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
