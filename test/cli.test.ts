@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, referenceValues, repoRoot, tempDir } from './helpers.js';
+import { cli, lineOf, referenceValues, repoRoot, tempDir } from './helpers.js';
 
 const chartCopy = () => {
   const dir = tempDir({
@@ -38,12 +38,13 @@ describe('exit codes', () => {
     expect(JSON.parse(missing.stdout).diagnostics[0]).toMatchObject({ code: 'FILE_UNREADABLE' });
   });
   it('--strict turns warnings into errors', async () => {
-    const dir = tempDir({ 'v.yaml': referenceValues.replace('tag: "0.1.0"', 'tag: latest') });
+    const text = referenceValues.replace('tag: "0.1.0"', 'tag: latest');
+    const dir = tempDir({ 'v.yaml': text });
     const f = path.join(dir, 'v.yaml');
     expect((await cli(['--values', f, 'validate'])).code).toBe(0);
     const s = await cli(['--values', f, 'validate', '--strict', '--json']);
     expect(s.code).toBe(1);
-    expect(JSON.parse(s.stdout).diagnostics[0]).toMatchObject({ severity: 'error', code: 'IMAGE_TAG_LATEST', line: 34, column: 12 });
+    expect(JSON.parse(s.stdout).diagnostics[0]).toMatchObject({ severity: 'error', code: 'IMAGE_TAG_LATEST', line: lineOf(text, 'tag: latest'), column: 12 });
   });
   it('a user mistake prints no stack trace; --debug does', async () => {
     const dir = chartCopy();
@@ -64,11 +65,13 @@ describe('exit codes', () => {
 
 describe('human output', () => {
   it('is file:line:col severity code message, a code frame and a hint', async () => {
-    const dir = tempDir({ 'v.yaml': referenceValues.replace('"user-ai/output"', '"user-ai/ output"') });
+    const text = referenceValues.replace('"user-ai/output"', '"user-ai/ output"');
+    const line = lineOf(text, '"dicom-reader/output", "user-ai/ output"');
+    const dir = tempDir({ 'v.yaml': text });
     const r = await cli(['--values', path.join(dir, 'v.yaml'), '--no-color', 'validate'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('v.yaml:102:62 error IOFOLDER_INVALID ioFolders entry "user-ai/ output" contains whitespace');
-    expect(r.stderr).toContain('  > 102 |     ioFolders:');
+    expect(r.stderr).toContain(`v.yaml:${line}:62 error IOFOLDER_INVALID ioFolders entry "user-ai/ output" contains whitespace`);
+    expect(r.stderr).toContain(`  > ${line} |     ioFolders:`);
     expect(r.stderr).toContain('hint: write "user-ai/output"');
     expect(r.stderr).toContain('1 error, 0 warnings');
   });
@@ -96,11 +99,11 @@ describe('read-only commands', () => {
   it('workflow list/show and stage list, human and --json', async () => {
     const dir = chartCopy();
     const list = await cli(['--json', 'workflow', 'list'], { cwd: dir });
-    expect(JSON.parse(list.stdout).map((w: any) => w.name)).toEqual(['user-workflow', 'liver-seg']);
+    expect(JSON.parse(list.stdout).map((w: any) => w.name)).toEqual(['user-workflow', 'liver-seg', 'threshold-example']);
     const show = await cli(['--json', 'workflow', 'show', 'liver-seg'], { cwd: dir });
     expect(JSON.parse(show.stdout)).toMatchObject({ id: 'fd3ee8bf-b9f3-4808-bd60-243f870ff9bd', stages: ['dicom-reader', 'ai-livertumor', 'dicom-writer'] });
     const stages = await cli(['stage', 'list'], { cwd: dir });
-    expect(stages.stdout).toMatch(/^dicom-reader\s+clara\/dicom-reader:0\.2\.0\s+300\s+user-workflow, liver-seg$/m);
+    expect(stages.stdout).toMatch(/^dicom-reader\s+clara\/dicom-reader:0\.2\.0\s+300\s+user-workflow, liver-seg, threshold-example$/m);
   });
   it('graph: mermaid and dot', async () => {
     const dir = chartCopy();

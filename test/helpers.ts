@@ -106,3 +106,10 @@ export function expectation(text: string) {
   if (!m) throw new Error('fixture lacks its "# expect:" line');
   return { code: m[1] as string, line: Number(m[2]), exit: Number(m[3]) };
 }
+
+/** 1-based line of the first line containing `needle`. */
+export function lineOf(text: string, needle: string): number {
+  const i = text.split('\n').findIndex((l) => l.includes(needle));
+  if (i < 0) throw new Error(`"${needle}" not found`);
+  return i + 1;
+}

@@ -15,7 +15,7 @@ describe('catalog mode', () => {
     const d = docs(r.stdout);
     expect(d.map((x) => `${x.kind}/${x.metadata.name}`)).toEqual(['ConfigMap/clara-workflow-workflows', 'ConfigMap/clara-workflow-dicom']);
     const catalog = d[0];
-    expect(Object.keys(catalog.data).sort()).toEqual(['7b413e24-d018-4689-8c41-73272f6649d4.json', 'fd3ee8bf-b9f3-4808-bd60-243f870ff9bd.json']);
+    expect(Object.keys(catalog.data).sort()).toEqual(['5f1c8d2e-3b4a-4c6d-9e8f-0a1b2c3d4e5f.json', '7b413e24-d018-4689-8c41-73272f6649d4.json', 'fd3ee8bf-b9f3-4808-bd60-243f870ff9bd.json']);
     const liver = JSON.parse(catalog.data['fd3ee8bf-b9f3-4808-bd60-243f870ff9bd.json']);
     expect(liver.name).toBe('liver-seg');
     expect(liver.stages.map((s: any) => s.name)).toEqual(['dicom-reader', 'ai-livertumor', 'dicom-writer']);

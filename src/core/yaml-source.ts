@@ -105,7 +105,11 @@ export function parseYaml(text: string, file: string): ParseResult {
     // Keep going (last key wins, as `helm --set` would) so every duplicate and
     // every other problem is reported in one run.
     dupes = true;
-    data = constructFromEvents(events, { source: text, schema: YAML11_SCHEMA, json: true })[0];
+    try {
+      data = constructFromEvents(events, { source: text, schema: YAML11_SCHEMA, json: true })[0];
+    } catch (e2) {
+      return { ok: false, diagnostic: syntaxDiagnostic(e2, file) };
+    }
   }
   // Commands mostly need the top two levels (sections and their keys): index
   // those in a cheap pass, and everything only when a diagnostic needs a place.
