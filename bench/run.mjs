@@ -79,6 +79,34 @@ if (helm) {
   results.template2k = measure('helm template 2k', helm, () => ['template', 'clara-workflow', c2k], Math.max(1, Math.min(runs, 3)));
 }
 
+// Local runner: a 50-stage chain of no-op stages (`true`).
+function chainValues(n) {
+  const names = Array.from({ length: n }, (_, i) => `noop-${i}`);
+  const stage = (s) => `  ##BEGIN_${s}##\n  ${s}:\n    image:\n      repository: noop\n      tag: "1"\n    mount:\n      in:\n        name: "input"\n      out:\n        name: "output"\n    stageName: "${s}"\n    appDir: "/app"\n    inputLock: "/app/locks/input.lock"\n    inputs: "input"\n    logName: "/app/logs/${s}.log"\n    outputs: "output"\n    lockDir: "/app/locks"\n    lockName: "${s}.lock"\n    timeout: "60"\n    publishPath: "/publish"\n    local:\n      command: ["true"]\n  ##END_${s}##\n`;
+  return `stages:\n${names.map(stage).join('')}workflows:\n  00000000-0000-4000-8000-000000000050:\n    name: "chain"\n    stages: ${JSON.stringify(names)}\n    waitLocks: ${JSON.stringify(names.map((_, i) => (i ? `${names[i - 1]}.lock` : '')))}\n    ioFolders: ${JSON.stringify([`${names[0]}/input`, ...names.map((x) => `${x}/output`)])}\n    args: ${JSON.stringify(names.map(() => ''))}\n`;
+}
+const chainDir = path.join(out, 'chain50');
+fs.rmSync(chainDir, { recursive: true, force: true });
+fs.mkdirSync(chainDir, { recursive: true });
+fs.writeFileSync(path.join(chainDir, 'values.yaml'), chainValues(50));
+const runnerRuns = [];
+for (let r = 0; r < Math.max(3, Math.min(runs, 5)); r++) {
+  const job = `bench-${r}`;
+  fs.mkdirSync(path.join(chainDir, 'data', job, 'noop-0', 'input'), { recursive: true });
+  const t0 = process.hrtime.bigint();
+  const res = spawnSync(node, [bin, '--values', path.join(chainDir, 'values.yaml'), 'test', 'chain', job, '--runtime', 'process', '--data', path.join(chainDir, 'data'), '--json'], { encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (res.status !== 0) throw new Error(`runner bench failed:\n${res.stderr}`);
+  const summary = JSON.parse(res.stdout);
+  const delays = summary.stages.slice(1).map((s) => s.startDelayMs).sort((a, b) => a - b);
+  const first = Date.parse(summary.stages[0].startedAt);
+  const last = Date.parse(summary.stages[49].finishedAt);
+  runnerRuns.push({ wall, medianDelay: delays[Math.floor(delays.length / 2)], maxDelay: delays[delays.length - 1], perStage: (last - first) / 50 });
+}
+const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+results.runner = { medianLockToStartMs: med(runnerRuns.map((r) => r.medianDelay)), maxLockToStartMs: med(runnerRuns.map((r) => r.maxDelay)), perStageMs: med(runnerRuns.map((r) => r.perStage)), wallMs: med(runnerRuns.map((r) => r.wall)) };
+console.error(`  runner: 50 no-op stages in ${results.runner.wallMs.toFixed(0)} ms (clara-wf process); ${results.runner.perStageMs.toFixed(2)} ms per stage from first start to last finish; lock → next start median ${results.runner.medianLockToStartMs.toFixed(3)} ms, max ${results.runner.maxLockToStartMs.toFixed(3)} ms`);
+
 const rows = [];
 const ratio = (name, a, b, target, unit = 'ms') => {
   const r = a / b;
@@ -93,6 +121,8 @@ if (helm) {
   ratio('render 2k ÷ helm template 2k', results.render2k.ms, results.template2k.ms, 1.1);
 }
 ratio('validate 20k ÷ validate 2k', results.validate20k.ms, results.validate2k.ms, 11);
+rows.push({ check: 'runner: lock written → next stage started', value: `median ${results.runner.medianLockToStartMs.toFixed(2)} ms`, ratio: '', target: '≤ 5 ms', ok: results.runner.medianLockToStartMs <= 5 ? 'ok' : 'MISS' });
+rows.push({ check: 'runner: time per no-op stage (50-chain)', value: `${results.runner.perStageMs.toFixed(2)} ms`, ratio: '', target: '', ok: '' });
 
 console.log('\ncheck                                   measured              ratio    target   ');
 for (const r of rows) console.log(`${r.check.padEnd(40)}${r.value.padEnd(22)}${r.ratio.padEnd(9)}${r.target.padEnd(9)}${r.ok}`);
