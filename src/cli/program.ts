@@ -129,11 +129,43 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .argument('<workflow>', 'workflow ID or name')
     .argument('[job-id]', 'job ID (default: a new UUID, printed)')
     .argument('[timeout]', 'whole-run timeout in seconds (default: 300)')
-    .addOption(new Option('--runtime <runtime>', 'process (local.command) or docker (default: docker when an engine answers)').choices(['process', 'docker']))
+    .addOption(new Option('--runtime <runtime>', 'process (local.command), docker, or cluster (a run-mode release; default: docker when an engine answers, else process)').choices(['process', 'docker', 'cluster']))
     .option('--data <dir>', 'test data folder holding <job>/... (default: test-data next to the chart folder)')
     .option('--force', 'run again over an earlier run of the same job (old lock files are removed)')
     .option('--grace <seconds>', 'time between SIGTERM and SIGKILL when a stage is stopped', '5')
+    .option('--keep', 'cluster: keep the run-mode release afterwards')
+    .option('-n, --namespace <ns>', 'cluster: namespace')
+    .option('--create-namespace', 'cluster: create the namespace if needed')
+    .option('--kubeconfig <file>', 'cluster: kubeconfig file')
+    .option('--kube-context <name>', 'cluster: kubeconfig context')
+    .option('--release <name>', 'cluster: release name prefix (the job ID is appended)')
+    .option('-f, --file <values.yaml>', 'cluster: extra values file (repeatable)', collect)
+    .option('--set <key=value>', 'cluster: extra value (repeatable)', collect)
     .action(lazy(() => import('./commands/test.js'), 'test'));
+
+  const clusterOptions = (c: Command) =>
+    c
+      .option('-n, --namespace <ns>', 'namespace (default: the context\'s, else default)')
+      .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+      .option('--kube-context <name>', 'kubeconfig context')
+      .option('--release <name>', 'release name', 'clara-workflow')
+      .option('--timeout <duration>', 'helm timeout, e.g. 5m0s');
+  const installMod = () => import('./commands/install.js');
+  for (const [name, what] of [['install', 'install the chart (helm upgrade --install, after validation and a pre-flight)'], ['upgrade', 'upgrade the release (same as install)']] as const) {
+    clusterOptions(sub(program, name, what))
+      .option('--create-namespace', 'create the namespace if needed')
+      .option('--wait', 'wait until resources are ready')
+      .option('--atomic', 'roll back on failure')
+      .option('-f, --file <values.yaml>', 'extra values file (repeatable)', collect)
+      .option('--set <key=value>', 'extra value (repeatable)', collect)
+      .option('--dry-run', 'render and run the pre-flight; change nothing')
+      .action(lazy(installMod, 'install'));
+  }
+  clusterOptions(sub(program, 'uninstall', 'uninstall the release'))
+    .option('--wait', 'wait until resources are gone')
+    .option('--dry-run', 'show what would be removed')
+    .action(lazy(installMod, 'uninstall'));
+  clusterOptions(sub(program, 'status', 'the release, its catalog workflows and stage jobs')).action(lazy(() => import('./commands/status.js'), 'status'));
 
   // Seed-compatible: clara-wf publish <workflow-ID> "<name>" <dir>
   sub(program, 'publish', 'write the resolved workflow as <dir>/<workflow-ID>.json')

@@ -12,13 +12,19 @@ import { lineReporter, summaryJson, ttyReporter, type Reporter } from '../../run
 import { Runner } from '../../runner/runner.js';
 import type { Ctx } from '../context.js';
 import { JOB_ID_RE } from '../render-chart.js';
+import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFlags } from '../cluster.js';
+import { helmFailed, locateHelm, startHelm, checkHelmVersion } from '../../adapters/helm.js';
+import { ClusterRun } from '../../runner/cluster.js';
+import { createHash } from 'node:crypto';
+import { valuesArgs } from './install.js';
 import { loadValues } from '../values-file.js';
 
-interface Flags {
-  runtime?: Runtime;
+interface Flags extends ClusterFlags {
+  runtime?: Runtime | 'cluster';
   data?: string;
   force?: boolean;
   grace?: string;
+  keep?: boolean;
 }
 
 /** A Docker engine answers `docker info` (the client alone is not enough). */
@@ -72,6 +78,7 @@ export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, ti
   const dataDir = path.resolve(ctx.io.cwd, flags.data ?? path.join(ctx.chartDir, '..', '..', 'test-data'));
   const plan = planRun({ values: check.values!, workflowId: id, workflow, jobId, dataDir, valuesDir: path.dirname(ctx.valuesFile) });
 
+  if (flags.runtime === 'cluster') return testOnCluster(ctx, plan, { id, name: workflow.name }, runTimeout, flags, !jobArg);
   const runtime: Runtime = flags.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
   if (runtime === 'process') {
     const missing = stagesWithoutLocalCommand(plan);
@@ -139,6 +146,70 @@ export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, ti
       }
     }
     ctx.err(`clara-wf: ${workflow.name} job ${jobId} failed${result.aborted ? `: ${result.aborted}` : ''}`);
+  }
+  return 1;
+}
+
+/** Release name for one job: <release>-<job>, kept within helm's 53 characters. */
+export function jobReleaseName(release: string, job: string): string {
+  const name = `${release}-${job}`;
+  if (name.length <= 53) return name;
+  return `${name.slice(0, 42).replace(/-+$/, '')}-${createHash('sha256').update(name).digest('hex').slice(0, 10)}`;
+}
+
+/** --runtime cluster: install a run-mode release, follow its Jobs, uninstall. */
+async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: string }, runTimeout: number, flags: Flags, printJob: boolean): Promise<number> {
+  checkClusterFlags(flags);
+  const release = jobReleaseName(flags.release ?? 'clara-workflow', plan.jobId);
+  const helm = locateHelm(ctx.io.env);
+  const helmVersion = checkHelmVersion(helm, ctx.io.env);
+  const cluster = await connect(ctx, flags);
+  await preflight(ctx, cluster, release, flags);
+  await helmVersion;
+  if (printJob && !ctx.json) ctx.err(`job ${plan.jobId}`);
+  ctx.info(`running ${wf.name} (${wf.id}) as job ${plan.jobId}: release ${release} in ${cluster.namespace} on ${cluster.server}`);
+  const base = helmClusterArgs(cluster, flags);
+  const install = ['upgrade', '--install', release, ctx.chartDir, ...base, ...valuesArgs(ctx, flags), '--set-string', `job.workflow=${wf.id}`, '--set-string', `job.id=${plan.jobId}`];
+  if (flags.createNamespace) install.push('--create-namespace');
+  const installed = await startHelm(helm.bin, install, { env: ctx.io.env, cwd: ctx.io.cwd }).done;
+  if (installed.code !== 0) helmFailed(`helm upgrade --install ${release}`, installed);
+
+  const reporter: Reporter | null = ctx.json || ctx.quiet ? null : ctx.io.stderr.isTTY ? ttyReporter((s) => ctx.io.stderr.write(s), ctx.color) : lineReporter((s) => ctx.io.stderr.write(s));
+  const run = new ClusterRun(plan, { cluster, release, runTimeoutMs: runTimeout * 1000, onChange: (st, all) => reporter?.change(st, all) });
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupted = sig;
+    run.abort(`interrupted (${sig})`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result;
+  try {
+    result = await run.run();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    reporter?.end();
+  }
+  const failed = result.stages.filter((s) => s.status === 'failed' || s.status === 'timeout');
+  const logs = new Map<string, string>();
+  for (const s of failed) logs.set(s.name, await run.logs(s.name));
+  if (!flags.keep) {
+    const un = await startHelm(helm.bin, ['uninstall', release, ...base], { env: ctx.io.env, cwd: ctx.io.cwd }).done;
+    if (un.code !== 0) ctx.err(`clara-wf: could not uninstall ${release}: ${un.stderr.trim()}`);
+  } else ctx.info(`kept release ${release} (--keep); remove it with clara-wf uninstall --release ${release} -n ${cluster.namespace}`);
+  if (ctx.json) ctx.printJson({ ...summaryJson(wf, plan.jobId, result), release, namespace: cluster.namespace, logs: Object.fromEntries(logs) });
+  if (interrupted) return 130;
+  if (result.ok) {
+    if (!ctx.json && !ctx.quiet) ctx.out(`${wf.name} job ${plan.jobId}: ok on ${cluster.server} (release ${release}${flags.keep ? ', kept' : ', uninstalled'})`);
+    return 0;
+  }
+  if (!ctx.json) {
+    for (const s of failed) {
+      ctx.err(`stage ${s.name} ${s.status}${s.reason ? ` (${s.reason})` : ''}: ${s.log}`);
+      for (const l of (logs.get(s.name) ?? '').trimEnd().split('\n')) ctx.err(`  | ${l}`);
+    }
+    ctx.err(`clara-wf: ${wf.name} job ${plan.jobId} failed${result.aborted ? `: ${result.aborted}` : ''}`);
   }
   return 1;
 }

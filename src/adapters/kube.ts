@@ -1,0 +1,151 @@
+// The cluster, through @kubernetes/client-node (1.4.0: the last line that loads
+// on Node 20). Imported lazily: only commands that talk to a cluster pay for it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { ExternalToolError, UsageError } from '../core/errors.js';
+
+type ClientNode = typeof import('@kubernetes/client-node');
+
+export interface ClusterOptions {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  /** How long the first request may take before the cluster counts as unreachable. */
+  connectTimeoutMs?: number;
+}
+
+export interface ReleaseState {
+  revision: number;
+  status: string;
+}
+
+/** The kubeconfig file to use: --kubeconfig, else $KUBECONFIG (first existing entry), else ~/.kube/config. */
+export function resolveKubeconfig(opts: ClusterOptions, env: Record<string, string | undefined>, cwd: string): string {
+  if (opts.kubeconfig) {
+    const p = path.resolve(cwd, opts.kubeconfig);
+    if (!fs.existsSync(p)) throw new UsageError(`--kubeconfig ${opts.kubeconfig}: no such file`);
+    return p;
+  }
+  for (const p of (env.KUBECONFIG ?? '').split(path.delimiter)) if (p && fs.existsSync(p)) return p;
+  const home = path.join(env.HOME || os.homedir(), '.kube', 'config');
+  if (fs.existsSync(home)) return home;
+  throw new UsageError('no kubeconfig: pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config');
+}
+
+export class Cluster {
+  readonly server: string;
+  readonly context: string;
+  readonly namespace: string;
+
+  private constructor(
+    readonly k8s: ClientNode,
+    readonly kc: InstanceType<ClientNode['KubeConfig']>,
+    readonly kubeconfigPath: string,
+    private readonly timeoutMs: number,
+    namespace: string | undefined,
+  ) {
+    this.server = kc.getCurrentCluster()?.server ?? '(no server)';
+    this.context = kc.getCurrentContext();
+    const ctx = kc.getContextObject(this.context);
+    this.namespace = namespace ?? ctx?.namespace ?? 'default';
+  }
+
+  static async connect(opts: ClusterOptions, env: Record<string, string | undefined>, cwd: string): Promise<Cluster> {
+    const file = resolveKubeconfig(opts, env, cwd);
+    const k8s = await import('@kubernetes/client-node');
+    const kc = new k8s.KubeConfig();
+    try {
+      kc.loadFromFile(file);
+    } catch (e) {
+      throw new UsageError(`cannot read kubeconfig ${file}: ${(e as Error).message}`);
+    }
+    if (opts.context) {
+      if (!kc.getContexts().some((c) => c.name === opts.context)) {
+        throw new UsageError(`kubeconfig ${file} has no context "${opts.context}" (it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+      }
+      kc.setCurrentContext(opts.context);
+    }
+    if (!kc.getCurrentCluster()) throw new UsageError(`kubeconfig ${file}: the current context names no cluster`);
+    return new Cluster(k8s, kc, file, opts.connectTimeoutMs ?? 4000, opts.namespace);
+  }
+
+  private where(): string {
+    return `the cluster at ${this.server} (context ${this.context}, kubeconfig ${this.kubeconfigPath})`;
+  }
+
+  /** Run a client-node call; turn failures into exit-4 errors that name the cluster. */
+  async call<T>(what: string, fn: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ExternalToolError(`${this.where()} did not answer within ${Math.round(timeoutMs / 1000)} s (${what})`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([fn(), timeout]);
+    } catch (e) {
+      if (e instanceof ExternalToolError) throw e;
+      throw new ExternalToolError(`${what} failed on ${this.where()}: ${describe(e)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async version(): Promise<string> {
+    const api = this.kc.makeApiClient(this.k8s.VersionApi);
+    const v = await this.call('reading the server version', () => api.getCode());
+    return v.gitVersion;
+  }
+
+  async namespaceExists(name: string): Promise<boolean> {
+    const api = this.kc.makeApiClient(this.k8s.CoreV1Api);
+    return this.call(`reading namespace ${name}`, async () => {
+      try {
+        await api.readNamespace({ name });
+        return true;
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        throw e;
+      }
+    });
+  }
+
+  /** helm stores releases as Secrets labelled owner=helm,name=<release>; the latest decides the state. */
+  async releaseState(release: string, namespace: string): Promise<(ReleaseState & { chartVersion?: string; appVersion?: string; updated?: string }) | null> {
+    const api = this.kc.makeApiClient(this.k8s.CoreV1Api);
+    const list = await this.call('reading helm releases', () => api.listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${release}` }));
+    const latest = list.items.map((s) => ({ s, v: Number(s.metadata?.labels?.version ?? 0) })).sort((a, b) => b.v - a.v)[0];
+    if (!latest) return null;
+    const state: ReleaseState & { chartVersion?: string; appVersion?: string; updated?: string } = { revision: latest.v, status: latest.s.metadata?.labels?.status ?? 'unknown' };
+    try {
+      // data.release = base64(helm's base64(gzip(json)))
+      const inner = Buffer.from(latest.s.data?.release ?? '', 'base64').toString('utf8');
+      const rel = JSON.parse(gunzipSync(Buffer.from(inner, 'base64')).toString('utf8'));
+      state.chartVersion = rel.chart?.metadata?.version;
+      state.appVersion = rel.chart?.metadata?.appVersion;
+      state.updated = rel.info?.last_deployed;
+    } catch {
+      /* labels are enough */
+    }
+    return state;
+  }
+}
+
+export function isNotFound(e: unknown): boolean {
+  return (e as { code?: number }).code === 404;
+}
+
+/** A readable reason from a client-node or network error. */
+export function describe(e: unknown): string {
+  const err = e as { code?: number | string; body?: unknown; message?: string; cause?: { code?: string; message?: string } };
+  if (typeof err.code === 'number') {
+    let msg = '';
+    try {
+      msg = JSON.parse(String(err.body)).message ?? '';
+    } catch {
+      msg = String(err.body ?? '');
+    }
+    return `HTTP ${err.code}${msg ? `: ${msg}` : ''}`;
+  }
+  return err.cause?.code ?? err.cause?.message ?? err.message ?? String(e);
+}

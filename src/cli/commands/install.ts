@@ -1,0 +1,75 @@
+// install / upgrade: one path, `helm upgrade --install`, after local
+// validation and the client-node pre-flight. An invalid values file never
+// reaches the cluster.
+import { checkHelmVersion, helmFailed, locateHelm, startHelm } from '../../adapters/helm.js';
+import { readText } from '../../adapters/files.js';
+import { UsageError, ValidationFailed } from '../../core/errors.js';
+import { checkValues } from '../../core/validate-values.js';
+import path from 'node:path';
+import type { Ctx } from '../context.js';
+import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFlags } from '../cluster.js';
+
+export function validateLocally(ctx: Ctx): void {
+  const file = ctx.display(ctx.valuesFile);
+  const text = readText(ctx.valuesFile, 'values file');
+  const check = checkValues(text, file);
+  if (!check.ok) {
+    const E = check.unparsable ? UsageError : ValidationFailed;
+    throw new E(`${file} does not validate; nothing was sent to the cluster`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[file, text]]));
+  }
+}
+
+export function valuesArgs(ctx: Ctx, f: ClusterFlags): string[] {
+  const args: string[] = [];
+  if (path.resolve(ctx.valuesFile) !== path.resolve(ctx.chartDir, 'values.yaml')) args.push('--values', ctx.valuesFile);
+  for (const file of f.file ?? []) args.push('--values', path.resolve(ctx.io.cwd, file));
+  for (const s of f.set ?? []) args.push('--set', s);
+  return args;
+}
+
+export async function install(ctx: Ctx, f: ClusterFlags): Promise<number> {
+  checkClusterFlags(f);
+  validateLocally(ctx);
+  const release = f.release ?? 'clara-workflow';
+  const helm = locateHelm(ctx.io.env);
+  const version = checkHelmVersion(helm, ctx.io.env);
+  const cluster = await connect(ctx, f);
+  const pre = await preflight(ctx, cluster, release, f);
+  await version;
+  ctx.info(
+    `${cluster.server} (context ${cluster.context}) runs ${pre.serverVersion}; release ${release} in ${cluster.namespace}: ${pre.release ? `revision ${pre.release.revision}, ${pre.release.status}` : 'not installed yet'}${f.dryRun ? ' [dry run]' : ''}`,
+  );
+  const args = ['upgrade', '--install', release, ctx.chartDir, ...helmClusterArgs(cluster, f), ...valuesArgs(ctx, f)];
+  if (f.createNamespace) args.push('--create-namespace');
+  if (f.timeout) args.push('--timeout', f.timeout);
+  if (f.wait) args.push('--wait');
+  if (f.atomic) args.push('--atomic');
+  if (f.dryRun) args.push('--dry-run');
+  if (ctx.json) args.push('--output', 'json');
+  const r = await startHelm(helm.bin, args, { env: ctx.io.env, cwd: ctx.io.cwd }).done;
+  if (r.code !== 0) helmFailed(`helm upgrade --install ${release}`, r);
+  if (ctx.json) {
+    const rel = JSON.parse(r.stdout);
+    ctx.printJson({ ok: true, release: rel.name, namespace: rel.namespace, revision: rel.version, status: rel.info?.status, dryRun: !!f.dryRun, ...(f.dryRun ? { manifest: rel.manifest } : {}) });
+  } else {
+    ctx.io.stdout.write(r.stdout);
+  }
+  return 0;
+}
+
+export async function uninstall(ctx: Ctx, f: ClusterFlags): Promise<number> {
+  checkClusterFlags(f);
+  const release = f.release ?? 'clara-workflow';
+  const helm = locateHelm(ctx.io.env);
+  const cluster = await connect(ctx, f);
+  await cluster.version();
+  const args = ['uninstall', release, ...helmClusterArgs(cluster, f)];
+  if (f.timeout) args.push('--timeout', f.timeout);
+  if (f.wait) args.push('--wait');
+  if (f.dryRun) args.push('--dry-run');
+  const r = await startHelm(helm.bin, args, { env: ctx.io.env, cwd: ctx.io.cwd }).done;
+  if (r.code !== 0) helmFailed(`helm uninstall ${release}`, r);
+  if (ctx.json) ctx.printJson({ ok: true, release, namespace: cluster.namespace, uninstalled: !f.dryRun });
+  else ctx.io.stdout.write(r.stdout);
+  return 0;
+}
