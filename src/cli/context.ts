@@ -12,6 +12,7 @@ export interface Io {
 export interface GlobalOptions {
   chart?: string;
   values?: string;
+  dicomConfig?: string;
   json?: boolean;
   quiet?: boolean;
   color?: boolean;
@@ -21,6 +22,9 @@ export interface GlobalOptions {
 export class Ctx {
   readonly chartDir: string;
   readonly valuesFile: string;
+  /** The DICOM adapter configuration; `dicomConfigExplicit` when given with --dicom-config. */
+  readonly dicomConfigFile: string;
+  readonly dicomConfigExplicit: boolean;
   readonly json: boolean;
   readonly quiet: boolean;
   readonly color: boolean;
@@ -32,6 +36,8 @@ export class Ctx {
   ) {
     this.chartDir = path.resolve(io.cwd, g.chart ?? 'charts/clara-workflow');
     this.valuesFile = path.resolve(io.cwd, g.values ?? path.join(this.chartDir, 'values.yaml'));
+    this.dicomConfigFile = path.resolve(io.cwd, g.dicomConfig ?? path.join(this.chartDir, 'files', 'dicom-server-config.yaml'));
+    this.dicomConfigExplicit = g.dicomConfig !== undefined;
     this.json = !!g.json;
     this.quiet = !!g.quiet;
     this.debug = !!g.debug;

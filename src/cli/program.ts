@@ -20,6 +20,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .version('0.1.0')
     .option('--chart <dir>', 'chart folder', 'charts/clara-workflow')
     .option('--values <file>', 'values file (default: <chart>/values.yaml)')
+    .option('--dicom-config <file>', 'DICOM adapter configuration (default: <chart>/files/dicom-server-config.yaml)')
     .option('--json', 'machine-readable output on stdout')
     .option('-q, --quiet', 'print only errors and results')
     .option('--no-color', 'no ANSI colours')
@@ -166,6 +167,36 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .option('--dry-run', 'show what would be removed')
     .action(lazy(installMod, 'uninstall'));
   clusterOptions(sub(program, 'status', 'the release, its catalog workflows and stage jobs')).action(lazy(() => import('./commands/status.js'), 'status'));
+
+  const dicom = sub(program, 'dicom', 'the DICOM adapter configuration (files/dicom-server-config.yaml)');
+  const dicomMod = () => import('./commands/dicom.js');
+  const ae = sub(dicom, 'ae', 'Clara AE titles the SCP answers to');
+  sub(ae, 'add', 'add a Clara AE title').argument('<ae-title>').option('--processor <class>', 'processor (default: the Clara JobProcessor)').action(lazy(dicomMod, 'aeAdd'));
+  sub(ae, 'remove', 'remove a Clara AE title (refused while a mapping uses it)').argument('<ae-title>').action(lazy(dicomMod, 'aeRemove'));
+  const source = sub(dicom, 'source', 'DICOM senders allowed to connect');
+  sub(source, 'add', 'allow a sender').argument('<ae-title>', "the sender's AE title").requiredOption('--host <ip>', "the sender's address").action(lazy(dicomMod, 'sourceAdd'));
+  sub(source, 'remove', 'remove a sender').argument('<ae-title>').option('--host <ip>', 'only this address').action(lazy(dicomMod, 'sourceRemove'));
+  const dest = sub(dicom, 'dest', 'DICOM destinations results are sent to');
+  sub(dest, 'add', 'add a destination (e.g. MYPACS)')
+    .argument('<name>')
+    .requiredOption('--host <ip>', 'its address')
+    .requiredOption('--port <port>', 'its port')
+    .requiredOption('--ae <ae-title>', 'its AE title')
+    .action(lazy(dicomMod, 'destAdd'));
+  sub(dest, 'remove', 'remove a destination (refused while a mapping uses it)').argument('<name>').action(lazy(dicomMod, 'destRemove'));
+  sub(dicom, 'map', 'make a Clara AE title trigger a workflow (or a pipeline)')
+    .argument('<ae-title>')
+    .option('--workflow <id|name>', 'the workflow to run')
+    .option('--destination <name>', 'where its results go')
+    .option('--pipeline <id>', 'a pipeline ID (clara-wf pipeline create) instead of a workflow')
+    .option('--name <name>', 'mapping name (default: the workflow name, or the AE title)')
+    .action(lazy(dicomMod, 'map'));
+  sub(dicom, 'unmap', "remove an AE title's mappings")
+    .argument('<ae-title>')
+    .option('--workflow <id|name>', 'only this workflow')
+    .option('--pipeline <id>', 'only this pipeline')
+    .action(lazy(dicomMod, 'unmap'));
+  sub(dicom, 'show', 'AE titles, what they trigger, sources and destinations').action(lazy(dicomMod, 'show'));
 
   // Seed-compatible: clara-wf publish <workflow-ID> "<name>" <dir>
   sub(program, 'publish', 'write the resolved workflow as <dir>/<workflow-ID>.json')

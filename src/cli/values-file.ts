@@ -33,29 +33,47 @@ export interface EditOutcome {
   after?: ValuesCheck;
 }
 
+interface Checked {
+  ok: boolean;
+  diagnostics: import('../core/diagnostic.js').Diagnostic[];
+}
+
 /**
- * Apply `edit` to the values file under its lock. The new text must validate
- * (no errors) or nothing is written; an unchanged result writes nothing.
+ * The one edit path for every file clara-wf writes: under the file's lock,
+ * read, edit, check the result (no errors, or nothing is written), write
+ * atomically. An unchanged result writes nothing.
  */
-export async function editValues(ctx: Ctx, edit: (loaded: LoadedValues) => string): Promise<EditOutcome> {
-  return withFileLock(ctx.valuesFile, () => {
-    const before = loadValues(ctx);
+export async function guardedEdit<L extends { text: string }, C extends Checked>(
+  file: string,
+  shown: string,
+  load: () => L,
+  check: (text: string) => C,
+  edit: (loaded: L) => string,
+): Promise<{ changed: boolean; text: string; before: L; after?: C }> {
+  return withFileLock(file, () => {
+    const before = load();
     const text = edit(before);
     if (text === before.text) return { changed: false, text, before };
-    const after = checkValues(text, before.file);
+    const after = check(text);
     if (!after.ok) {
       const errors = after.diagnostics.filter((d) => d.severity === 'error');
       // Say whether the file was broken before this edit (only worth checking now).
-      const preexisting = !checkValues(before.text, before.file).ok;
+      const preexisting = !check(before.text).ok;
       throw new ValidationFailed(
         preexisting
-          ? `${before.file} has errors already; fix them (clara-wf validate) before editing. Nothing was written.`
-          : `the edit would leave ${before.file} invalid (lines above refer to the edited text). Nothing was written.`,
+          ? `${shown} has errors already; fix them (clara-wf validate) before editing. Nothing was written.`
+          : `the edit would leave ${shown} invalid (lines above refer to the edited text). Nothing was written.`,
         errors,
-        new Map([[before.file, text]]),
+        new Map([[shown, text]]),
       );
     }
-    writeAtomic(ctx.valuesFile, text);
+    writeAtomic(file, text);
     return { changed: true, text, before, after };
   });
+}
+
+/** Apply `edit` to the values file (see guardedEdit). */
+export function editValues(ctx: Ctx, edit: (loaded: LoadedValues) => string): Promise<EditOutcome> {
+  const shown = ctx.display(ctx.valuesFile);
+  return guardedEdit(ctx.valuesFile, shown, () => loadValues(ctx), (text) => checkValues(text, shown), edit);
 }

@@ -1,34 +1,59 @@
+import fs from 'node:fs';
 import { UsageError } from '../../core/errors.js';
 import { hasErrors, type Diagnostic } from '../../core/diagnostic.js';
+import { checkDicomConfig } from '../../core/dicom-config.js';
 import { checkValues } from '../../core/validate-values.js';
 import { readText } from '../../adapters/files.js';
 import type { Ctx } from '../context.js';
 
+/** values.yaml, then the DICOM adapter configuration (which refers to it). */
 export function validate(ctx: Ctx, opts: { strict?: boolean }): number {
-  const file = ctx.display(ctx.valuesFile);
-  let text: string;
-  try {
-    text = readText(ctx.valuesFile, 'values file');
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    const d: Diagnostic = { severity: 'error', code: 'FILE_UNREADABLE', message: e.message, file, line: 0, column: 0, path: '' };
-    report(ctx, [d], '');
-    return 2;
-  }
-  const check = checkValues(text, file);
-  const diagnostics = opts.strict ? check.diagnostics.map((d) => ({ ...d, severity: 'error' as const })) : check.diagnostics;
-  report(ctx, diagnostics, text);
-  if (check.unparsable) return 2;
-  return hasErrors(diagnostics) ? 1 : 0;
-}
+  const sources = new Map<string, string>();
+  const diagnostics: Diagnostic[] = [];
+  let unreadable = false;
+  const read = (file: string, what: string): string | null => {
+    try {
+      const text = readText(file, what);
+      sources.set(ctx.display(file), text);
+      return text;
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      diagnostics.push({ severity: 'error', code: 'FILE_UNREADABLE', message: e.message, file: ctx.display(file), line: 0, column: 0, path: '' });
+      unreadable = true;
+      return null;
+    }
+  };
 
-function report(ctx: Ctx, diagnostics: Diagnostic[], text: string): void {
-  const ok = !hasErrors(diagnostics);
-  if (ctx.json) {
-    ctx.io.stdout.write(JSON.stringify({ ok, diagnostics: ctx.diagnosticsJson(diagnostics) }) + '\n');
-    return;
+  const valuesText = read(ctx.valuesFile, 'values file');
+  const values = valuesText === null ? null : checkValues(valuesText, ctx.display(ctx.valuesFile));
+  if (values) {
+    diagnostics.push(...values.diagnostics);
+    if (values.unparsable) unreadable = true;
   }
-  const file = ctx.display(ctx.valuesFile);
-  ctx.printDiagnostics(diagnostics, new Map([[file, text]]));
-  if (ok && !ctx.quiet) ctx.err(`${file}: ok${diagnostics.length ? ` (${diagnostics.length} warning${diagnostics.length === 1 ? '' : 's'})` : ''}`);
+
+  if (ctx.dicomConfigExplicit || fs.existsSync(ctx.dicomConfigFile)) {
+    const dicomText = read(ctx.dicomConfigFile, 'DICOM configuration');
+    if (dicomText !== null) {
+      const dicom = checkDicomConfig(dicomText, ctx.display(ctx.dicomConfigFile), values?.values ?? null, ctx.display(ctx.valuesFile));
+      diagnostics.push(...dicom.diagnostics);
+      if (dicom.unparsable) unreadable = true;
+    }
+  } else {
+    diagnostics.push({ severity: 'warning', code: 'DICOM_CONFIG_MISSING', message: `${ctx.display(ctx.dicomConfigFile)} does not exist; the chart renders its DICOM ConfigMap from it, so rendering will fail`, file: ctx.display(ctx.dicomConfigFile), line: 0, column: 0, path: '' });
+  }
+
+  const shown = opts.strict ? diagnostics.map((d) => ({ ...d, severity: 'error' as const })) : diagnostics;
+  const ok = !hasErrors(shown);
+  if (ctx.json) {
+    ctx.io.stdout.write(JSON.stringify({ ok, diagnostics: ctx.diagnosticsJson(shown) }) + '\n');
+  } else {
+    ctx.printDiagnostics(shown, sources);
+    if (ok && !ctx.quiet) {
+      const files = [...sources.keys()].join(', ');
+      const warnings = shown.length;
+      ctx.err(`${files}: ok${warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}`);
+    }
+  }
+  if (unreadable) return 2;
+  return ok ? 0 : 1;
 }

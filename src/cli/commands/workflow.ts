@@ -5,6 +5,9 @@ import { renderTemplate } from '../../core/text-templates.js';
 import { insertWorkflowEntry, removeWorkflowEntry } from '../../core/values-edit.js';
 import { deriveWorkflow, findWorkflow, newWorkflowId, normaliseWorkflowId } from '../../core/workflow.js';
 import type { Ctx } from '../context.js';
+import fs from 'node:fs';
+import { parseYaml } from '../../core/yaml-source.js';
+import { mappingsOfWorkflow, type DicomConfig } from '../../core/dicom-config.js';
 import { editValues, loadValues } from '../values-file.js';
 import { table } from './stage.js';
 
@@ -82,10 +85,28 @@ export async function remove(ctx: Ctx, ref: string): Promise<number> {
   let removed = { id: '', name: '' };
   await editValues(ctx, ({ text, check }) => {
     const { id, workflow } = findWorkflow(check.values, ref);
+    const mappings = dicomMappingsOf(ctx, id);
+    if (mappings.length) {
+      throw new UsageError(
+        `workflow ${workflow.name} (${id}) is mapped in ${ctx.display(ctx.dicomConfigFile)} to AE title${mappings.length > 1 ? 's' : ''} ${mappings.map((m) => m['clara-ae-title']).join(', ')}; remove the mapping first: clara-wf dicom unmap ${mappings[0]?.['clara-ae-title']} --workflow ${workflow.name}`,
+      );
+    }
     removed = { id, name: workflow.name };
     return removeWorkflowEntry(text, check, id);
   });
   if (ctx.json) ctx.printJson({ ok: true, ...removed });
   else if (!ctx.quiet) ctx.out(`workflow ${removed.name} (${removed.id}) removed`);
   return 0;
+}
+
+/** Mappings in the DICOM configuration that use a workflow (none when the file is absent or unreadable). */
+function dicomMappingsOf(ctx: Ctx, id: string) {
+  let text: string;
+  try {
+    text = fs.readFileSync(ctx.dicomConfigFile, 'utf8');
+  } catch {
+    return [];
+  }
+  const parsed = parseYaml(text, ctx.dicomConfigFile);
+  return parsed.ok ? mappingsOfWorkflow(parsed.yaml.data as DicomConfig, id) : [];
 }
