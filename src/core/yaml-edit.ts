@@ -15,6 +15,18 @@ export function itemLines(item: Record<string, unknown>): string[] {
 
 const indent = (lines: string[], n: number) => lines.map((l) => ' '.repeat(n) + l);
 
+/** The file's indentation step: the smallest indentation of any content line (2 if none). */
+export function indentStep(lines: readonly string[]): number {
+  let step = 0;
+  for (const l of lines) {
+    const body = stripCr(l);
+    if (!body.trim() || body.trimStart().startsWith('#')) continue;
+    const n = indentOf(body);
+    if (n > 0 && (step === 0 || n < step)) step = n;
+  }
+  return step || 2;
+}
+
 /** Append `item` to the block sequence at `path` (creating `key: [...]` under its parent mapping if needed). */
 export function appendToSequence(text: string, yaml: ParsedYaml, path: string, item: Record<string, unknown>): string {
   const t = splitLines(text);
@@ -24,11 +36,12 @@ export function appendToSequence(text: string, yaml: ParsedYaml, path: string, i
   const key = segs[segs.length - 1] as string;
   const parentPath = segs.length > 1 ? pointer(...segs.slice(0, -1)) : '';
 
+  const step = indentStep(t.lines);
   if (node?.kind === 'sequence') {
     const count = countItems(yaml, path);
     if (yaml.text[node.start] === '[') {
       if (count > 0) throw new UsageError(`${segs.join('.')} is a flow list ([...]); rewrite it as a block list before editing it with clara-wf`);
-      return joinLines(replaceEmptyFlow(t, yaml, node.keyStart ?? node.start, lines));
+      return joinLines(replaceEmptyFlow(t, yaml, node.keyStart ?? node.start, lines, step));
     }
     const last = yaml.node(`${path}/${count - 1}`);
     const dashLine = yaml.lines.lineOf(last?.start ?? node.start);
@@ -37,10 +50,11 @@ export function appendToSequence(text: string, yaml: ParsedYaml, path: string, i
     return joinLines(spliceLines(t, end + 1, end, withEol(t, indent(lines, dashIndent))));
   }
   if (node && node.keyStart !== undefined && (node.kind === 'scalar' && (node.raw ?? '') === '')) {
-    // `key:` with no value.
+    // `key:` with no value: items go after the comments that belong to it.
     const keyLine = yaml.lines.lineOf(node.keyStart);
-    const at = indentOf(t.lines[keyLine] ?? '') + 2;
-    return joinLines(spliceLines(t, keyLine + 1, keyLine, withEol(t, indent(lines, at))));
+    const at = indentOf(t.lines[keyLine] ?? '') + step;
+    const end = entryEnd(t.lines, keyLine);
+    return joinLines(spliceLines(t, end + 1, end, withEol(t, indent(lines, at))));
   }
   if (node) throw new UsageError(`${segs.join('.')} is not a list`);
 
@@ -51,14 +65,14 @@ export function appendToSequence(text: string, yaml: ParsedYaml, path: string, i
   const children = parent.keys.map((k) => yaml.lines.lineOf(k.start));
   const childIndent = indentOf(t.lines[children[0] as number] ?? '');
   const lastEnd = entryEnd(t.lines, Math.max(...children));
-  const block = [' '.repeat(childIndent) + `${key}:`, ...indent(lines, childIndent + 2)];
+  const block = [' '.repeat(childIndent) + `${key}:`, ...indent(lines, childIndent + step)];
   return joinLines(spliceLines(t, lastEnd + 1, lastEnd, withEol(t, block)));
 }
 
-function replaceEmptyFlow(t: TextLines, yaml: ParsedYaml, keyStart: number, lines: string[]): TextLines {
+function replaceEmptyFlow(t: TextLines, yaml: ParsedYaml, keyStart: number, lines: string[], step: number): TextLines {
   const keyLine = yaml.lines.lineOf(keyStart);
   const fixed = (t.lines[keyLine] as string).replace(/:[ \t]*\[[ \t]*\]/, ':');
-  const at = indentOf(t.lines[keyLine] ?? '') + 2;
+  const at = indentOf(t.lines[keyLine] ?? '') + step;
   const t2 = spliceLines(t, keyLine, keyLine, [fixed]);
   return spliceLines(t2, keyLine + 1, keyLine, withEol(t2, indent(lines, at)));
 }

@@ -38,7 +38,8 @@ export function validate(ctx: Ctx, opts: { strict?: boolean }): number {
       diagnostics.push(...dicom.diagnostics);
       if (dicom.unparsable) unreadable = true;
     }
-  } else {
+  } else if (fs.existsSync(ctx.chartDir)) {
+    // Only a chart that lacks the file is worth a warning (not a values file checked on its own).
     diagnostics.push({ severity: 'warning', code: 'DICOM_CONFIG_MISSING', message: `${ctx.display(ctx.dicomConfigFile)} does not exist; the chart renders its DICOM ConfigMap from it, so rendering will fail`, file: ctx.display(ctx.dicomConfigFile), line: 0, column: 0, path: '' });
   }
 
