@@ -61,7 +61,7 @@ describe('run mode', () => {
       `/app/logs<-${JOB}/logs`,
       `/publish<-${JOB}/publish/user-ai`,
     ]);
-    expect(ai.initContainers[0]).toMatchObject({ name: 'wait-lock', env: [{ name: 'CLARA_WAIT_LOCK', value: '/app/locks/dicom-reader.lock' }] });
+    expect(ai.initContainers[0]).toMatchObject({ name: 'wait-lock', env: [{ name: 'CLARA_WAIT_LOCKS', value: '/app/locks/dicom-reader.lock' }] });
     expect(jobs[0].spec.template.spec.initContainers).toBeUndefined();
   });
 

@@ -18,16 +18,27 @@ export interface StageSpec {
   env?: Record<string, string>;
   resources?: { cpu?: string | number; memory?: string | number; gpu?: number };
   local?: { command: string[] };
+  description?: string;
 }
 
 export type StageArgs = '' | string[];
 
+/** A pipeline-style input of a stage: the output of an earlier stage, mounted at `path`. */
+export interface StageInput {
+  from: string;
+  name?: string;
+  path: string;
+}
+
 export interface WorkflowSpec {
   name: string;
+  description?: string;
   stages: string[];
   waitLocks: string[];
   ioFolders: string[];
   args: StageArgs[];
+  /** Optional, per stage: "" or its inputs (fan-in from several earlier stages). */
+  inputs?: ('' | StageInput[])[];
 }
 
 export interface Values {

@@ -1,5 +1,6 @@
 // A stage's spec derived from its name (as the seed's `clara-wf cs` did), and
 // regeneration that keeps a user's overrides while following changed bases.
+import path from 'node:path';
 import { UsageError } from './errors.js';
 import { DNS1123_LABEL, type StageSpec } from './model.js';
 
@@ -19,6 +20,7 @@ export interface StageOptions {
   memory?: string;
   gpu?: number;
   localCommand?: string[];
+  description?: string;
 }
 
 export function assertStageName(name: string): void {
@@ -36,11 +38,13 @@ interface Base {
   lockDir: string;
 }
 
+const join = (...p: string[]) => path.posix.join(...p);
+
 /** Fields that follow from the name and the base fields. */
 function derived(name: string, b: Base) {
   return {
-    inputLock: `${b.lockDir}/input.lock`,
-    logName: `${b.appDir}/logs/${name}.log`,
+    inputLock: join(b.lockDir, 'input.lock'),
+    logName: join(b.appDir, 'logs', `${name}.log`),
     mountIn: b.inputs,
     mountOut: b.outputs,
   };
@@ -55,16 +59,16 @@ export function stageSpec(name: string, opts: StageOptions, existing?: Partial<S
     appDir: oldAppDir,
     inputs: e.inputs ?? 'input',
     outputs: e.outputs ?? 'output',
-    lockDir: e.lockDir ?? `${oldAppDir}/locks`,
+    lockDir: e.lockDir ?? join(oldAppDir, 'locks'),
   };
   const appDir = trimSlash(opts.appDir ?? oldBase.appDir);
   // lockDir follows appDir unless it was customised.
-  const lockDirFollows = oldBase.lockDir === `${oldAppDir}/locks`;
+  const lockDirFollows = oldBase.lockDir === join(oldAppDir, 'locks');
   const base: Base = {
     appDir,
     inputs: opts.inputs ?? oldBase.inputs,
     outputs: opts.outputs ?? oldBase.outputs,
-    lockDir: trimSlash(opts.lockDir ?? (lockDirFollows ? `${appDir}/locks` : oldBase.lockDir)),
+    lockDir: trimSlash(opts.lockDir ?? (lockDirFollows ? join(appDir, 'locks') : oldBase.lockDir)),
   };
   const before = derived(name, oldBase);
   const after = derived(name, base);
@@ -104,6 +108,8 @@ export function stageSpec(name: string, opts: StageOptions, existing?: Partial<S
   if (Object.keys(resources).length) spec.resources = resources;
   const local = opts.localCommand ?? e.local?.command;
   if (local?.length) spec.local = { command: local };
+  const description = opts.description ?? e.description;
+  if (description) spec.description = description;
   return spec;
 }
 

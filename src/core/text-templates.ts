@@ -19,9 +19,10 @@ export function plainOrQuoted(s: unknown): string {
   }
 }
 
-/** A flow sequence in the seed's style: ["a", "b"], nested lists allowed. */
+/** A flow collection in the seed's style: ["a", "b"], nested lists and {k: v} mappings allowed. */
 export function flow(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(flow).join(', ')}]`;
+  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${plainOrQuoted(k)}: ${flow(x)}`).join(', ')}}`;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return quote(v);
 }

@@ -2,7 +2,7 @@
 // into the self-contained form the chart's catalog and `publish` emit.
 import { randomUUID } from 'node:crypto';
 import { UsageError } from './errors.js';
-import { UUID_RE, stagesOf, workflowsOf, type StageArgs, type StageSpec, type Values, type WorkflowSpec } from './model.js';
+import { UUID_RE, stagesOf, workflowsOf, type StageArgs, type StageInput, type StageSpec, type Values, type WorkflowSpec } from './model.js';
 
 /** waitLocks: each stage waits on the previous stage's lock; ioFolders: <first>/input, then <stage>/output. */
 export function deriveWorkflow(name: string, stageNames: string[], values: unknown, args: Map<string, string[]> = new Map()): WorkflowSpec {
@@ -45,11 +45,15 @@ export interface ResolvedStage {
   input: string;
   output: string;
   args: string[];
+  /** Pipeline-style inputs (fan-in), when the workflow lists them for this stage. */
+  inputs?: StageInput[];
 }
 
 export interface ResolvedWorkflow {
   id: string;
   name: string;
+  description?: string;
+  inputs?: WorkflowSpec['inputs'];
   stages: ResolvedStage[];
   waitLocks: string[];
   ioFolders: string[];
@@ -62,6 +66,8 @@ export function resolveWorkflow(values: Values, id: string, workflow: WorkflowSp
   return {
     id,
     name: workflow.name,
+    ...(workflow.description ? { description: workflow.description } : {}),
+    ...(workflow.inputs ? { inputs: workflow.inputs } : {}),
     stages: workflow.stages.map((s, i) => ({
       name: s,
       spec: stages[s] as StageSpec,
@@ -69,6 +75,7 @@ export function resolveWorkflow(values: Values, id: string, workflow: WorkflowSp
       input: workflow.ioFolders[i] ?? '',
       output: workflow.ioFolders[i + 1] ?? '',
       args: Array.isArray(workflow.args[i]) ? (workflow.args[i] as string[]) : [],
+      ...(Array.isArray(workflow.inputs?.[i]) ? { inputs: workflow.inputs?.[i] as StageInput[] } : {}),
     })),
     waitLocks: workflow.waitLocks,
     ioFolders: workflow.ioFolders,
@@ -81,10 +88,12 @@ export function catalogEntry(w: ResolvedWorkflow): Record<string, unknown> {
   return {
     id: w.id,
     name: w.name,
-    stages: w.stages.map((s) => ({ name: s.name, spec: s.spec, waitLock: s.waitLock, input: s.input, output: s.output, args: s.args })),
+    ...(w.description ? { description: w.description } : {}),
+    stages: w.stages.map((s) => ({ name: s.name, spec: s.spec, waitLock: s.waitLock, input: s.input, output: s.output, args: s.args, ...(s.inputs ? { inputs: s.inputs } : {}) })),
     waitLocks: w.waitLocks,
     ioFolders: w.ioFolders,
     args: w.args,
+    ...(w.inputs ? { inputs: w.inputs } : {}),
   };
 }
 

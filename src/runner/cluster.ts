@@ -120,15 +120,14 @@ export class ClusterRun {
     this.maybeFinish();
   }
 
-  /** A stage runs once its wait-lock owner is done (until then its init container waits). */
+  /** A stage runs once the stages it waits on are done (until then its init container waits). */
   private ready(i: number): boolean {
-    const owner = this.ownerOf(i);
-    return owner < 0 || this.states[owner]?.status === 'done';
+    return this.ownersOf(i).every((o) => this.states[o]?.status === 'done');
   }
 
-  private ownerOf(i: number): number {
+  private ownersOf(i: number): number[] {
     const s = this.plan.stages[i];
-    return s?.waitLock ? this.plan.stages.findIndex((o) => o.lock === s.waitLock) : -1;
+    return (s?.waitLocks ?? []).map((l) => this.plan.stages.findIndex((o) => o.lock === l)).filter((o) => o >= 0);
   }
 
   /** Stages whose upstream failed will never start: report them skipped. */
@@ -137,12 +136,12 @@ export class ClusterRun {
     while (changed) {
       changed = false;
       this.states.forEach((st, i) => {
-        const owner = this.ownerOf(i);
-        const up = owner >= 0 ? this.states[owner] : undefined;
-        if (!terminal(st.status) && up && terminal(up.status) && up.status !== 'done') {
+        const ups = this.ownersOf(i).map((o) => this.states[o] as StageState);
+        const up = ups.find((u) => terminal(u.status) && u.status !== 'done');
+        if (!terminal(st.status) && up) {
           this.update(i, { status: 'skipped', reason: `${up.name} ${up.status}` });
           changed = true;
-        } else if (st.status === 'waiting' && up?.status === 'done' && this.jobNames.has(st.name)) {
+        } else if (st.status === 'waiting' && ups.length && ups.every((u) => u.status === 'done') && this.jobNames.has(st.name)) {
           // The owner finished after this Job was last seen active: it runs now.
           this.update(i, { status: 'running', startedAt: new Date() });
         }

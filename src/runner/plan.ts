@@ -20,6 +20,10 @@ export interface StagePlan {
   locksDir: string;
   /** Absolute path of the lock this stage waits on, or null. */
   waitLock: string | null;
+  /** Every lock that must exist before it starts (waitLock and those of its pipeline inputs). */
+  waitLocks: string[];
+  /** Pipeline inputs beyond the main one: an earlier stage's output folder, and where it is mounted. */
+  extraInputs: { from: string; host: string; path: string }[];
   /** Absolute path of the lock written when this stage succeeds. */
   lock: string;
   args: string[];
@@ -52,21 +56,30 @@ export function planRun(opts: { values: Values; workflowId: string; workflow: Wo
     jobId: opts.jobId,
     jobDir,
     cwd: opts.valuesDir,
-    stages: wf.stages.map((s, index) => ({
-      index,
-      name: s.name,
-      spec: s.spec,
-      input: inJob(s.input),
-      output: inJob(s.output),
-      logsDir,
-      logFile: path.join(logsDir, `${s.name}.log`),
-      publishDir: path.join(jobDir, 'publish', s.name),
-      locksDir,
-      waitLock: s.waitLock ? path.join(locksDir, s.waitLock) : null,
-      lock: path.join(locksDir, s.spec.lockName),
-      args: s.args,
-      timeoutMs: Number(s.spec.timeout) * 1000,
-    })),
+    stages: wf.stages.map((s, index) => {
+      const waitLock = s.waitLock ? path.join(locksDir, s.waitLock) : null;
+      const from = (s.inputs ?? []).map((inp) => wf.stages.find((o) => o.name === inp.from)).filter((o) => o !== undefined);
+      const mainInput = path.posix.join(s.spec.appDir, s.spec.inputs);
+      return {
+        index,
+        name: s.name,
+        spec: s.spec,
+        input: inJob(s.input),
+        output: inJob(s.output),
+        logsDir,
+        logFile: path.join(logsDir, `${s.name}.log`),
+        publishDir: path.join(jobDir, 'publish', s.name),
+        locksDir,
+        waitLock,
+        waitLocks: [...new Set([...(waitLock ? [waitLock] : []), ...from.map((o) => path.join(locksDir, o.spec.lockName))])],
+        extraInputs: (s.inputs ?? [])
+          .filter((inp) => inp.path !== mainInput)
+          .map((inp) => ({ from: inp.from, host: inJob(wf.stages.find((o) => o.name === inp.from)?.output ?? ''), path: inp.path })),
+        lock: path.join(locksDir, s.spec.lockName),
+        args: s.args,
+        timeoutMs: Number(s.spec.timeout) * 1000,
+      };
+    }),
   };
 }
 
@@ -88,6 +101,8 @@ export function processEnv(plan: RunPlan, s: StagePlan, base: Record<string, str
     CLARA_JOB_ID: plan.jobId,
     CLARA_WORKFLOW_ID: plan.workflowId,
     CLARA_STAGE: s.name,
+    // Fan-in: each further input's folder, by the stage it comes from.
+    ...Object.fromEntries(s.extraInputs.map((x) => [`CLARA_INPUT_${x.from.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`, x.host])),
     ...(s.spec.env ?? {}),
   };
 }
@@ -114,6 +129,7 @@ export function dockerArgv(plan: RunPlan, s: StagePlan, opts: { user?: string } 
     [s.locksDir, sp.lockDir],
     [s.logsDir, logsInContainer],
     [s.publishDir, sp.publishPath],
+    ...s.extraInputs.map((x): [string, string] => [x.host, x.path]),
   ];
   for (const [host, target] of mounts) argv.push('--mount', `type=bind,source=${host},target=${target}`);
   const env: Record<string, string> = {

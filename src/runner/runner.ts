@@ -134,22 +134,28 @@ export class Runner {
     for (const [i, s] of this.plan.stages.entries()) {
       const st = this.states[i] as StageState;
       if (st.status !== 'waiting') continue;
-      if (s.waitLock) {
-        const owner = this.plan.stages.findIndex((o) => o.lock === s.waitLock);
+      let blocked = false;
+      let skip: string | null = null;
+      for (const lock of s.waitLocks) {
+        if (fs.existsSync(lock)) continue;
+        blocked = true;
+        const owner = this.plan.stages.findIndex((o) => o.lock === lock);
         const ownerState = owner >= 0 ? (this.states[owner] as StageState) : undefined;
-        if (ownerState && terminal(ownerState.status) && ownerState.status !== 'done' && !fs.existsSync(s.waitLock)) {
-          this.update(i, { status: 'skipped', reason: `${ownerState.name} ${ownerState.status}` });
-          continue;
-        }
-        if (!fs.existsSync(s.waitLock)) continue;
+        if (ownerState && terminal(ownerState.status) && ownerState.status !== 'done') skip = `${ownerState.name} ${ownerState.status}`;
       }
+      if (skip) {
+        this.update(i, { status: 'skipped', reason: skip });
+        continue;
+      }
+      if (blocked) continue;
       this.launch(i, s);
     }
     this.maybeFinish();
   }
 
   private launch(i: number, s: StagePlan): void {
-    const since = s.waitLock ? (this.lockSeenAt.get(s.waitLock.slice(s.locksDir.length + 1)) ?? this.runStartedAt) : this.runStartedAt;
+    // From the last of its wait locks appearing (or the run starting) to its process starting.
+    const since = Math.max(this.runStartedAt, ...s.waitLocks.map((l) => this.lockSeenAt.get(l.slice(s.locksDir.length + 1)) ?? this.runStartedAt));
     const argv =
       this.opts.runtime === 'docker'
         ? [this.opts.dockerBin ?? 'docker', ...dockerArgv(this.plan, s, { user: this.opts.dockerUser })]

@@ -36,6 +36,18 @@
 {{- end -}}
 {{- $_ := set $seen $s true -}}
 {{- end -}}
+{{- if $wf.inputs -}}
+{{- if ne (len $wf.inputs) $n -}}{{- fail (printf "%s: inputs has %d entries, stages has %d" $where (len $wf.inputs) $n) -}}{{- end -}}
+{{- range $i, $entry := $wf.inputs -}}
+{{- if kindIs "slice" $entry -}}
+{{- range $inp := $entry -}}
+{{- $ok := false -}}
+{{- range $j, $earlier := $wf.stages -}}{{- if and (lt $j $i) (eq $earlier $inp.from) -}}{{- $ok = true -}}{{- end -}}{{- end -}}
+{{- if not $ok -}}{{- fail (printf "%s: stage %q has an input from %q, which is not a stage that runs before it" $where (index $wf.stages $i) ($inp.from | toString)) -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- range $f := $wf.ioFolders -}}
 {{- if or (not (regexMatch "^[^/\\s\\\\]+(/[^/\\s\\\\]+)*$" $f)) (regexMatch "(^|/)\\.{1,2}(/|$)" $f) -}}
 {{- fail (printf "%s: ioFolders entry %q must be a relative path without whitespace, '..', '.' or empty segments" $where $f) -}}

@@ -84,6 +84,24 @@ export function workflowRules(values: unknown): Finding[] {
       out.push({ severity: 'error', code: 'WAITLOCK_CYCLE', path: at('waitLocks'), at: 'key', message: `the wait locks form a cycle: ${cycle.map((i) => String(list[i])).join(' → ')}; no stage in it can ever start` });
     }
 
+    // Pipeline-style inputs: one entry per stage, each naming an earlier stage.
+    if (Array.isArray(wf.inputs)) {
+      if (wf.inputs.length !== n) {
+        out.push({ severity: 'error', code: 'WORKFLOW_LENGTH_MISMATCH', path: at('inputs'), at: 'key', message: `inputs has ${wf.inputs.length} entries; it needs one per stage (${n})` });
+      }
+      wf.inputs.forEach((entry, i) => {
+        if (!Array.isArray(entry)) return;
+        entry.forEach((inp, k) => {
+          const from = (inp as { from?: unknown })?.from;
+          if (typeof from !== 'string') return;
+          const j = list.indexOf(from);
+          if (j < 0 || j >= i) {
+            out.push({ severity: 'error', code: 'INPUTS_FROM_INVALID', path: at('inputs', i, k, 'from'), message: `input from "${from}" must name a stage that runs before ${String(list[i])} in this workflow` });
+          }
+        });
+      });
+    }
+
     if (Array.isArray(wf.ioFolders)) {
       wf.ioFolders.forEach((f, i) => {
         if (typeof f !== 'string') return;
