@@ -198,6 +198,27 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .action(lazy(dicomMod, 'unmap'));
   sub(dicom, 'show', 'AE titles, what they trigger, sources and destinations').action(lazy(dicomMod, 'show'));
 
+  const pipeline = sub(program, 'pipeline', 'Clara pipeline definitions (api-version 0.3.0 / 0.4.0)');
+  const pipelineMod = () => import('./commands/pipeline.js');
+  sub(pipeline, 'validate', 'check a pipeline file').argument('<file>').action(lazy(pipelineMod, 'validate'));
+  sub(pipeline, 'export', 'a workflow as a pipeline definition').argument('<workflow>', 'ID or name').option('-o, --output <file>', 'write to a file instead of stdout').action(lazy(pipelineMod, 'exportCmd'));
+  sub(pipeline, 'import', 'a pipeline as stage blocks and a workflow in values.yaml')
+    .argument('<file>')
+    .option('--name <name>', 'workflow name (default: the pipeline name)')
+    .option('--id <uuid>', 'workflow ID (default: a new UUID)')
+    .action(lazy(pipelineMod, 'importCmd'));
+  const pipelineCluster = (c: Command) =>
+    c
+      .option('-n, --namespace <ns>', 'namespace')
+      .option('--kubeconfig <file>', 'kubeconfig file')
+      .option('--kube-context <name>', 'kubeconfig context');
+  pipelineCluster(sub(pipeline, 'create', 'register a pipeline (a Pipeline resource) and print its ID'))
+    .requiredOption('-p, --pipeline <file>', 'the pipeline definition')
+    .action(lazy(pipelineMod, 'create'));
+  pipelineCluster(sub(pipeline, 'list', 'registered pipelines')).action(lazy(pipelineMod, 'list'));
+  pipelineCluster(sub(pipeline, 'show', 'a registered pipeline\'s definition')).argument('<id>').action(lazy(pipelineMod, 'show'));
+  pipelineCluster(sub(pipeline, 'remove', 'remove a registered pipeline')).argument('<id>').action(lazy(pipelineMod, 'remove'));
+
   // Seed-compatible: clara-wf publish <workflow-ID> "<name>" <dir>
   sub(program, 'publish', 'write the resolved workflow as <dir>/<workflow-ID>.json')
     .argument('<workflow>', 'workflow ID or name')

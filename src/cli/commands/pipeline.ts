@@ -1,0 +1,195 @@
+// clara-wf pipeline ...: Clara pipeline definitions (seed 000).
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { readPackageText } from '../../adapters/package-files.js';
+import { readText, writeAtomic } from '../../adapters/files.js';
+import { hasErrors } from '../../core/diagnostic.js';
+import { ExternalToolError, UsageError, ValidationFailed } from '../../core/errors.js';
+import { stagesOf, workflowsOf } from '../../core/model.js';
+import { checkPipeline, exportPipeline, importPipeline, operatorView, pipelineDag, pipelineText, type PipelineDoc } from '../../core/pipeline.js';
+import type { StageSpec } from '../../core/model.js';
+import { stageTemplateData } from '../../core/stage.js';
+import { renderTemplate } from '../../core/text-templates.js';
+import { checkValues, readValues } from '../../core/validate-values.js';
+import { insertWorkflowEntry, upsertStageBlock } from '../../core/values-edit.js';
+import { findWorkflow, newWorkflowId } from '../../core/workflow.js';
+import type { Ctx } from '../context.js';
+import { checkClusterFlags, connect, type ClusterFlags } from '../cluster.js';
+import { editValues } from '../values-file.js';
+import { table } from './stage.js';
+
+const GROUP = 'clara.nvidia.com';
+const VERSION = 'v1alpha1';
+const PLURAL = 'pipelines';
+const ID_RE = /^[0-9a-f]{32}$/;
+
+/** Read and validate a pipeline file; invalid → exit 1 with diagnostics, unreadable → exit 2. */
+function loadPipeline(ctx: Ctx, file: string): { doc: PipelineDoc; text: string; shown: string } {
+  const abs = path.resolve(ctx.io.cwd, file);
+  const shown = ctx.display(abs);
+  const text = readText(abs, 'pipeline file');
+  const check = checkPipeline(text, shown);
+  if (check.unparsable) throw new UsageError(`${shown} is not valid YAML`, check.diagnostics, new Map([[shown, text]]));
+  if (!check.ok) throw new ValidationFailed(`${shown} is not a valid pipeline`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[shown, text]]));
+  return { doc: check.doc as PipelineDoc, text, shown };
+}
+
+export function validate(ctx: Ctx, file: string): number {
+  const abs = path.resolve(ctx.io.cwd, file);
+  const shown = ctx.display(abs);
+  let text: string;
+  try {
+    text = readText(abs, 'pipeline file');
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    const d = { severity: 'error' as const, code: 'FILE_UNREADABLE', message: e.message, file: shown, line: 0, column: 0, path: '' };
+    if (ctx.json) ctx.io.stdout.write(JSON.stringify({ ok: false, diagnostics: ctx.diagnosticsJson([d]) }) + '\n');
+    else ctx.printDiagnostics([d], new Map());
+    return 2;
+  }
+  const check = checkPipeline(text, shown);
+  const ok = !hasErrors(check.diagnostics);
+  if (ctx.json) ctx.io.stdout.write(JSON.stringify({ ok, diagnostics: ctx.diagnosticsJson(check.diagnostics) }) + '\n');
+  else {
+    ctx.printDiagnostics(check.diagnostics, new Map([[shown, text]]));
+    if (ok && !ctx.quiet) ctx.err(`${shown}: ok (${check.doc?.operators.length} operators, api-version ${check.doc?.['api-version']})`);
+  }
+  if (check.unparsable) return 2;
+  return ok ? 0 : 1;
+}
+
+export function exportCmd(ctx: Ctx, ref: string, f: { output?: string }): number {
+  const shown = ctx.display(ctx.valuesFile);
+  const text = readText(ctx.valuesFile, 'values file');
+  const check = checkValues(text, shown);
+  if (!check.ok) throw new ValidationFailed(`${shown} does not validate; nothing was exported`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[shown, text]]));
+  const { workflow } = findWorkflow(check.values, ref);
+  const out = pipelineText(exportPipeline(check.values!, workflow), `workflow ${workflow.name}`);
+  const sanity = checkPipeline(out, 'export');
+  if (!sanity.ok) throw new Error(`exported pipeline does not validate: ${sanity.diagnostics.map((d) => d.message).join('; ')}`);
+  if (!f.output) {
+    ctx.io.stdout.write(out);
+    return 0;
+  }
+  const target = path.resolve(ctx.io.cwd, f.output);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  writeAtomic(target, out);
+  ctx.info(`wrote ${ctx.display(target)} (${workflow.name}, ${workflow.stages.length} operators)`);
+  return 0;
+}
+
+export async function importCmd(ctx: Ctx, file: string, f: { name?: string; id?: string }): Promise<number> {
+  const { doc } = loadPipeline(ctx, file);
+  const plan = importPipeline(doc, { name: f.name });
+  const id = f.id ?? newWorkflowId();
+  const stageTpl = readPackageText('templates', 'stage-block.hbs');
+  const wfTpl = readPackageText('templates', 'workflow-entry.hbs');
+  const created: string[] = [];
+  await editValues(ctx, ({ text, check }) => {
+    const values = check.values;
+    const existing = stagesOf(values);
+    const wfs = workflowsOf(values);
+    if (id in wfs) throw new UsageError(`workflow ID ${id} is already in use`);
+    const clash = Object.entries(wfs).find(([, w]) => w?.name === plan.workflow.name);
+    if (clash) throw new UsageError(`a workflow named "${plan.workflow.name}" exists already (${clash[0]}); pass --name to import under another name`);
+    let out = text;
+    for (const s of plan.stages) {
+      const have = existing[s.name];
+      if (have) {
+        // The same operator (image, command, folders, resources, env): reuse the stage as it is.
+        if (JSON.stringify(operatorView(have as StageSpec)) === JSON.stringify(operatorView(s.spec))) continue;
+        throw new UsageError(`stage ${s.name} exists already with a different spec; rename the operator or remove the stage (clara-wf stage remove ${s.name}) before importing`);
+      }
+      out = upsertStageBlock(out, readValues(out, 'values'), s.name, renderTemplate(stageTpl, stageTemplateData(s.name, s.spec)));
+      created.push(s.name);
+    }
+    return insertWorkflowEntry(out, readValues(out, 'values'), renderTemplate(wfTpl, { id, workflow: plan.workflow }));
+  });
+  if (ctx.json) ctx.printJson({ ok: true, id, name: plan.workflow.name, stagesCreated: created, stagesReused: plan.stages.map((s) => s.name).filter((n) => !created.includes(n)) });
+  else {
+    ctx.info(`imported ${doc.name}: workflow ${plan.workflow.name}, ${plan.stages.length} stages (${created.length} new)`);
+    ctx.out(id);
+  }
+  return 0;
+}
+
+interface PipelineCr {
+  metadata?: { name?: string; creationTimestamp?: string };
+  spec?: { name?: string; apiVersion?: string; operatorCount?: number; definition?: string; dag?: unknown };
+}
+
+async function customApi(ctx: Ctx, f: ClusterFlags) {
+  checkClusterFlags(f);
+  const cluster = await connect(ctx, f);
+  return { cluster, api: cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi) };
+}
+
+function crdMissing(e: unknown, server: string): never {
+  throw new ExternalToolError(`the Pipeline CRD (pipelines.${GROUP}) is not installed on ${server}; install the chart first: clara-wf install`);
+}
+
+const isNotFound = (e: unknown) => (e as { code?: number }).code === 404 || /HTTP 404/.test(String((e as Error)?.message));
+
+export async function create(ctx: Ctx, f: ClusterFlags & { pipeline: string }): Promise<number> {
+  const { doc, text } = loadPipeline(ctx, f.pipeline);
+  const { cluster, api } = await customApi(ctx, f);
+  const id = randomUUID().replace(/-/g, '');
+  const body = {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'Pipeline',
+    metadata: { name: id, labels: { 'app.kubernetes.io/managed-by': 'clara-wf', 'clara.nvidia.com/pipeline-name': doc.name.slice(0, 63).replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '') || 'pipeline' } },
+    spec: { name: doc.name, apiVersion: doc['api-version'], operatorCount: doc.operators.length, definition: text, dag: pipelineDag(doc) },
+  };
+  try {
+    await cluster.call('creating the pipeline', () => api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: PLURAL, body }));
+  } catch (e) {
+    if (isNotFound(e)) crdMissing(e, cluster.server);
+    throw e;
+  }
+  if (ctx.json) ctx.printJson({ ok: true, id, name: doc.name, namespace: cluster.namespace });
+  else ctx.out(id);
+  return 0;
+}
+
+export async function list(ctx: Ctx, f: ClusterFlags): Promise<number> {
+  const { cluster, api } = await customApi(ctx, f);
+  let res: { items?: PipelineCr[] };
+  try {
+    res = await cluster.call('listing pipelines', () => api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: PLURAL }));
+  } catch (e) {
+    if (isNotFound(e)) crdMissing(e, cluster.server);
+    throw e;
+  }
+  const rows = (res.items ?? []).map((p) => ({ id: p.metadata?.name ?? '', name: p.spec?.name ?? '', operators: p.spec?.operatorCount ?? 0, created: p.metadata?.creationTimestamp ?? '' }));
+  if (ctx.json) ctx.printJson(rows);
+  else table(ctx, ['ID', 'NAME', 'OPERATORS', 'CREATED'], rows.map((r) => [r.id, r.name, String(r.operators), r.created]));
+  return 0;
+}
+
+async function get(ctx: Ctx, id: string, f: ClusterFlags): Promise<{ cr: PipelineCr; cluster: Awaited<ReturnType<typeof customApi>>['cluster']; api: Awaited<ReturnType<typeof customApi>>['api'] }> {
+  if (!ID_RE.test(id)) throw new UsageError(`"${id}" is not a pipeline ID (32 lowercase hex characters, as pipeline create prints)`);
+  const { cluster, api } = await customApi(ctx, f);
+  try {
+    const cr = (await cluster.call(`reading pipeline ${id}`, () => api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: PLURAL, name: id }))) as PipelineCr;
+    return { cr, cluster, api };
+  } catch (e) {
+    if (isNotFound(e)) throw new UsageError(`no pipeline ${id} in namespace ${cluster.namespace} (clara-wf pipeline list)`);
+    throw e;
+  }
+}
+
+export async function show(ctx: Ctx, id: string, f: ClusterFlags): Promise<number> {
+  const { cr } = await get(ctx, id, f);
+  if (ctx.json) ctx.printJson({ id, name: cr.spec?.name, apiVersion: cr.spec?.apiVersion, created: cr.metadata?.creationTimestamp, dag: cr.spec?.dag, definition: cr.spec?.definition });
+  else ctx.io.stdout.write(cr.spec?.definition ?? '');
+  return 0;
+}
+
+export async function remove(ctx: Ctx, id: string, f: ClusterFlags): Promise<number> {
+  const { cluster, api } = await get(ctx, id, f);
+  await cluster.call(`deleting pipeline ${id}`, () => api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: PLURAL, name: id }));
+  if (ctx.json) ctx.printJson({ ok: true, id, removed: true });
+  else ctx.out(`pipeline ${id} removed`);
+  return 0;
+}

@@ -1,0 +1,322 @@
+// Clara pipeline definitions (seed 000): validation with positions, the DAG,
+// and the mapping between a workflow and a pipeline in both directions.
+import path from 'node:path';
+import { YAML11_SCHEMA, dump } from 'js-yaml';
+import { closest, distance } from 'fastest-levenshtein';
+import validateSchema from '../../generated/validate-pipeline.js';
+import { byPosition, hasErrors, pointer, type Diagnostic, type Finding } from './diagnostic.js';
+import { UsageError } from './errors.js';
+import { locate } from './locate.js';
+import { DNS1123_LABEL, isRecord, stagesOf, type StageInput, type StageSpec, type Values, type WorkflowSpec } from './model.js';
+import { schemaFindings } from './schema-errors.js';
+import { stageSpec } from './stage.js';
+import { parseYaml, type ParsedYaml } from './yaml-source.js';
+
+export const SUPPORTED_API_VERSIONS = ['0.3.0', '0.4.0'];
+export const EXPORT_API_VERSION = '0.4.0';
+
+export interface PipelineInput {
+  from?: string;
+  name?: string;
+  path?: string;
+}
+export interface PipelineOutput {
+  name?: string;
+  path: string;
+}
+export interface Operator {
+  name: string;
+  description?: string;
+  container: { image: string; tag?: string; command?: string[] };
+  input?: PipelineInput[];
+  output?: PipelineOutput[];
+  requests?: { cpu?: number; gpu?: number; memory?: number };
+  variables?: Record<string, string | number | boolean>;
+}
+export interface PipelineDoc {
+  'api-version': string;
+  name: string;
+  description?: string;
+  operators: Operator[];
+}
+
+export interface PipelineCheck {
+  doc: PipelineDoc | null;
+  yaml: ParsedYaml | null;
+  diagnostics: Diagnostic[];
+  unparsable: boolean;
+  ok: boolean;
+}
+
+const arr = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
+
+export function checkPipeline(text: string, file: string): PipelineCheck {
+  const parsed = parseYaml(text, file);
+  if (!parsed.ok) return { doc: null, yaml: null, diagnostics: [parsed.diagnostic], unparsable: true, ok: false };
+  const { yaml } = parsed;
+  const data = yaml.data ?? {};
+  const findings: Finding[] = [];
+  if (!validateSchema(data)) {
+    findings.push(
+      ...schemaFindings(validateSchema.errors ?? [], (p) => {
+        const n = yaml.node(p);
+        return n?.kind === 'scalar' ? { raw: n.raw ?? '', plain: n.plain ?? false } : undefined;
+      }),
+    );
+  }
+  for (const d of yaml.duplicates()) {
+    findings.push({ severity: 'error', code: 'DUPLICATE_KEY', path: d.path + pointer(d.key), message: `duplicate key "${d.key}"`, line: yaml.lines.lineOf(d.start) });
+  }
+  findings.push(...pipelineRules(data));
+  const diagnostics = findings.map((f) => locate(f, yaml, file)).sort(byPosition);
+  return { doc: isRecord(data) ? (data as unknown as PipelineDoc) : null, yaml, diagnostics, unparsable: false, ok: !hasErrors(diagnostics) };
+}
+
+function pipelineRules(data: unknown): Finding[] {
+  const out: Finding[] = [];
+  if (!isRecord(data)) return out;
+  const err = (code: string, p: string, message: string, hint?: string) => out.push({ severity: 'error', code, path: p, message, hint });
+  const v = data['api-version'];
+  if (typeof v === 'string' && !SUPPORTED_API_VERSIONS.includes(v)) {
+    err('PIPELINE_API_VERSION', '/api-version', `api-version ${v} is not supported; clara-wf reads ${SUPPORTED_API_VERSIONS.join(' and ')}`, `use api-version: ${EXPORT_API_VERSION}`);
+  }
+  const ops = arr<Record<string, unknown>>(data.operators).filter(isRecord);
+  const byLower = new Map<string, number>();
+  ops.forEach((op, i) => {
+    if (typeof op.name !== 'string') return;
+    const k = op.name.toLowerCase();
+    if (byLower.has(k)) err('OPERATOR_DUPLICATE', pointer('operators', i, 'name'), `operator name "${op.name}" is already used by operator ${(byLower.get(k) as number) + 1} (names are unique ignoring case)`);
+    else byLower.set(k, i);
+  });
+  const names = ops.map((o) => String(o.name));
+  const edges: [number, number][] = [];
+  ops.forEach((op, i) => {
+    arr<Record<string, unknown>>(op.input).forEach((inp, k) => {
+      if (!isRecord(inp)) return;
+      const at = (...p: (string | number)[]) => pointer('operators', i, 'input', k, ...p);
+      if (typeof inp.path !== 'string') err('INPUT_PATH_MISSING', at(), `operator ${op.name}: an input needs a path (where its data is mounted), required up to api-version 0.4.0`, 'add path: /input');
+      else if (!inp.path.startsWith('/')) err('PATH_NOT_ROOTED', at('path'), `input path "${inp.path}" must be rooted (start with "/")`);
+      if (typeof inp.from !== 'string') return;
+      const j = ops.findIndex((o) => o.name === inp.from);
+      if (j < 0) {
+        const guess = names.length ? closest(inp.from, names) : undefined;
+        const near = guess !== undefined && distance(inp.from, guess) <= Math.max(2, Math.floor(guess.length / 3));
+        err('INPUT_FROM_UNKNOWN', at('from'), `operator ${op.name}: input from "${inp.from}" names no operator`, near ? `did you mean "${guess}"?` : `operators: ${names.join(', ')}`);
+        return;
+      }
+      edges.push([j, i]);
+      const outputs = arr<Record<string, unknown>>(ops[j]?.output).map((o) => o?.name).filter((n): n is string => typeof n === 'string');
+      if (typeof inp.name === 'string' && !outputs.includes(inp.name)) {
+        err('INPUT_NAME_UNKNOWN', at('name'), `operator ${op.name}: input "${inp.name}" is not an output of ${inp.from} (${outputs.length ? `its outputs: ${outputs.join(', ')}` : 'it names no outputs'})`);
+      }
+    });
+    arr<Record<string, unknown>>(op.output).forEach((o, k) => {
+      if (isRecord(o) && typeof o.path === 'string' && !o.path.startsWith('/')) err('PATH_NOT_ROOTED', pointer('operators', i, 'output', k, 'path'), `output path "${o.path}" must be rooted (start with "/")`);
+    });
+  });
+  const cycle = findCycle(ops.length, edges);
+  if (cycle) err('PIPELINE_CYCLE', pointer('operators', cycle[0] as number, 'input'), `the operators' inputs form a cycle: ${cycle.map((i) => names[i]).join(' → ')}`);
+  return out;
+}
+
+function findCycle(n: number, edges: [number, number][]): number[] | null {
+  const next: number[][] = Array.from({ length: n }, () => []);
+  for (const [a, b] of edges) next[a]?.push(b);
+  const state = new Array<number>(n).fill(0);
+  const stack: number[] = [];
+  const visit = (v: number): number[] | null => {
+    state[v] = 1;
+    stack.push(v);
+    for (const w of next[v] ?? []) {
+      if (state[w] === 1) return [...stack.slice(stack.indexOf(w)), w];
+      if (state[w] === 0) {
+        const c = visit(w);
+        if (c) return c;
+      }
+    }
+    stack.pop();
+    state[v] = 2;
+    return null;
+  };
+  for (let v = 0; v < n; v++) if (state[v] === 0) {
+    const c = visit(v);
+    if (c) return c;
+  }
+  return null;
+}
+
+/** Operators in dependency order (stable: ties keep file order). The pipeline must be valid. */
+export function topoOrder(doc: PipelineDoc): Operator[] {
+  const done = new Set<string>();
+  const out: Operator[] = [];
+  const left = [...doc.operators];
+  while (left.length) {
+    const i = left.findIndex((op) => (op.input ?? []).every((inp) => !inp.from || done.has(inp.from)));
+    if (i < 0) throw new UsageError('the pipeline has a cycle');
+    const [op] = left.splice(i, 1) as [Operator];
+    out.push(op);
+    done.add(op.name);
+  }
+  return out;
+}
+
+/** The DAG stored with a created Pipeline: operators and the edges between them. */
+export function pipelineDag(doc: PipelineDoc): { operators: string[]; edges: { from: string; to: string }[] } {
+  return {
+    operators: doc.operators.map((o) => o.name),
+    edges: doc.operators.flatMap((o) => (o.input ?? []).filter((i) => i.from).map((i) => ({ from: i.from as string, to: o.name }))),
+  };
+}
+
+// ---- workflow → pipeline ---------------------------------------------------
+
+const MARKER = ['Generated', 'by clara-wf pipeline export'].join(' ');
+
+function cpuNumber(q: string | number): number {
+  const s = String(q);
+  return s.endsWith('m') ? Number(s.slice(0, -1)) / 1000 : Number(s);
+}
+
+/** Kubernetes memory quantity → MB (MiB), as Clara's requests.memory counts. */
+export function memoryMb(q: string | number): number {
+  const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(String(q));
+  if (!m) return Number(q);
+  const n = Number(m[1]);
+  const bytes = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, '': 1 }[m[2] ?? ''] as number;
+  return Math.ceil((n * bytes) / 2 ** 20);
+}
+
+/** The input a stage gets when the workflow lists none: from the stage whose lock it waits on. */
+function derivedInput(spec: StageSpec, waitLock: string, stageNames: string[], stages: Record<string, Partial<StageSpec>>): PipelineInput[] {
+  const inPath = path.posix.join(spec.appDir, spec.inputs);
+  const owner = waitLock ? stageNames.find((s) => stages[s]?.lockName === waitLock) : undefined;
+  return [owner ? { from: owner, name: stages[owner]?.mount?.out?.name ?? 'output', path: inPath } : { path: inPath }];
+}
+
+export function exportPipeline(values: Values, workflow: WorkflowSpec): PipelineDoc {
+  const stages = stagesOf(values);
+  const operators = workflow.stages.map((name, i): Operator => {
+    const sp = stages[name] as StageSpec;
+    const listed = workflow.inputs?.[i];
+    const input = Array.isArray(listed) ? listed.map((x) => ({ from: x.from, ...(x.name ? { name: x.name } : {}), path: x.path })) : derivedInput(sp, workflow.waitLocks[i] ?? '', workflow.stages, stages);
+    const args = workflow.args[i];
+    const command = [...(sp.command ?? []), ...(Array.isArray(args) ? args : [])];
+    const r = sp.resources;
+    const requests = r ? { ...(r.cpu !== undefined ? { cpu: cpuNumber(r.cpu) } : {}), ...(r.gpu !== undefined ? { gpu: r.gpu } : {}), ...(r.memory !== undefined ? { memory: memoryMb(r.memory) } : {}) } : undefined;
+    return {
+      name,
+      ...(sp.description ? { description: sp.description } : {}),
+      container: { image: sp.image.repository, tag: sp.image.tag, ...(command.length ? { command } : {}) },
+      input,
+      output: [{ name: sp.mount.out.name, path: path.posix.join(sp.appDir, sp.outputs) }],
+      ...(requests && Object.keys(requests).length ? { requests } : {}),
+      ...(sp.env && Object.keys(sp.env).length ? { variables: { ...sp.env } } : {}),
+    };
+  });
+  return { 'api-version': EXPORT_API_VERSION, name: workflow.name, ...(workflow.description ? { description: workflow.description } : {}), operators };
+}
+
+/** Pipeline YAML in a fixed key order, marked as generated. */
+export function pipelineText(doc: PipelineDoc, from: string): string {
+  const order = (op: Operator) => ({
+    name: op.name,
+    ...(op.description !== undefined ? { description: op.description } : {}),
+    container: { image: op.container.image, ...(op.container.tag !== undefined ? { tag: op.container.tag } : {}), ...(op.container.command ? { command: op.container.command } : {}) },
+    ...(op.input ? { input: op.input.map((i) => ({ ...(i.from !== undefined ? { from: i.from } : {}), ...(i.name !== undefined ? { name: i.name } : {}), ...(i.path !== undefined ? { path: i.path } : {}) })) } : {}),
+    ...(op.output ? { output: op.output.map((o) => ({ ...(o.name !== undefined ? { name: o.name } : {}), path: o.path })) } : {}),
+    ...(op.requests ? { requests: op.requests } : {}),
+    ...(op.variables ? { variables: op.variables } : {}),
+  });
+  const body = { 'api-version': doc['api-version'], name: doc.name, ...(doc.description !== undefined ? { description: doc.description } : {}), operators: doc.operators.map(order) };
+  return `# ${MARKER} (${from}). Edit the workflow in values.yaml, not this file.\n` + dump(body, { schema: YAML11_SCHEMA, lineWidth: -1, noRefs: true });
+}
+
+/** What a pipeline operator carries of a stage: two stages alike here export alike. */
+export function operatorView(sp: StageSpec): unknown {
+  const r = sp.resources ?? {};
+  return {
+    image: [sp.image.repository, sp.image.tag],
+    command: sp.command ?? [],
+    paths: [sp.appDir, sp.inputs, sp.outputs, sp.mount.out.name],
+    requests: [r.cpu !== undefined ? cpuNumber(r.cpu) : null, r.gpu ?? null, r.memory !== undefined ? memoryMb(r.memory) : null],
+    env: Object.entries(sp.env ?? {}).sort(),
+    description: sp.description ?? null,
+  };
+}
+
+// ---- pipeline → stages + workflow -------------------------------------------
+
+export function stageNameOf(operator: string): string {
+  const name = operator.toLowerCase().replace(/_/g, '-');
+  if (!DNS1123_LABEL.test(name)) throw new UsageError(`operator "${operator}" cannot become a stage name ("${name}" is not a DNS-1123 label); rename the operator`);
+  return name;
+}
+
+export interface ImportPlan {
+  stages: { name: string; spec: StageSpec }[];
+  workflow: WorkflowSpec;
+}
+
+/** Stages (one per operator, dependency order) and a workflow that exports back to the same pipeline. */
+export function importPipeline(doc: PipelineDoc, opts: { name?: string } = {}): ImportPlan {
+  const ops = topoOrder(doc);
+  const names = ops.map((o) => stageNameOf(o.name));
+  if (new Set(names).size !== names.length) throw new UsageError(`operator names collide once made stage names (${names.join(', ')}); rename them`);
+  const stageOf = new Map(ops.map((o, i) => [o.name, names[i] as string]));
+  const stages = ops.map((op, i) => {
+    if ((op.output?.length ?? 0) > 1) throw new UsageError(`operator ${op.name} has ${op.output?.length} outputs; a workflow stage has one output folder`);
+    const out = op.output?.[0];
+    const outPath = out?.path ?? '/output';
+    // The stage's folder is its output's; an input elsewhere (e.g. /input/a,
+    // /input/b for fan-in) is kept in the workflow's inputs and mounted there.
+    const appDir = path.posix.dirname(outPath);
+    const firstIn = op.input?.[0]?.path;
+    const inputs = firstIn && path.posix.dirname(firstIn) === appDir ? path.posix.basename(firstIn) : 'input';
+    if (path.posix.basename(outPath) === inputs) throw new UsageError(`operator ${op.name}: its output ${outPath} and input folder would be the same`);
+    const r = op.requests;
+    const spec = stageSpec(names[i] as string, {
+      repository: op.container.image,
+      tag: String(op.container.tag ?? 'latest'),
+      appDir,
+      inputs,
+      outputs: path.posix.basename(outPath),
+      command: op.container.command,
+      env: op.variables ? Object.fromEntries(Object.entries(op.variables).map(([k, v]) => [k, String(v)])) : undefined,
+      cpu: r?.cpu !== undefined ? String(r.cpu) : undefined,
+      memory: r?.memory !== undefined ? `${r.memory}Mi` : undefined,
+      gpu: r?.gpu,
+      description: op.description,
+    });
+    if (out?.name && out.name !== spec.mount.out.name) spec.mount.out.name = out.name;
+    return { name: names[i] as string, spec };
+  });
+  const byName = new Map(stages.map((s) => [s.name, s.spec]));
+  const stageRecord = Object.fromEntries(stages.map((s) => [s.name, s.spec]));
+  const waitLocks = ops.map((op) => {
+    const froms = (op.input ?? []).map((i) => i.from).filter((f): f is string => !!f).map((f) => stageOf.get(f) as string);
+    const last = froms.sort((a, b) => names.indexOf(a) - names.indexOf(b)).pop();
+    return last ? (byName.get(last)?.lockName ?? '') : '';
+  });
+  const inputs = ops.map((op, i): '' | StageInput[] => {
+    const actual = (op.input ?? []).map((x) => ({ ...(x.from ? { from: stageOf.get(x.from) as string } : {}), ...(x.name !== undefined ? { name: x.name } : {}), path: x.path as string }));
+    const derived = derivedInput(stages[i]?.spec as StageSpec, waitLocks[i] as string, names, stageRecord);
+    if (JSON.stringify(actual) === JSON.stringify(derived)) return '';
+    if (!actual.length || actual.some((x) => !('from' in x))) {
+      if (actual.length === 1 && !('from' in (actual[0] as object)) && !waitLocks[i]) return '';
+      throw new UsageError(`operator ${op.name}: inputs without "from" can only come first; the workflow cannot express them`);
+    }
+    return actual as StageInput[];
+  });
+  const name = opts.name ?? doc.name;
+  if (!/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/.test(name)) throw new UsageError(`"${name}" cannot be a workflow name (1-63 letters, digits, '_', '.', '-'); pass --name`);
+  const workflow: WorkflowSpec = {
+    name,
+    ...(doc.description ? { description: doc.description } : {}),
+    stages: names,
+    waitLocks,
+    ioFolders: [`${names[0]}/input`, ...names.map((n) => `${n}/output`)],
+    args: names.map(() => '' as const),
+    ...(inputs.some((x) => x !== '') ? { inputs } : {}),
+  };
+  return { stages, workflow };
+}

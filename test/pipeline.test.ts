@@ -1,0 +1,184 @@
+// Clara pipeline definitions: validation corpus, export ↔ import identity
+// (including fan-in), and create/list/show/remove against the test server.
+import fs from 'node:fs';
+import path from 'node:path';
+import { load, loadAll } from 'js-yaml';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkPipeline } from '../src/core/pipeline.js';
+import { checkValues } from '../src/core/validate-values.js';
+import { findWorkflow } from '../src/core/workflow.js';
+import { planRun } from '../src/runner/plan.js';
+import { KubeTestServer } from './kube/server.js';
+import { changedRegion, chartCopy, cli, expectation, fixture, referenceValues, repoRoot, tempDir } from './helpers.js';
+
+const corpus = fs.readdirSync(fixture('pipeline-invalid')).filter((f) => f.endsWith('.yaml')).sort();
+
+describe('bad pipelines', () => {
+  it('there are at least 20, one defect each', () => expect(corpus.length).toBeGreaterThanOrEqual(20));
+  it.each(corpus)('%s', (name) => {
+    const text = fs.readFileSync(fixture('pipeline-invalid', name), 'utf8');
+    const want = expectation(text);
+    const check = checkPipeline(text, name);
+    expect(check.ok).toBe(false);
+    expect(check.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}@${d.line}`)).toContain(`${want.code}@${want.line}`);
+    expect(check.unparsable ? 2 : 1).toBe(want.exit);
+  });
+  it('the valid ones pass; pipeline validate exit codes', async () => {
+    for (const f of ['fan-in.yaml', 'diamond-unordered.yaml']) expect(checkPipeline(fs.readFileSync(fixture('pipelines', f), 'utf8'), f).diagnostics).toEqual([]);
+    expect((await cli(['pipeline', 'validate', fixture('pipelines', 'fan-in.yaml')])).code).toBe(0);
+    const bad = await cli(['pipeline', 'validate', fixture('pipeline-invalid', 'api-version-unsupported.yaml')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/PIPELINE_API_VERSION api-version 0\.5\.0 is not supported; clara-wf reads 0\.3\.0 and 0\.4\.0/);
+    expect((await cli(['pipeline', 'validate', fixture('pipeline-invalid', 'yaml-syntax.yaml')])).code).toBe(2);
+    expect((await cli(['pipeline', 'validate', '/nonexistent.yaml'])).code).toBe(2);
+  });
+});
+
+/** A chart with empty stages and workflows (and no DICOM config to satisfy). */
+function emptyChart() {
+  const c = chartCopy({ values: 'stages: {}\nworkflows: {}\n' });
+  fs.rmSync(path.join(c.chart, 'files', 'dicom-server-config.yaml'));
+  return c;
+}
+
+async function exportOf(chart: string, wf: string): Promise<string> {
+  const r = await cli(['--chart', chart, 'pipeline', 'export', wf]);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+async function importInto(chart: string, text: string): Promise<void> {
+  const f = path.join(tempDir(), 'p.yaml');
+  fs.writeFileSync(f, text);
+  const r = await cli(['--chart', chart, 'pipeline', 'import', f]);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout.trim()).toMatch(/^[0-9a-f-]{36}$/);
+}
+
+describe('export → import → export', () => {
+  it.each(['user-workflow', 'liver-seg', 'threshold-example'])('%s gives the same pipeline', async (name) => {
+    const e1 = await exportOf(path.join(repoRoot, 'charts', 'clara-workflow'), name);
+    expect(checkPipeline(e1, 'e1').ok).toBe(true);
+    const c = emptyChart();
+    await importInto(c.chart, e1);
+    expect((await cli(['--chart', c.chart, 'validate'])).code).toBe(0);
+    expect(await exportOf(c.chart, name)).toBe(e1);
+  });
+
+  it('a hand-written fan-in pipeline survives import and export unchanged', async () => {
+    const hand = fs.readFileSync(fixture('pipelines', 'fan-in.yaml'), 'utf8');
+    const c = emptyChart();
+    await importInto(c.chart, hand);
+    const e1 = await exportOf(c.chart, 'lung-nodules');
+    expect(load(e1)).toEqual(load(hand));
+    const c2 = emptyChart();
+    await importInto(c2.chart, e1);
+    expect(await exportOf(c2.chart, 'lung-nodules')).toBe(e1);
+    // The merger waits for both detectors and reads both outputs.
+    const v = checkValues(fs.readFileSync(c.values, 'utf8'), 'v').values!;
+    const { id, workflow } = findWorkflow(v, 'lung-nodules');
+    const merger = planRun({ values: v, workflowId: id, workflow, jobId: 'j', dataDir: '/d', valuesDir: '/c' }).stages[3]!;
+    expect(merger.waitLocks).toEqual(['/d/j/locks/detector-b.lock', '/d/j/locks/detector-a.lock']);
+    expect(merger.extraInputs).toEqual([
+      { from: 'detector-a', host: '/d/j/detector-a/output', path: '/input/a' },
+      { from: 'detector-b', host: '/d/j/detector-b/output', path: '/input/b' },
+    ]);
+  });
+
+  it('operators out of order come back in dependency order, with the same graph', async () => {
+    const hand = fs.readFileSync(fixture('pipelines', 'diamond-unordered.yaml'), 'utf8');
+    const c = emptyChart();
+    await importInto(c.chart, hand);
+    const e1 = await exportOf(c.chart, 'diamond');
+    const graph = (t: string) => (load(t) as any).operators.flatMap((o: any) => (o.input ?? []).map((i: any) => `${i.from ?? '∅'}→${o.name}:${i.path}`)).sort();
+    expect(graph(e1)).toEqual(graph(hand));
+    expect((load(e1) as any).operators.map((o: any) => o.name)).toEqual(['start', 'left', 'right', 'join']);
+    const c2 = emptyChart();
+    await importInto(c2.chart, e1);
+    expect(await exportOf(c2.chart, 'diamond')).toBe(e1);
+  });
+
+  it('the fan-in workflow renders: the merger waits on both locks and mounts both inputs', async () => {
+    const c = emptyChart();
+    fs.cpSync(path.join(repoRoot, 'charts', 'clara-workflow', 'files', 'dicom-server-config.yaml'), path.join(c.chart, 'files', 'dicom-server-config.yaml'));
+    fs.writeFileSync(path.join(c.chart, 'files', 'dicom-server-config.yaml'), 'dicom:\n  scp:\n    port: 104\n    ae-titles: []\n  scu:\n    ae-title: ClaraSCU\n');
+    await importInto(c.chart, fs.readFileSync(fixture('pipelines', 'fan-in.yaml'), 'utf8'));
+    const r = await cli(['--chart', c.chart, 'render', '--workflow', 'lung-nodules', '--job', 'j1']);
+    expect(r.code, r.stderr).toBe(0);
+    const merger = (loadAll(r.stdout) as any[]).filter(Boolean).find((j) => j.metadata.labels['clara.nvidia.com/stage'] === 'merger');
+    expect(merger.spec.template.spec.initContainers[0].env).toEqual([{ name: 'CLARA_WAIT_LOCKS', value: '/locks/detector-b.lock /locks/detector-a.lock' }]);
+    const mounts = merger.spec.template.spec.containers[0].volumeMounts.map((m: any) => `${m.mountPath}<-${m.subPath}${m.readOnly ? ' ro' : ''}`);
+    expect(mounts).toContain('/input/a<-j1/detector-a/output ro');
+    expect(mounts).toContain('/input/b<-j1/detector-b/output ro');
+  });
+
+  it('import edits values.yaml surgically and refuses to overwrite a different stage', async () => {
+    const c = chartCopy();
+    const before = fs.readFileSync(c.values, 'utf8');
+    const f = path.join(tempDir(), 'p.yaml');
+    fs.writeFileSync(f, fs.readFileSync(fixture('pipelines', 'fan-in.yaml'), 'utf8').replace('      image: clara/dicom-reader\n      tag: 0.2.0\n    input:\n      - path: /input', '      image: clara/dicom-reader\n      tag: 0.2.0\n    input:\n      - path: /input'));
+    // dicom-reader exists with another spec (appDir /app): refused, nothing written.
+    const r = await cli(['--chart', c.chart, 'pipeline', 'import', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/stage dicom-reader exists already with a different spec/);
+    expect(fs.readFileSync(c.values, 'utf8')).toBe(before);
+    // The exported liver-seg, under another name, reuses the identical stages.
+    const e1 = await exportOf(c.chart, 'liver-seg');
+    fs.writeFileSync(f, e1);
+    const ok = await cli(['--chart', c.chart, '--json', 'pipeline', 'import', f, '--name', 'liver-seg-2']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ name: 'liver-seg-2', stagesCreated: [], stagesReused: ['dicom-reader', 'ai-livertumor', 'dicom-writer'] });
+    const region = changedRegion(before, fs.readFileSync(c.values, 'utf8'));
+    expect(region.removed).toEqual([]);
+    expect(region.added.join('\n')).toMatch(/name: "liver-seg-2"/);
+  });
+});
+
+describe('pipeline create / list / show / remove (test server, real client-node)', () => {
+  const servers: KubeTestServer[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.stop();
+  });
+  const start = async () => {
+    const server = await KubeTestServer.start();
+    servers.push(server);
+    const home = tempDir();
+    return { server, env: { HOME: home, KUBECONFIG: server.kubeconfig(home) } };
+  };
+
+  it('registers a Pipeline resource named by a new 32-hex ID, lists, shows and removes it', async () => {
+    const { server, env } = await start();
+    expect((await cli(['install'], { cwd: repoRoot, env })).code).toBe(0);
+    const file = fixture('pipelines', 'fan-in.yaml');
+    const c = await cli(['pipeline', 'create', '-p', file], { cwd: repoRoot, env });
+    expect(c.code, c.stderr).toBe(0);
+    const id = c.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    const [cr] = server.objects('Pipeline', 'default');
+    expect(cr).toMatchObject({ apiVersion: 'clara.nvidia.com/v1alpha1', metadata: { name: id }, spec: { name: 'lung-nodules', apiVersion: '0.4.0', operatorCount: 4 } });
+    expect(cr.spec.definition).toBe(fs.readFileSync(file, 'utf8'));
+    expect(cr.spec.dag.edges).toContainEqual({ from: 'detector-b', to: 'merger' });
+
+    const l = await cli(['pipeline', 'list'], { cwd: repoRoot, env });
+    expect(l.stdout).toMatch(new RegExp(`^${id}\\s+lung-nodules\\s+4\\s+`, 'm'));
+    const s = await cli(['pipeline', 'show', id], { cwd: repoRoot, env });
+    expect(s.stdout).toBe(fs.readFileSync(file, 'utf8'));
+    const rm = await cli(['pipeline', 'remove', id], { cwd: repoRoot, env });
+    expect(rm.code).toBe(0);
+    expect(server.objects('Pipeline')).toEqual([]);
+    const again = await cli(['pipeline', 'show', id], { cwd: repoRoot, env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/no pipeline .* in namespace default/);
+  });
+
+  it('an invalid pipeline makes no request; a cluster without the CRD says how to fix it', async () => {
+    const { server, env } = await start();
+    const bad = await cli(['pipeline', 'create', '-p', fixture('pipeline-invalid', 'cycle.yaml')], { cwd: repoRoot, env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/PIPELINE_CYCLE/);
+    expect(server.requests).toEqual([]);
+    const noCrd = await cli(['pipeline', 'create', '-p', fixture('pipelines', 'fan-in.yaml')], { cwd: repoRoot, env });
+    expect(noCrd.code).toBe(4);
+    expect(noCrd.stderr).toMatch(/the Pipeline CRD \(pipelines\.clara\.nvidia\.com\) is not installed .*clara-wf install/);
+  });
+});
