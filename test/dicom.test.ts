@@ -105,6 +105,21 @@ describe.each(['seed.yaml', 'commented.yaml'].flatMap((f) => [{ f, eol: 'LF' }, 
   });
 });
 
+describe('dicom dest set', () => {
+  it('changes one destination in place; the other lines keep their bytes', async () => {
+    const c = chartCopy();
+    const file = path.join(c.chart, 'files', 'dicom-server-config.yaml');
+    const before = fs.readFileSync(file, 'utf8');
+    const r = await cli(['--chart', c.chart, 'dicom', 'dest', 'set', 'MYPACS', '--host', '192.168.1.20']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/destination MYPACS is now MYPACS@192\.168\.1\.20:1004/);
+    const region = changedRegion(before, fs.readFileSync(file, 'utf8'));
+    expect(region.removed).toEqual(['        host-ip: 127.0.0.1']);
+    expect(region.added).toEqual(['        host-ip: 192.168.1.20']);
+    expect((await cli(['--chart', c.chart, 'dicom', 'dest', 'set', 'NOPE', '--host', '1.2.3.4'])).code).toBe(2);
+  });
+});
+
 describe('workflow remove', () => {
   it('refuses while a DICOM mapping uses the workflow, and works once unmapped', async () => {
     const c = chartCopy();

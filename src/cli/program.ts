@@ -183,6 +183,12 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .requiredOption('--port <port>', 'its port')
     .requiredOption('--ae <ae-title>', 'its AE title')
     .action(lazy(dicomMod, 'destAdd'));
+  sub(dest, 'set', "change a destination's host, port or AE title in place")
+    .argument('<name>')
+    .option('--host <ip>', 'new address')
+    .option('--port <port>', 'new port')
+    .option('--ae <ae-title>', 'new AE title')
+    .action(lazy(dicomMod, 'destSet'));
   sub(dest, 'remove', 'remove a destination (refused while a mapping uses it)').argument('<name>').action(lazy(dicomMod, 'destRemove'));
   sub(dicom, 'map', 'make a Clara AE title trigger a workflow (or a pipeline)')
     .argument('<ae-title>')

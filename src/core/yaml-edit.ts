@@ -103,3 +103,14 @@ export function removeSequenceItem(text: string, yaml: ParsedYaml, path: string,
   }
   return joinLines(out);
 }
+
+/** Replace item `index` of the block sequence at `path` in place (same position, same indentation). */
+export function replaceSequenceItem(text: string, yaml: ParsedYaml, path: string, index: number, item: Record<string, unknown>): string {
+  const t = splitLines(text);
+  const node = yaml.node(`${path}/${index}`);
+  if (!node) throw new UsageError(`no item ${index} in ${pointerSegments(path).join('.')}`);
+  const dashLine = yaml.lines.lineOf(node.start);
+  const dashIndent = stripCr(t.lines[dashLine] ?? '').indexOf('-');
+  const end = entryEnd(t.lines, dashLine);
+  return joinLines(spliceLines(t, dashLine, end, withEol(t, indent(itemLines(item), dashIndent))));
+}

@@ -4,7 +4,7 @@ import { UsageError } from '../../core/errors.js';
 import { aeTitleProblem, DEFAULT_PROCESSOR, hostProblem, type DicomConfig } from '../../core/dicom-config.js';
 import { pointer } from '../../core/diagnostic.js';
 import { findWorkflow } from '../../core/workflow.js';
-import { appendToSequence, removeSequenceItem } from '../../core/yaml-edit.js';
+import { appendToSequence, removeSequenceItem, replaceSequenceItem } from '../../core/yaml-edit.js';
 import { parseYaml } from '../../core/yaml-source.js';
 import type { Ctx } from '../context.js';
 import { editDicomConfig, loadDicomConfig, valuesForReferences } from '../dicom-file.js';
@@ -29,9 +29,11 @@ function host(value: string): string {
   return value;
 }
 
-async function report(ctx: Ctx, what: string, changed: boolean, file: string): Promise<number> {
-  if (ctx.json) ctx.printJson({ ok: true, result: what, changed, file });
-  else if (!ctx.quiet) ctx.out(`${what}${changed ? '' : ' (unchanged)'} (${file})`);
+/** `what` says what changed; `already` what was found when nothing had to change. */
+async function report(ctx: Ctx, what: string, changed: boolean, file: string, already?: string): Promise<number> {
+  const text = changed ? what : (already ?? `${what}: nothing to change`);
+  if (ctx.json) ctx.printJson({ ok: true, result: text, changed, file });
+  else if (!ctx.quiet) ctx.out(`${text} (${file})`);
   return 0;
 }
 
@@ -45,7 +47,7 @@ export async function aeAdd(ctx: Ctx, title: string, f: { processor?: string }):
     }
     return appendToSequence(text, check.yaml!, pointer('dicom', 'scp', 'ae-titles'), { 'ae-title': title, processor: f.processor ?? DEFAULT_PROCESSOR });
   });
-  return report(ctx, `AE title ${title} added`, r.changed, ctx.display(ctx.dicomConfigFile));
+  return report(ctx, `AE title ${title} added`, r.changed, ctx.display(ctx.dicomConfigFile), `AE title ${title} is already configured`);
 }
 
 export async function aeRemove(ctx: Ctx, title: string): Promise<number> {
@@ -66,7 +68,7 @@ export async function sourceAdd(ctx: Ctx, title: string, f: { host: string }): P
     if (list(config.dicom?.scp?.sources).some((s) => s['ae-title'] === title && s['host-ip'] === f.host)) return text;
     return appendToSequence(text, check.yaml!, pointer('dicom', 'scp', 'sources'), { 'host-ip': f.host, 'ae-title': title });
   });
-  return report(ctx, `source ${title}@${f.host} added`, r.changed, ctx.display(ctx.dicomConfigFile));
+  return report(ctx, `source ${title}@${f.host} added`, r.changed, ctx.display(ctx.dicomConfigFile), `source ${title}@${f.host} is already allowed`);
 }
 
 export async function sourceRemove(ctx: Ctx, title: string, f: { host?: string }): Promise<number> {
@@ -89,7 +91,24 @@ export async function destAdd(ctx: Ctx, name: string, f: { host: string; port: s
     }
     return appendToSequence(text, check.yaml!, pointer('dicom', 'scu', 'destinations'), item);
   });
-  return report(ctx, `destination ${name} (${f.ae}@${f.host}:${f.port}) added`, r.changed, ctx.display(ctx.dicomConfigFile));
+  return report(ctx, `destination ${name} (${f.ae}@${f.host}:${f.port}) added`, r.changed, ctx.display(ctx.dicomConfigFile), `destination ${name} (${f.ae}@${f.host}:${f.port}) is already configured`);
+}
+
+/** Change fields of an existing destination in place (seed 000: "update the IP address of MYPACS"). */
+export async function destSet(ctx: Ctx, name: string, f: { host?: string; port?: string; ae?: string }): Promise<number> {
+  if (!f.host && !f.port && !f.ae) throw new UsageError('give at least one of --host, --port, --ae');
+  let now = '';
+  const r = await editDicomConfig(ctx, ({ text, check, config }) => {
+    const dests = list(config.dicom?.scu?.destinations);
+    const i = dests.findIndex((d) => d.name === name);
+    if (i < 0) throw new UsageError(`no destination ${name}; add it: clara-wf dicom dest add ${name} --host <ip> --port <port> --ae <AE>`);
+    const d = dests[i]!;
+    const next = { name, 'host-ip': f.host ? host(f.host) : d['host-ip'], port: f.port ? port(f.port) : d.port, 'ae-title': f.ae ? ae(f.ae) : d['ae-title'] };
+    now = `${next['ae-title']}@${next['host-ip']}:${next.port}`;
+    if (next['host-ip'] === d['host-ip'] && next.port === d.port && next['ae-title'] === d['ae-title']) return text;
+    return replaceSequenceItem(text, check.yaml!, pointer('dicom', 'scu', 'destinations'), i, next);
+  });
+  return report(ctx, `destination ${name} is now ${now}`, r.changed, ctx.display(ctx.dicomConfigFile), `destination ${name} is already ${now}`);
 }
 
 export async function destRemove(ctx: Ctx, name: string): Promise<number> {
@@ -134,7 +153,7 @@ export async function map(ctx: Ctx, title: string, f: { workflow?: string; pipel
     if (list(config['pipeline-mappings']).some((m) => m['clara-ae-title'] === title && m['pipeline-id'] === id)) return text;
     return appendToSequence(text, check.yaml!, pointer('pipeline-mappings'), { name: f.name ?? title, 'clara-ae-title': title, ...(f.destination ? { 'destination-name': f.destination } : {}), 'pipeline-id': id });
   });
-  return report(ctx, `mapped ${what}`, r.changed, ctx.display(ctx.dicomConfigFile));
+  return report(ctx, `mapped ${what}`, r.changed, ctx.display(ctx.dicomConfigFile), `already mapped: ${what}`);
 }
 
 export async function unmap(ctx: Ctx, title: string, f: { workflow?: string; pipeline?: string }): Promise<number> {

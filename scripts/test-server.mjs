@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Runs the Kubernetes API test server (test/kube/server.ts) on its own, for
+// trying the cluster commands without a cluster:
+//   node scripts/test-server.mjs [--tls] [--simulate-jobs] [--kubeconfig <file>]
+// It writes a kubeconfig (default ./kubeconfig.test) and serves until Ctrl-C.
+import { build } from 'esbuild';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import fs from 'node:fs';
+import os from 'node:os';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kube-test-server-')), 'server.mjs');
+await build({ entryPoints: [path.join(root, 'test', 'kube', 'server.ts')], outfile: out, bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error' });
+const { KubeTestServer } = await import(pathToFileURL(out).href);
+const server = await KubeTestServer.start({
+  tls: args.includes('--tls'),
+  simulateJobs: args.includes('--simulate-jobs') ? () => ({ result: 'succeed', runMs: 500 }) : undefined,
+});
+const i = args.indexOf('--kubeconfig');
+const target = path.resolve(i >= 0 ? args[i + 1] : 'kubeconfig.test');
+const file = server.kubeconfig(path.dirname(target));
+if (file !== target) fs.renameSync(file, target);
+console.log(`Kubernetes API test server at ${server.url}; kubeconfig: ${target}`);
+console.log(`try: KUBECONFIG=${target} npx clara-wf install`);
+const stop = async () => {
+  await server.stop();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
