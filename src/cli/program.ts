@@ -203,6 +203,25 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .option('--pipeline <id>', 'only this pipeline')
     .action(lazy(dicomMod, 'unmap'));
   sub(dicom, 'show', 'AE titles, what they trigger, sources and destinations').action(lazy(dicomMod, 'show'));
+  const serveMod = () => import('./commands/dicom-serve.js');
+  sub(dicom, 'serve', 'a local DICOM SCP: received studies run their mapped workflow, results go to the mapped destination')
+    .option('--host <ip>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'DICOM port (default: dicom.scp.port)')
+    .option('--data <dir>', 'job folders (default: test-data next to the chart folder)')
+    .option('--dashboard <port>', 'serve the jobs dashboard on this port')
+    .option('--max-jobs <n>', 'workflows run at once', '2')
+    .addOption(new Option('--runtime <runtime>', 'how stages run (default: docker when an engine answers, else process)').choices(['process', 'docker']))
+    .option('--job-timeout <seconds>', 'limit for one workflow run', '3600')
+    .option('--export-retries <n>', 'retries of a failed export', '3')
+    .option('--export-backoff <ms>', 'first wait between export retries (doubles)', '500')
+    .option('--grace <seconds>', 'SIGTERM → SIGKILL grace for stages', '5')
+    .action(lazy(serveMod, 'serve'));
+  sub(dicom, 'route', 'which workflow or pipeline and destination an association would get, and why')
+    .requiredOption('--called <ae-title>', 'the AE title called')
+    .requiredOption('--calling <ae-title>', "the sender's AE title")
+    .option('--host <ip>', "the sender's address")
+    .action(lazy(serveMod, 'routeCmd'));
+  sub(dicom, 'echo', 'C-ECHO a configured destination').argument('<destination>').action(lazy(serveMod, 'echoCmd'));
 
   const pipeline = sub(program, 'pipeline', 'Clara pipeline definitions (api-version 0.3.0 / 0.4.0)');
   const pipelineMod = () => import('./commands/pipeline.js');

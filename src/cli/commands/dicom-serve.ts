@@ -1,0 +1,129 @@
+// dicom serve / route / echo: the local DICOM loop of seed 000 (§12.5–12.10).
+import path from 'node:path';
+import { ExternalToolError, UsageError, ValidationFailed } from '../../core/errors.js';
+import { route } from '../../core/dicom-route.js';
+import { checkDicomConfig } from '../../core/dicom-config.js';
+import { checkValues } from '../../core/validate-values.js';
+import { readText } from '../../adapters/files.js';
+import type { Runtime } from '../../runner/plan.js';
+import type { ServiceEvent } from '../../runner/dicom-service.js';
+import type { Ctx } from '../context.js';
+import { dockerAvailable } from './test.js';
+
+/** values.yaml and the DICOM configuration, both valid. */
+function loadBoth(ctx: Ctx) {
+  const vf = ctx.display(ctx.valuesFile);
+  const vtext = readText(ctx.valuesFile, 'values file');
+  const values = checkValues(vtext, vf);
+  if (!values.ok) throw new ValidationFailed(`${vf} does not validate`, values.diagnostics.filter((d) => d.severity === 'error'), new Map([[vf, vtext]]));
+  const df = ctx.display(ctx.dicomConfigFile);
+  const dtext = readText(ctx.dicomConfigFile, 'DICOM configuration');
+  const dicom = checkDicomConfig(dtext, df, values.values, vf);
+  if (!dicom.ok) throw new ValidationFailed(`${df} does not validate`, dicom.diagnostics.filter((d) => d.severity === 'error'), new Map([[df, dtext]]));
+  return { values: values.values!, config: dicom.config! };
+}
+
+function positive(v: string | undefined, what: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!/^[0-9]+$/.test(v) || Number(v) < 0) throw new UsageError(`${what} must be a whole number, not "${v}"`);
+  return Number(v);
+}
+
+interface ServeFlags {
+  host?: string;
+  port?: string;
+  data?: string;
+  dashboard?: string;
+  maxJobs?: string;
+  runtime?: Runtime;
+  jobTimeout?: string;
+  exportRetries?: string;
+  exportBackoff?: string;
+  grace?: string;
+}
+
+export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
+  const { values, config } = loadBoth(ctx);
+  const port = positive(f.port, '--port', config.dicom.scp.port);
+  if (port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535, not ${port}`);
+  const host = f.host ?? '127.0.0.1';
+  const dataDir = path.resolve(ctx.io.cwd, f.data ?? path.join(ctx.chartDir, '..', '..', 'test-data'));
+  const runtime: Runtime = f.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
+  const { DicomService } = await import('../../runner/dicom-service.js');
+  const service = new DicomService({
+    config,
+    values,
+    valuesDir: path.dirname(ctx.valuesFile),
+    dataDir,
+    host,
+    port,
+    maxJobs: Math.max(1, positive(f.maxJobs, '--max-jobs', 2)),
+    runtime,
+    env: ctx.io.env,
+    graceMs: positive(f.grace, '--grace', 5) * 1000,
+    jobTimeoutMs: positive(f.jobTimeout, '--job-timeout', 3600) * 1000,
+    exportRetries: positive(f.exportRetries, '--export-retries', 3),
+    exportBackoffMs: positive(f.exportBackoff, '--export-backoff', 500),
+  });
+  service.on('log', (e: ServiceEvent) => {
+    if (ctx.json) ctx.io.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...e }) + '\n');
+    else ctx.out(`${new Date().toISOString().slice(11, 23)} ${e.message}`);
+  });
+  try {
+    await service.start();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' ? `port ${port} needs root (ports below 1024 are privileged); use --port 11112 or similar` : code === 'EADDRINUSE' ? `port ${port} on ${host} is in use` : code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine` : (e as Error).message;
+    throw new UsageError(`cannot listen on ${host}:${port}: ${why}`);
+  }
+  let dashboard: { url: string; close(): Promise<void> } | null = null;
+  if (f.dashboard !== undefined) {
+    const { startDashboard } = await import('../../adapters/dashboard.js');
+    const dport = positive(f.dashboard, '--dashboard', 8000);
+    try {
+      dashboard = await startDashboard(service, { host, port: dport });
+    } catch (e) {
+      await service.stop();
+      throw new UsageError(`cannot serve the dashboard on ${host}:${dport}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (ctx.json) ctx.io.stdout.write(JSON.stringify({ time: new Date().toISOString(), type: 'server', message: `dashboard on ${dashboard.url}`, url: dashboard.url }) + '\n');
+    else ctx.out(`${new Date().toISOString().slice(11, 23)} dashboard on ${dashboard.url}`);
+  }
+  // Runs until SIGINT/SIGTERM: stop accepting, let stores in flight finish, exit 0.
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await service.stop();
+  await dashboard?.close();
+  return 0;
+}
+
+export function routeCmd(ctx: Ctx, f: { called: string; calling: string; host?: string }): number {
+  const { values, config } = loadBoth(ctx);
+  const r = route(config, values, { called: f.called, calling: f.calling, host: f.host });
+  if (ctx.json) ctx.printJson(r);
+  else ctx.out(`${r.accept ? 'accepted' : 'rejected'}: ${r.why}`);
+  return r.accept ? 0 : 1;
+}
+
+export async function echoCmd(ctx: Ctx, destination: string): Promise<number> {
+  const { config } = loadBoth(ctx);
+  const d = (config.dicom.scu.destinations ?? []).find((x) => x.name === destination);
+  if (!d) throw new UsageError(`no destination ${destination} in dicom.scu.destinations (${(config.dicom.scu.destinations ?? []).map((x) => x.name).join(', ') || 'none'})`);
+  const { echo } = await import('../../adapters/dicom-net.js');
+  const callingAe = config.dicom.scu['ae-title'];
+  try {
+    const ms = await echo({ host: d['host-ip'], port: d.port, callingAe, calledAe: d['ae-title'] });
+    if (ctx.json) ctx.printJson({ ok: true, destination, ms });
+    else ctx.out(`C-ECHO ${callingAe} → ${destination} (${d['ae-title']}@${d['host-ip']}:${d.port}): success in ${ms} ms`);
+    return 0;
+  } catch (e) {
+    throw new ExternalToolError(`C-ECHO ${callingAe} → ${destination} (${d['ae-title']}@${d['host-ip']}:${d.port}) failed: ${(e as Error).message}`);
+  }
+}
