@@ -116,8 +116,9 @@ export class DicomService extends EventEmitter {
         echo: (a) => this.log({ type: 'association', message: `C-ECHO from ${a.callingAe}@${a.host} to ${a.calledAe}`, association: a.id }),
         released: (a, n) => this.released(a, n),
         aborted: (a, n, why) => {
-          this.log({ type: 'association', message: `association ${a.id} from ${a.callingAe}@${a.host} aborted after ${n} instance${n === 1 ? '' : 's'} (${why}); nothing kept, nothing started`, association: a.id, aborted: true });
+          // Discard first: the log line says it is done.
           this.discardStaging(a);
+          this.log({ type: 'association', message: `association ${a.id} from ${a.callingAe}@${a.host} aborted after ${n} instance${n === 1 ? '' : 's'} (${why}); nothing kept, nothing started`, association: a.id, aborted: true });
         },
         error: (m) => this.log({ type: 'server', message: m, level: 'error' }),
       },
