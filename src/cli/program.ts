@@ -68,6 +68,13 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
       .option('--gpu <count>', 'GPUs (nvidia.com/gpu)')
       .option('--local-command <arg>', 'argv for the local runner, one argument per flag (repeatable)', collect);
 
+  /** Where the cluster is: the same flags as helm's. */
+  const kubeOptions = (c: Command, prefix = '') =>
+    c
+      .option('-n, --namespace <ns>', `${prefix}namespace (default: the context's, else default)`)
+      .option('--kubeconfig <file>', `${prefix}kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)`)
+      .option('--kube-context <name>', `${prefix}kubeconfig context`);
+
   // Seed-compatible: clara-wf cs <name>
   stageOptions(sub(program, 'cs', 'create or regenerate a stage block (alias of `stage create`)').argument('<name>', 'stage name (DNS-1123 label)')).action(
     lazy(stageMod, 'create'),
@@ -126,7 +133,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .action(lazy(goldenMod, 'update'));
 
   // Seed-compatible: clara-wf test <workflow-ID> [job-ID] [timeout]
-  sub(program, 'test', 'run a workflow locally: stages start as their wait locks appear')
+  kubeOptions(sub(program, 'test', 'run a workflow locally: stages start as their wait locks appear'), 'cluster: ')
     .argument('<workflow>', 'workflow ID or name')
     .argument('[job-id]', 'job ID (default: a new UUID, printed)')
     .argument('[timeout]', 'whole-run timeout in seconds (default: 300)')
@@ -135,20 +142,14 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .option('--force', 'run again over an earlier run of the same job (old lock files are removed)')
     .option('--grace <seconds>', 'time between SIGTERM and SIGKILL when a stage is stopped', '5')
     .option('--keep', 'cluster: keep the run-mode release afterwards')
-    .option('-n, --namespace <ns>', 'cluster: namespace')
     .option('--create-namespace', 'cluster: create the namespace if needed')
-    .option('--kubeconfig <file>', 'cluster: kubeconfig file')
-    .option('--kube-context <name>', 'cluster: kubeconfig context')
     .option('--release <name>', 'cluster: release name prefix (the job ID is appended)')
     .option('-f, --file <values.yaml>', 'cluster: extra values file (repeatable)', collect)
     .option('--set <key=value>', 'cluster: extra value (repeatable)', collect)
     .action(lazy(() => import('./commands/test.js'), 'test'));
 
   const clusterOptions = (c: Command) =>
-    c
-      .option('-n, --namespace <ns>', 'namespace (default: the context\'s, else default)')
-      .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
-      .option('--kube-context <name>', 'kubeconfig context')
+    kubeOptions(c)
       .option('--release <name>', 'release name', 'clara-workflow')
       .option('--timeout <duration>', 'helm timeout, e.g. 5m0s');
   const installMod = () => import('./commands/install.js');
@@ -232,11 +233,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .option('--name <name>', 'workflow name (default: the pipeline name)')
     .option('--id <uuid>', 'workflow ID (default: a new UUID)')
     .action(lazy(pipelineMod, 'importCmd'));
-  const pipelineCluster = (c: Command) =>
-    c
-      .option('-n, --namespace <ns>', 'namespace')
-      .option('--kubeconfig <file>', 'kubeconfig file')
-      .option('--kube-context <name>', 'kubeconfig context');
+  const pipelineCluster = (c: Command) => kubeOptions(c);
   pipelineCluster(sub(pipeline, 'create', 'register a pipeline (a Pipeline resource) and print its ID'))
     .requiredOption('-p, --pipeline <file>', 'the pipeline definition')
     .action(lazy(pipelineMod, 'create'));

@@ -3,11 +3,10 @@
 // (AE titles, destinations, workflow UUIDs in values.yaml).
 import { isIPv4, isIPv6 } from 'node:net';
 import validateSchema from '../../generated/validate-dicom-server-config.js';
-import { byPosition, hasErrors, pointer, type Diagnostic, type Finding } from './diagnostic.js';
-import { locate } from './locate.js';
+import { checkDocument } from './check-document.js';
+import { pointer, type Diagnostic, type Finding } from './diagnostic.js';
 import { isRecord, workflowsOf, type Values } from './model.js';
-import { schemaFindings } from './schema-errors.js';
-import { parseYaml, type ParsedYaml } from './yaml-source.js';
+import type { ParsedYaml } from './yaml-source.js';
 
 export interface AeTitleEntry {
   'ae-title': string;
@@ -83,25 +82,8 @@ export function aeTitleProblem(ae: string): string | null {
 }
 
 export function checkDicomConfig(text: string, file: string, values: Values | null, valuesFile = 'values.yaml'): DicomCheck {
-  const parsed = parseYaml(text, file);
-  if (!parsed.ok) return { config: null, yaml: null, diagnostics: [parsed.diagnostic], unparsable: true, ok: false };
-  const { yaml } = parsed;
-  const data = yaml.data ?? {};
-  const findings: Finding[] = [];
-  if (!validateSchema(data)) {
-    findings.push(
-      ...schemaFindings(validateSchema.errors ?? [], (p) => {
-        const n = yaml.node(p);
-        return n?.kind === 'scalar' ? { raw: n.raw ?? '', plain: n.plain ?? false } : undefined;
-      }),
-    );
-  }
-  for (const d of yaml.duplicates()) {
-    findings.push({ severity: 'error', code: 'DUPLICATE_KEY', path: d.path + pointer(d.key), message: `duplicate key "${d.key}"`, line: yaml.lines.lineOf(d.start) });
-  }
-  findings.push(...dicomRules(data, values, valuesFile));
-  const diagnostics = findings.map((f) => locate(f, yaml, file)).sort(byPosition);
-  return { config: isRecord(data) ? (data as unknown as DicomConfig) : null, yaml, diagnostics, unparsable: false, ok: !hasErrors(diagnostics) };
+  const doc = checkDocument(text, file, validateSchema, (data) => dicomRules(data, values, valuesFile));
+  return { config: isRecord(doc.data) ? (doc.data as unknown as DicomConfig) : null, yaml: doc.yaml, diagnostics: doc.diagnostics, unparsable: doc.unparsable, ok: doc.ok };
 }
 
 function dicomRules(data: unknown, values: Values | null, valuesFile: string): Finding[] {

@@ -4,13 +4,12 @@ import path from 'node:path';
 import { YAML11_SCHEMA, dump } from 'js-yaml';
 import { closest, distance } from 'fastest-levenshtein';
 import validateSchema from '../../generated/validate-pipeline.js';
-import { byPosition, hasErrors, pointer, type Diagnostic, type Finding } from './diagnostic.js';
+import { checkDocument, findCycle } from './check-document.js';
+import { pointer, type Diagnostic, type Finding } from './diagnostic.js';
 import { UsageError } from './errors.js';
-import { locate } from './locate.js';
 import { DNS1123_LABEL, isRecord, stagesOf, type StageInput, type StageSpec, type Values, type WorkflowSpec } from './model.js';
-import { schemaFindings } from './schema-errors.js';
 import { stageSpec } from './stage.js';
-import { parseYaml, type ParsedYaml } from './yaml-source.js';
+import type { ParsedYaml } from './yaml-source.js';
 
 export const SUPPORTED_API_VERSIONS = ['0.3.0', '0.4.0'];
 export const EXPORT_API_VERSION = '0.4.0';
@@ -51,25 +50,8 @@ export interface PipelineCheck {
 const arr = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 
 export function checkPipeline(text: string, file: string): PipelineCheck {
-  const parsed = parseYaml(text, file);
-  if (!parsed.ok) return { doc: null, yaml: null, diagnostics: [parsed.diagnostic], unparsable: true, ok: false };
-  const { yaml } = parsed;
-  const data = yaml.data ?? {};
-  const findings: Finding[] = [];
-  if (!validateSchema(data)) {
-    findings.push(
-      ...schemaFindings(validateSchema.errors ?? [], (p) => {
-        const n = yaml.node(p);
-        return n?.kind === 'scalar' ? { raw: n.raw ?? '', plain: n.plain ?? false } : undefined;
-      }),
-    );
-  }
-  for (const d of yaml.duplicates()) {
-    findings.push({ severity: 'error', code: 'DUPLICATE_KEY', path: d.path + pointer(d.key), message: `duplicate key "${d.key}"`, line: yaml.lines.lineOf(d.start) });
-  }
-  findings.push(...pipelineRules(data));
-  const diagnostics = findings.map((f) => locate(f, yaml, file)).sort(byPosition);
-  return { doc: isRecord(data) ? (data as unknown as PipelineDoc) : null, yaml, diagnostics, unparsable: false, ok: !hasErrors(diagnostics) };
+  const doc = checkDocument(text, file, validateSchema, (data) => pipelineRules(data));
+  return { doc: isRecord(doc.data) ? (doc.data as unknown as PipelineDoc) : null, yaml: doc.yaml, diagnostics: doc.diagnostics, unparsable: doc.unparsable, ok: doc.ok };
 }
 
 function pipelineRules(data: unknown): Finding[] {
@@ -117,32 +99,6 @@ function pipelineRules(data: unknown): Finding[] {
   const cycle = findCycle(ops.length, edges);
   if (cycle) err('PIPELINE_CYCLE', pointer('operators', cycle[0] as number, 'input'), `the operators' inputs form a cycle: ${cycle.map((i) => names[i]).join(' → ')}`);
   return out;
-}
-
-function findCycle(n: number, edges: [number, number][]): number[] | null {
-  const next: number[][] = Array.from({ length: n }, () => []);
-  for (const [a, b] of edges) next[a]?.push(b);
-  const state = new Array<number>(n).fill(0);
-  const stack: number[] = [];
-  const visit = (v: number): number[] | null => {
-    state[v] = 1;
-    stack.push(v);
-    for (const w of next[v] ?? []) {
-      if (state[w] === 1) return [...stack.slice(stack.indexOf(w)), w];
-      if (state[w] === 0) {
-        const c = visit(w);
-        if (c) return c;
-      }
-    }
-    stack.pop();
-    state[v] = 2;
-    return null;
-  };
-  for (let v = 0; v < n; v++) if (state[v] === 0) {
-    const c = visit(v);
-    if (c) return c;
-  }
-  return null;
 }
 
 /** Operators in dependency order (stable: ties keep file order). The pipeline must be valid. */

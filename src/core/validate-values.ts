@@ -1,12 +1,11 @@
 // values.yaml → diagnostics: YAML (as Helm reads it), JSON Schema, markers, rules.
 import validateSchema from '../../generated/validate-values.js';
-import { byPosition, hasErrors, pointer, type Diagnostic, type Finding } from './diagnostic.js';
-import { locate } from './locate.js';
+import type { Diagnostic } from './diagnostic.js';
+import { checkDocument } from './check-document.js';
 import { fenceFindings, scanMarkers, type StageFence } from './markers.js';
 import type { Values } from './model.js';
 import { stageRules } from './rules/stage-rules.js';
 import { workflowRules } from './rules/workflow-rules.js';
-import { schemaFindings } from './schema-errors.js';
 import { parseYaml, type ParsedYaml } from './yaml-source.js';
 
 export interface ValuesCheck {
@@ -34,51 +33,13 @@ export function readValues(text: string, file: string): ValuesCheck {
 }
 
 export function checkValues(text: string, file: string): ValuesCheck {
-  const parsed = parseYaml(text, file);
-  if (!parsed.ok) {
-    return { values: null, yaml: null, fences: [], diagnostics: [parsed.diagnostic], unparsable: true, ok: false };
-  }
-  const { yaml } = parsed;
-  // An empty document is an empty mapping to Helm.
-  const data = yaml.data ?? {};
-  const findings: Finding[] = [];
-
-  if (!validateSchema(data)) {
-    findings.push(
-      ...schemaFindings(validateSchema.errors ?? [], (p) => {
-        const n = yaml.node(p);
-        return n?.kind === 'scalar' ? { raw: n.raw ?? '', plain: n.plain ?? false } : undefined;
-      }),
-    );
-  }
-  for (const d of yaml.duplicates()) {
-    findings.push({
-      severity: 'error',
-      code: 'DUPLICATE_KEY',
-      path: d.path + pointer(d.key),
-      message: `duplicate key "${d.key}"${d.path ? ` in ${d.path.slice(1).split('/').join('.')}` : ''}`,
-      hint: 'Helm keeps only one of them; remove or rename the repeat',
-      line: yaml.lines.lineOf(d.start),
-    });
-  }
-
-  const lines = text.split('\n');
-  const scan = scanMarkers(lines);
-  findings.push(...scan.findings);
-  const stageKeyLines = new Map<string, number>();
-  const stagesNode = yaml.node('/stages');
-  for (const k of stagesNode?.keys ?? []) stageKeyLines.set(k.key, yaml.lines.lineOf(k.start));
-  findings.push(...fenceFindings(scan.fences, stageKeyLines));
-
-  findings.push(...stageRules(data), ...workflowRules(data));
-
-  const diagnostics = findings.map((f) => locate(f, yaml, file)).sort(byPosition);
-  return {
-    values: (data ?? null) as Values | null,
-    yaml,
-    fences: scan.fences,
-    diagnostics,
-    unparsable: false,
-    ok: !hasErrors(diagnostics),
-  };
+  let fences: StageFence[] = [];
+  const doc = checkDocument(text, file, validateSchema, (data, yaml) => {
+    const scan = scanMarkers(text.split('\n'));
+    fences = scan.fences;
+    const stageKeyLines = new Map<string, number>();
+    for (const k of yaml.node('/stages')?.keys ?? []) stageKeyLines.set(k.key, yaml.lines.lineOf(k.start));
+    return [...scan.findings, ...fenceFindings(scan.fences, stageKeyLines), ...stageRules(data), ...workflowRules(data)];
+  });
+  return { values: doc.unparsable ? null : (doc.data as Values), yaml: doc.yaml, fences, diagnostics: doc.diagnostics, unparsable: doc.unparsable, ok: doc.ok };
 }

@@ -9,7 +9,7 @@ import { checkValues } from '../../core/validate-values.js';
 import { findWorkflow } from '../../core/workflow.js';
 import { planRun, stagesWithoutLocalCommand, type RunPlan, type Runtime } from '../../runner/plan.js';
 import { lineReporter, summaryJson, ttyReporter, type Reporter } from '../../runner/progress.js';
-import { Runner } from '../../runner/runner.js';
+import { Runner, type RunResult } from '../../runner/runner.js';
 import type { Ctx } from '../context.js';
 import { JOB_ID_RE } from '../render-chart.js';
 import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFlags } from '../cluster.js';
@@ -50,6 +50,31 @@ function positiveSeconds(v: string | undefined, what: string, fallback: number):
   if (v === undefined) return fallback;
   if (!/^[1-9][0-9]{0,6}$/.test(v)) throw new UsageError(`${what} must be a whole number of seconds, not "${v}"`);
   return Number(v);
+}
+
+/** Live table on a terminal, one line per event otherwise, nothing with --json or --quiet. */
+function progressReporter(ctx: Ctx): Reporter | null {
+  if (ctx.json || ctx.quiet) return null;
+  const write = (s: string) => ctx.io.stderr.write(s);
+  return ctx.io.stderr.isTTY ? ttyReporter(write, ctx.color) : lineReporter(write);
+}
+
+/** Run to the end; Ctrl-C (SIGINT) or SIGTERM aborts the run, which then ends cleanly. */
+async function followRun(run: { run(): Promise<RunResult>; abort(reason: string): void }, reporter: Reporter | null): Promise<{ result: RunResult; interrupted: NodeJS.Signals | null }> {
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupted = sig;
+    run.abort(`interrupted (${sig})`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return { result: await run.run(), interrupted };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    reporter?.end();
+  }
 }
 
 /** Outputs or locks left by an earlier run of this job. */
@@ -104,7 +129,7 @@ export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, ti
 
   if (!jobArg && !ctx.json) ctx.err(`job ${jobId}`);
   ctx.info(`running ${workflow.name} (${id}) as job ${jobId} in ${ctx.display(plan.jobDir)} [runtime ${runtime}]`);
-  const reporter: Reporter | null = ctx.json || ctx.quiet ? null : ctx.io.stderr.isTTY ? ttyReporter((s) => ctx.io.stderr.write(s), ctx.color) : lineReporter((s) => ctx.io.stderr.write(s));
+  const reporter = progressReporter(ctx);
   const runner = new Runner(plan, {
     runtime,
     env: ctx.io.env,
@@ -113,21 +138,7 @@ export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, ti
     dockerUser: runtime === 'docker' && process.getuid ? `${process.getuid()}:${process.getgid?.() ?? 0}` : undefined,
     onChange: (st, all) => reporter?.change(st, all),
   });
-  let interrupted: NodeJS.Signals | null = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    interrupted = sig;
-    runner.abort(`interrupted (${sig})`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let result;
-  try {
-    result = await runner.run();
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    reporter?.end();
-  }
+  const { result, interrupted } = await followRun(runner, reporter);
   if (ctx.json) ctx.printJson(summaryJson({ id, name: workflow.name }, jobId, result));
   if (interrupted) return 130;
   if (result.ok) {
@@ -174,23 +185,9 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
   const installed = await startHelm(helm.bin, install, { env: ctx.io.env, cwd: ctx.io.cwd }).done;
   if (installed.code !== 0) helmFailed(`helm upgrade --install ${release}`, installed);
 
-  const reporter: Reporter | null = ctx.json || ctx.quiet ? null : ctx.io.stderr.isTTY ? ttyReporter((s) => ctx.io.stderr.write(s), ctx.color) : lineReporter((s) => ctx.io.stderr.write(s));
+  const reporter = progressReporter(ctx);
   const run = new ClusterRun(plan, { cluster, release, runTimeoutMs: runTimeout * 1000, onChange: (st, all) => reporter?.change(st, all) });
-  let interrupted: NodeJS.Signals | null = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    interrupted = sig;
-    run.abort(`interrupted (${sig})`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let result;
-  try {
-    result = await run.run();
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    reporter?.end();
-  }
+  const { result, interrupted } = await followRun(run, reporter);
   const failed = result.stages.filter((s) => s.status === 'failed' || s.status === 'timeout');
   const logs = new Map<string, string>();
   for (const s of failed) logs.set(s.name, await run.logs(s.name));

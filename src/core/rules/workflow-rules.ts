@@ -1,4 +1,5 @@
 import { closest, distance } from 'fastest-levenshtein';
+import { findCycle } from '../check-document.js';
 import { pointer, type Finding } from '../diagnostic.js';
 import { stagesOf, workflowsOf } from '../model.js';
 
@@ -135,34 +136,5 @@ export function ioFolderProblem(f: string): { message: string; fix: string } | n
   if (segs.includes('..')) return { message: 'leaves the job folder with ".."', fix };
   if (segs.includes('')) return { message: 'has an empty path segment (a doubled or trailing "/")', fix };
   if (segs.includes('.')) return { message: 'is not normalised (contains ".")', fix };
-  return null;
-}
-
-/** A cycle in the stage graph (edges owner → waiter), as stage indexes, or null. */
-function findCycle(n: number, edges: [number, number][]): number[] | null {
-  const next: number[][] = Array.from({ length: n }, () => []);
-  for (const [a, b] of edges) if (a < n && b < n) next[a]?.push(b);
-  const state = new Array<number>(n).fill(0);
-  const stack: number[] = [];
-  const visit = (v: number): number[] | null => {
-    state[v] = 1;
-    stack.push(v);
-    for (const w of next[v] ?? []) {
-      if (state[w] === 1) return [...stack.slice(stack.indexOf(w)), w];
-      if (state[w] === 0) {
-        const c = visit(w);
-        if (c) return c;
-      }
-    }
-    stack.pop();
-    state[v] = 2;
-    return null;
-  };
-  for (let v = 0; v < n; v++) {
-    if (state[v] === 0) {
-      const c = visit(v);
-      if (c) return c;
-    }
-  }
   return null;
 }

@@ -1,0 +1,2 @@
+// dcmjs ships no TypeScript types; the tests use it loosely.
+declare module 'dcmjs';
