@@ -83,7 +83,7 @@ export async function startScp(opts: { host: string; port: number; events: ScpEv
     private accepted = false;
     private releasedFlag = false;
     private instances = 0;
-    private readonly pending = new Map<unknown, { tmp: string; fd: number; sopInstance: string; sopClass: string; ok: boolean }>();
+    private readonly pending = new Map<unknown, { tmp: string; fd: number; sopInstance: string; sopClass: string; ok: boolean; discarded: boolean }>();
 
     constructor(socket: net.Socket, o: unknown) {
       super(socket, o);
@@ -128,13 +128,18 @@ export async function startScp(opts: { host: string; port: number; events: ScpEv
       const tmp = ok ? path.join(this.staging, `.${sopInstance}.${randomBytes(4).toString('hex')}.part`) : '';
       const fd = ok ? fs.openSync(tmp, 'w') : -1;
       if (ok) fs.writeSync(fd, part10Header(sopClass, sopInstance, ctx.getAcceptedTransferSyntaxUid()));
-      this.pending.set(request, { tmp, fd, sopInstance, sopClass, ok });
-      return new Writable({
+      const entry = { tmp, fd, sopInstance, sopClass, ok, discarded: false };
+      this.pending.set(request, entry);
+      const stream = new Writable({
         write(chunk: Buffer, _enc, cb) {
-          if (fd < 0) return cb();
-          fs.write(fd, chunk, (e) => cb(e ?? undefined));
+          if (fd < 0 || entry.discarded) return cb();
+          // A write still in flight when the connection drops finds its file
+          // discarded (fd closed): that is expected, not an error.
+          fs.write(fd, chunk, (e) => cb(e && !entry.discarded ? e : undefined));
         },
       });
+      stream.on('error', (e) => opts.events.error?.(`storing ${sopInstance}: ${e.message}`));
+      return stream;
     }
 
     createDatasetFromStoreWritableStream(writable: Writable, _ctx: any, callback: (ds: unknown) => void): void {
@@ -189,6 +194,7 @@ export async function startScp(opts: { host: string; port: number; events: ScpEv
 
     private closed(): void {
       for (const p of this.pending.values()) {
+        p.discarded = true;
         if (p.fd >= 0) {
           try {
             fs.closeSync(p.fd);

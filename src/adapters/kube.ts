@@ -68,7 +68,7 @@ export class Cluster {
       kc.setCurrentContext(opts.context);
     }
     if (!kc.getCurrentCluster()) throw new UsageError(`kubeconfig ${file}: the current context names no cluster`);
-    return new Cluster(k8s, kc, file, opts.connectTimeoutMs ?? 4000, opts.namespace);
+    return new Cluster(k8s, kc, file, opts.connectTimeoutMs ?? 3500, opts.namespace);
   }
 
   private where(): string {
