@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import semver from 'semver';
-import { ExternalToolError, UsageError } from '../core/errors.js';
+import { ExternalToolError } from '../core/errors.js';
 import { packageFile } from './package-files.js';
 
 export const HELM_RANGE = '>=3.8.0 <5.0.0';
@@ -128,8 +128,4 @@ export async function checkHelmVersion(loc: HelmLocation, env: Record<string, st
 /** Fail with helm's own message and exit code 4. */
 export function helmFailed(what: string, r: HelmResult): never {
   throw new ExternalToolError(`${what} failed (helm exit ${r.code})`, r.stderr.trim() || r.stdout.trim());
-}
-
-export function requireUsage(cond: unknown, message: string): asserts cond {
-  if (!cond) throw new UsageError(message);
 }

@@ -18,13 +18,6 @@ export interface MarkerScan {
 
 const MARKER = /^([ \t]*)##(BEGIN|END)_(.*)##[ \t]*\r?$/;
 
-export function beginMarker(name: string): string {
-  return `##BEGIN_${name}##`;
-}
-export function endMarker(name: string): string {
-  return `##END_${name}##`;
-}
-
 export function scanMarkers(lines: readonly string[]): MarkerScan {
   const fences: StageFence[] = [];
   const findings: Finding[] = [];

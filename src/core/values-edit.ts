@@ -11,7 +11,6 @@ import {
   joinLines,
   spliceLines,
   splitLines,
-  stripCr,
   withEol,
   type TextLines,
 } from './text-lines.js';
@@ -134,11 +133,4 @@ export function removeWorkflowEntry(text: string, check: ValuesCheck, id: string
   const child = section(check, 'workflows').children.find((c) => c.key === id);
   if (!child) throw new UsageError(`no workflow "${id}"`);
   return joinLines(spliceLines(t, child.line, entryEnd(t.lines, child.line), []));
-}
-
-/** The text of a stage block as it stands (for `stage list --show`, tests). */
-export function stageBlockText(text: string, check: ValuesCheck, name: string): string | undefined {
-  const fence = check.fences.find((f) => f.name === name);
-  if (!fence) return undefined;
-  return text.split('\n').slice(fence.begin, fence.end + 1).map(stripCr).join('\n');
 }

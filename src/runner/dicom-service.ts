@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { echo as dicomEcho, startScp, storeFiles, type AssociationInfo, type ScpServer } from '../adapters/dicom-net.js';
+import { startScp, storeFiles, type AssociationInfo, type ScpServer } from '../adapters/dicom-net.js';
 import type { DicomConfig } from '../core/dicom-config.js';
 import { route, type RouteTarget } from '../core/dicom-route.js';
 import { workflowsOf, type Values, type WorkflowSpec } from '../core/model.js';
@@ -322,5 +322,3 @@ export function dicomFilesIn(dir: string): string[] {
   }
   return out.sort();
 }
-
-export { dicomEcho };
