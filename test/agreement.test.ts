@@ -4,7 +4,6 @@
 // document (ignored): those only clara-wf rejects, and the test pins that too.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkValues } from '../src/core/validate-values.js';
 import { chartCopy, expectation, fixture, helmBin, referenceValues } from './helpers.js';

@@ -9,7 +9,7 @@ import { checkValues } from '../src/core/validate-values.js';
 import { findWorkflow } from '../src/core/workflow.js';
 import { planRun } from '../src/runner/plan.js';
 import { KubeTestServer } from './kube/server.js';
-import { changedRegion, chartCopy, cli, expectation, fixture, referenceValues, repoRoot, tempDir } from './helpers.js';
+import { changedRegion, chartCopy, cli, expectation, fixture, repoRoot, tempDir } from './helpers.js';
 
 const corpus = fs.readdirSync(fixture('pipeline-invalid')).filter((f) => f.endsWith('.yaml')).sort();
 

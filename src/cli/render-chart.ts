@@ -3,8 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { checkHelmVersion, helmFailed, locateHelm, startHelm } from '../adapters/helm.js';
-import { readText } from '../adapters/files.js';
-import { UsageError, ValidationFailed } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { Ctx } from './context.js';
 
 export interface RenderRequest {
@@ -60,16 +59,9 @@ export async function renderChart(ctx: Ctx, req: RenderRequest, stream?: (chunk:
   lowerPriority();
   try {
     // Loaded after helm has started: the parser and rules are not on helm's path.
-    const [{ checkValues }, { findWorkflow }] = await Promise.all([import('../core/validate-values.js'), import('../core/workflow.js')]);
-    const file = ctx.display(ctx.valuesFile);
-    const text = readText(ctx.valuesFile, 'values file');
-    const check = checkValues(text, file);
-    if (!check.ok) {
-      const errors = check.diagnostics.filter((d) => d.severity === 'error');
-      const E = check.unparsable ? UsageError : ValidationFailed;
-      throw new E(`${file} does not validate; nothing was rendered`, errors, new Map([[file, text]]));
-    }
-    if (req.workflow) findWorkflow(check.values, req.workflow);
+    const [{ requireValidValues }, { findWorkflow }] = await Promise.all([import('./values-file.js'), import('../core/workflow.js')]);
+    const { values } = requireValidValues(ctx, 'nothing was rendered');
+    if (req.workflow) findWorkflow(values, req.workflow);
   } catch (e) {
     run.child.kill('SIGTERM');
     await Promise.allSettled([version, run.done]);

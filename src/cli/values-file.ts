@@ -14,6 +14,22 @@ export interface LoadedValues {
 }
 
 /**
+ * Read and fully check the values file before a command acts on it: a file
+ * that is not YAML is a usage error (exit 2), one with errors a validation
+ * failure (exit 1). `consequence` says what did not happen ("nothing was run").
+ */
+export function requireValidValues(ctx: Ctx, consequence: string): ValuesCheck & { values: Values; text: string; file: string } {
+  const file = ctx.display(ctx.valuesFile);
+  const text = readText(ctx.valuesFile, 'values file');
+  const check = checkValues(text, file);
+  if (!check.ok) {
+    const E = check.unparsable ? UsageError : ValidationFailed;
+    throw new E(`${file} does not validate; ${consequence}`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[file, text]]));
+  }
+  return { ...check, values: check.values as Values, text, file };
+}
+
+/**
  * Read and parse; a file that is not YAML is a usage error (exit 2) with its
  * diagnostic. Rules are not run (`validate` does that; edits check their result).
  */

@@ -412,7 +412,7 @@ export class KubeTestServer {
       if (!ownerDone()) return this.later(run, 20);
       const outcome = (this.opts.simulateJobs as (j: Obj) => SimulatedOutcome)(job);
       const podName = `${name}-${randomBytes(3).toString('hex').slice(0, 5)}`;
-      const pod = this.create(rtPod, ns, {
+      this.create(rtPod, ns, {
         metadata: { name: podName, labels: { 'job-name': name, 'controller-uid': job.metadata.uid, ...(job.spec.template?.metadata?.labels ?? {}) }, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid: job.metadata.uid, controller: true }] },
         spec: job.spec.template?.spec ?? {},
         status: { phase: 'Running' },

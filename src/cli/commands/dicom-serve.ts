@@ -3,24 +3,23 @@ import path from 'node:path';
 import { ExternalToolError, UsageError, ValidationFailed } from '../../core/errors.js';
 import { route } from '../../core/dicom-route.js';
 import { checkDicomConfig } from '../../core/dicom-config.js';
-import { checkValues } from '../../core/validate-values.js';
 import { readText } from '../../adapters/files.js';
 import type { Runtime } from '../../runner/plan.js';
 import type { ServiceEvent } from '../../runner/dicom-service.js';
 import type { Ctx } from '../context.js';
+import { requireValidValues } from '../values-file.js';
 import { dockerAvailable } from './test.js';
 
 /** values.yaml and the DICOM configuration, both valid. */
 function loadBoth(ctx: Ctx) {
-  const vf = ctx.display(ctx.valuesFile);
-  const vtext = readText(ctx.valuesFile, 'values file');
-  const values = checkValues(vtext, vf);
-  if (!values.ok) throw new ValidationFailed(`${vf} does not validate`, values.diagnostics.filter((d) => d.severity === 'error'), new Map([[vf, vtext]]));
+  const values = requireValidValues(ctx, 'nothing was started');
+  const vf = values.file;
   const df = ctx.display(ctx.dicomConfigFile);
   const dtext = readText(ctx.dicomConfigFile, 'DICOM configuration');
   const dicom = checkDicomConfig(dtext, df, values.values, vf);
+  if (dicom.unparsable) throw new UsageError(`${df} is not valid YAML`, dicom.diagnostics, new Map([[df, dtext]]));
   if (!dicom.ok) throw new ValidationFailed(`${df} does not validate`, dicom.diagnostics.filter((d) => d.severity === 'error'), new Map([[df, dtext]]));
-  return { values: values.values!, config: dicom.config! };
+  return { values: values.values, config: dicom.config! };
 }
 
 function positive(v: string | undefined, what: string, fallback: number): number {

@@ -2,22 +2,11 @@
 // validation and the client-node pre-flight. An invalid values file never
 // reaches the cluster.
 import { checkHelmVersion, helmFailed, locateHelm, startHelm } from '../../adapters/helm.js';
-import { readText } from '../../adapters/files.js';
-import { UsageError, ValidationFailed } from '../../core/errors.js';
-import { checkValues } from '../../core/validate-values.js';
 import path from 'node:path';
 import type { Ctx } from '../context.js';
+import { requireValidValues } from '../values-file.js';
 import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFlags } from '../cluster.js';
 
-export function validateLocally(ctx: Ctx): void {
-  const file = ctx.display(ctx.valuesFile);
-  const text = readText(ctx.valuesFile, 'values file');
-  const check = checkValues(text, file);
-  if (!check.ok) {
-    const E = check.unparsable ? UsageError : ValidationFailed;
-    throw new E(`${file} does not validate; nothing was sent to the cluster`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[file, text]]));
-  }
-}
 
 export function valuesArgs(ctx: Ctx, f: ClusterFlags): string[] {
   const args: string[] = [];
@@ -29,7 +18,7 @@ export function valuesArgs(ctx: Ctx, f: ClusterFlags): string[] {
 
 export async function install(ctx: Ctx, f: ClusterFlags): Promise<number> {
   checkClusterFlags(f);
-  validateLocally(ctx);
+  requireValidValues(ctx, 'nothing was sent to the cluster');
   const release = f.release ?? 'clara-workflow';
   const helm = locateHelm(ctx.io.env);
   const version = checkHelmVersion(helm, ctx.io.env);

@@ -11,12 +11,12 @@ import { checkPipeline, exportPipeline, importPipeline, operatorView, pipelineDa
 import type { StageSpec } from '../../core/model.js';
 import { stageTemplateData } from '../../core/stage.js';
 import { renderTemplate } from '../../core/text-templates.js';
-import { checkValues, readValues } from '../../core/validate-values.js';
+import { readValues } from '../../core/validate-values.js';
 import { insertWorkflowEntry, upsertStageBlock } from '../../core/values-edit.js';
 import { findWorkflow, newWorkflowId } from '../../core/workflow.js';
 import type { Ctx } from '../context.js';
 import { checkClusterFlags, connect, type ClusterFlags } from '../cluster.js';
-import { editValues } from '../values-file.js';
+import { editValues, requireValidValues } from '../values-file.js';
 import { table } from './stage.js';
 
 const GROUP = 'clara.nvidia.com';
@@ -60,12 +60,9 @@ export function validate(ctx: Ctx, file: string): number {
 }
 
 export function exportCmd(ctx: Ctx, ref: string, f: { output?: string }): number {
-  const shown = ctx.display(ctx.valuesFile);
-  const text = readText(ctx.valuesFile, 'values file');
-  const check = checkValues(text, shown);
-  if (!check.ok) throw new ValidationFailed(`${shown} does not validate; nothing was exported`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[shown, text]]));
-  const { workflow } = findWorkflow(check.values, ref);
-  const out = pipelineText(exportPipeline(check.values!, workflow), `workflow ${workflow.name}`);
+  const { values } = requireValidValues(ctx, 'nothing was exported');
+  const { workflow } = findWorkflow(values, ref);
+  const out = pipelineText(exportPipeline(values, workflow), `workflow ${workflow.name}`);
   const sanity = checkPipeline(out, 'export');
   if (!sanity.ok) throw new Error(`exported pipeline does not validate: ${sanity.diagnostics.map((d) => d.message).join('; ')}`);
   if (!f.output) {

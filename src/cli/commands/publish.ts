@@ -3,20 +3,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from '../../adapters/files.js';
-import { UsageError, ValidationFailed } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { GENERATED_MARKER } from '../../core/manifests.js';
-import { checkValues } from '../../core/validate-values.js';
 import { catalogEntry, findWorkflow, resolveWorkflow } from '../../core/workflow.js';
 import type { Ctx } from '../context.js';
-import { loadValues } from '../values-file.js';
+import { requireValidValues } from '../values-file.js';
 
 export function publish(ctx: Ctx, ref: string, displayName: string, dir: string, flags: { force?: boolean }): number {
-  const { text, file } = loadValues(ctx);
-  const check = checkValues(text, file);
-  if (!check.ok) throw new ValidationFailed(`${file} does not validate; nothing was published`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[file, text]]));
+  const check = requireValidValues(ctx, 'nothing was published');
   if (!displayName.trim()) throw new UsageError('the display name is empty');
   const { id, workflow } = findWorkflow(check.values, ref);
-  const entry = catalogEntry(resolveWorkflow(check.values!, id, workflow));
+  const entry = catalogEntry(resolveWorkflow(check.values, id, workflow));
   const doc = sortKeys({ ...entry, displayName, generatedBy: `${GENERATED_MARKER} publish; do not edit` });
   const body = JSON.stringify(doc, null, 2) + '\n';
   const target = path.resolve(ctx.io.cwd, dir, `${id}.json`);

@@ -4,8 +4,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError, ValidationFailed } from '../../core/errors.js';
-import { checkValues } from '../../core/validate-values.js';
+import { UsageError } from '../../core/errors.js';
 import { findWorkflow } from '../../core/workflow.js';
 import { planRun, stagesWithoutLocalCommand, type RunPlan, type Runtime } from '../../runner/plan.js';
 import { lineReporter, summaryJson, ttyReporter, type Reporter } from '../../runner/progress.js';
@@ -17,7 +16,7 @@ import { helmFailed, locateHelm, startHelm, checkHelmVersion } from '../../adapt
 import { ClusterRun } from '../../runner/cluster.js';
 import { createHash } from 'node:crypto';
 import { valuesArgs } from './install.js';
-import { loadValues } from '../values-file.js';
+import { requireValidValues } from '../values-file.js';
 
 interface Flags extends ClusterFlags {
   runtime?: Runtime | 'cluster';
@@ -92,16 +91,14 @@ function leftovers(plan: RunPlan): string[] {
 }
 
 export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, timeoutArg: string | undefined, flags: Flags): Promise<number> {
-  const { text, file } = loadValues(ctx);
-  const check = checkValues(text, file);
-  if (!check.ok) throw new ValidationFailed(`${file} does not validate; nothing was run`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[file, text]]));
+  const check = requireValidValues(ctx, 'nothing was run');
   const { id, workflow } = findWorkflow(check.values, ref);
   const jobId = jobArg ?? randomUUID();
   if (!JOB_ID_RE.test(jobId)) throw new UsageError(`job ID "${jobId}" must be a lowercase UUID or DNS label of at most 40 characters`);
   const runTimeout = positiveSeconds(timeoutArg, 'the timeout', 300);
   const grace = positiveSeconds(flags.grace, '--grace', 5);
   const dataDir = path.resolve(ctx.io.cwd, flags.data ?? path.join(ctx.chartDir, '..', '..', 'test-data'));
-  const plan = planRun({ values: check.values!, workflowId: id, workflow, jobId, dataDir, valuesDir: path.dirname(ctx.valuesFile) });
+  const plan = planRun({ values: check.values, workflowId: id, workflow, jobId, dataDir, valuesDir: path.dirname(ctx.valuesFile) });
 
   if (flags.runtime === 'cluster') return testOnCluster(ctx, plan, { id, name: workflow.name }, runTimeout, flags, !jobArg);
   const runtime: Runtime = flags.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
