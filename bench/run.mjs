@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { generateValues } from './generate-values.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const bin = path.join(root, 'dist', 'clara-wf.cjs');
+// The command as users run it (npm links bin/clara-wf), and its Node entry point.
+const bin = path.join(root, 'bin', 'clara-wf');
+const binJs = path.join(root, 'bin', 'clara-wf.cjs');
 const out = path.join(root, 'bench', 'out');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
@@ -68,19 +70,25 @@ const c20k = makeChart('20k', generateValues(20000));
 console.error(`  charts: ref, 2k (${(fs.statSync(path.join(c2k, 'values.yaml')).size / 1e6).toFixed(1)} MB), 20k (${(fs.statSync(path.join(c20k, 'values.yaml')).size / 1e6).toFixed(1)} MB)`);
 
 const node = process.execPath;
-const wf = (chart, ...a) => () => [bin, '--chart', chart, ...a];
+const wf = (chart, ...a) => () => ['--chart', chart, ...a];
 const results = {};
-results.validateRef = measure('validate ref', node, wf(ref, 'validate', '-q'));
-results.validate2k = measure('validate 2k', node, wf(c2k, 'validate', '-q'));
-results.validate20k = measure('validate 20k', node, wf(c20k, 'validate', '-q'), Math.max(1, Math.min(runs, 3)));
-results.cs2k = measure('cs 2k (regenerate, new tag)', node, (i) => [bin, '--chart', c2k, 'cs', 'stage-7', '--tag', `2.0.${i + 2}`, '-q']);
+// Node's own start-up, for scale: NODE_EXTRA_CA_CERTS (set on these machines)
+// is parsed before any script runs; bin/clara-wf defers it (see the launcher).
+const bare = (env) => ['env', ...(env ? [] : ['-u', 'NODE_EXTRA_CA_CERTS']), node, '-e', '0'];
+results.nodeFloor = measure(`node -e 0${process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS set)' : ''}`, bare(true)[0], () => bare(true).slice(1));
+if (process.env.NODE_EXTRA_CA_CERTS) results.nodeFloorBare = measure('node -e 0 (without it)', 'env', () => bare(false).slice(1));
+results.validateRefNode = measure('validate ref (node bin/clara-wf.cjs)', node, () => [binJs, ...wf(ref, 'validate', '-q')()]);
+results.validateRef = measure('validate ref', bin, wf(ref, 'validate', '-q'));
+results.validate2k = measure('validate 2k', bin, wf(c2k, 'validate', '-q'));
+results.validate20k = measure('validate 20k', bin, wf(c20k, 'validate', '-q'), Math.max(1, Math.min(runs, 3)));
+results.cs2k = measure('cs 2k (regenerate, new tag)', bin, (i) => ['--chart', c2k, 'cs', 'stage-7', '--tag', `2.0.${i + 2}`, '-q']);
 if (helm) {
   results.lintRef = measure('helm lint ref', helm, () => ['lint', ref]);
   results.lint2k = measure('helm lint 2k', helm, () => ['lint', c2k], Math.max(1, Math.min(runs, 3)));
   // render = clara-wf validation + helm template, run side by side.
-  results.renderRef = measure('render ref', node, wf(ref, 'render'));
+  results.renderRef = measure('render ref', bin, wf(ref, 'render'));
   results.templateRef = measure('helm template ref', helm, () => ['template', 'clara-workflow', ref]);
-  results.render2k = measure('render 2k', node, wf(c2k, 'render'), Math.max(1, Math.min(runs, 3)));
+  results.render2k = measure('render 2k', bin, wf(c2k, 'render'), Math.max(1, Math.min(runs, 3)));
   results.template2k = measure('helm template 2k', helm, () => ['template', 'clara-workflow', c2k], Math.max(1, Math.min(runs, 3)));
 }
 
@@ -99,7 +107,7 @@ for (let r = 0; r < Math.max(3, Math.min(runs, 5)); r++) {
   const job = `bench-${r}`;
   fs.mkdirSync(path.join(chainDir, 'data', job, 'noop-0', 'input'), { recursive: true });
   const t0 = process.hrtime.bigint();
-  const res = spawnSync(node, [bin, '--values', path.join(chainDir, 'values.yaml'), 'test', 'chain', job, '--runtime', 'process', '--data', path.join(chainDir, 'data'), '--json'], { encoding: 'utf8' });
+  const res = spawnSync(bin, ['--values', path.join(chainDir, 'values.yaml'), 'test', 'chain', job, '--runtime', 'process', '--data', path.join(chainDir, 'data'), '--json'], { encoding: 'utf8' });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   if (res.status !== 0) throw new Error(`runner bench failed:\n${res.stderr}`);
   const summary = JSON.parse(res.stdout);
@@ -138,7 +146,7 @@ async function dicomLoop() {
   spawnSync(node, [path.join(root, 'examples', 'make-test-series.mjs'), series, '--slices', '100', '--size', '64']);
   fs.mkdirSync(path.join(dir, 'pacs'));
   const pacs = spawn('storescp', ['-od', path.join(dir, 'pacs'), '-aet', 'MYPACS', String(pacsPort)], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: 'ignore' });
-  const serve = spawn(node, [bin, '--chart', chart, 'dicom', 'serve', '--port', String(port), '--data', path.join(dir, 'data'), '--runtime', 'process', '--dashboard', String(dport), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const serve = spawn(bin, ['--chart', chart, 'dicom', 'serve', '--port', String(port), '--data', path.join(dir, 'data'), '--runtime', 'process', '--dashboard', String(dport), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve) => {
     let buf = '';
     serve.stdout.on('data', (d) => {
@@ -190,6 +198,12 @@ if (helm) {
   if (timeBin) ratio('peak RSS validate 2k ÷ helm lint 2k', results.validate2k.rss / 1024, results.lint2k.rss / 1024, 1, 'MB');
   ratio('render ref ÷ helm template ref', results.renderRef.ms, results.templateRef.ms, 2.5);
   ratio('render 2k ÷ helm template 2k', results.render2k.ms, results.template2k.ms, 1.1);
+}
+if (helm) {
+  // For scale: what the same command costs started as `node bin/clara-wf.cjs`,
+  // and what Node alone costs, with NODE_EXTRA_CA_CERTS as this shell has it.
+  rows.push({ check: 'validate ref via node bin/clara-wf.cjs', value: `${results.validateRefNode.ms.toFixed(0)} / ${results.lintRef.ms.toFixed(0)} ms`, ratio: `${(results.validateRefNode.ms / results.lintRef.ms).toFixed(2)}×`, target: '', ok: '' });
+  rows.push({ check: 'node -e 0 (Node start-up alone)', value: `${results.nodeFloor.ms.toFixed(0)} ms${results.nodeFloorBare ? `, ${results.nodeFloorBare.ms.toFixed(0)} ms without NODE_EXTRA_CA_CERTS` : ''}`, ratio: '', target: '', ok: '' });
 }
 ratio('validate 20k ÷ validate 2k', results.validate20k.ms, results.validate2k.ms, 11);
 rows.push({ check: 'runner: lock written → next stage started', value: `median ${results.runner.medianLockToStartMs.toFixed(2)} ms`, ratio: '', target: '≤ 5 ms', ok: results.runner.medianLockToStartMs <= 5 ? 'ok' : 'MISS' });

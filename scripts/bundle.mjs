@@ -1,4 +1,5 @@
-// Build step: bundle src/bin.ts into one CommonJS file, dist/clara-wf.cjs.
+// Build step: bundle src/bin.ts into one CommonJS file, dist/clara-wf.cjs, which
+// bin/clara-wf.cjs loads (with the code cache scripts/code-cache.mjs makes).
 // Startup is most of a small command's time, and CommonJS skips Node's ESM
 // loader (~15-20 ms here). Heavy dependencies stay external and load from
 // node_modules only in the commands that use them (import() is kept as is).
@@ -19,12 +20,11 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  minify: true,
+  minify: process.env.CLARA_WF_NO_MINIFY !== "1",
   legalComments: 'linked',
   logLevel: 'warning',
   external: ['handlebars', 'diff', '@kubernetes/client-node', 'dcmjs', 'dcmjs-dimse', 'playwright-core'],
   // Modules find package files relative to themselves.
   define: { 'import.meta.url': '__clara_module_url' },
-  banner: { js: "#!/usr/bin/env node\nconst __clara_module_url = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: "const __clara_module_url = require('node:url').pathToFileURL(__filename).href;" },
 });
-fs.chmodSync(outfile, 0o755);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/main.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const binJs = path.join(repoRoot, 'dist', 'clara-wf.cjs');
+export const binJs = path.join(repoRoot, 'bin', 'clara-wf.cjs');
 export const referenceValues = fs.readFileSync(path.join(repoRoot, 'charts/clara-workflow/values.yaml'), 'utf8');
 export const fixture = (...p: string[]) => path.join(repoRoot, 'test', 'fixtures', ...p);
 

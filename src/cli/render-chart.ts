@@ -1,5 +1,6 @@
 // Render the chart with the real helm. Validation runs while helm works
 // (neither waits for the other); an invalid values file stops helm and nothing is printed.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { checkHelmVersion, helmFailed, locateHelm, startHelm } from '../adapters/helm.js';
@@ -16,11 +17,24 @@ export interface RenderRequest {
   namespace?: string;
 }
 
+/**
+ * Nice 19 for every thread of this process. Linux sets a nice value per
+ * thread, and V8's GC and compiler threads exist before any of our code runs;
+ * threads started later inherit it from the main thread.
+ */
 function lowerPriority(): void {
+  let threads: number[] = [0];
   try {
-    os.setPriority(19);
+    threads = fs.readdirSync('/proc/self/task').map(Number);
   } catch {
-    /* not permitted: fine */
+    /* no /proc: the main thread only */
+  }
+  for (const tid of threads) {
+    try {
+      os.setPriority(tid, 19);
+    } catch {
+      /* not permitted, or the thread has ended: fine */
+    }
   }
 }
 

@@ -1,5 +1,4 @@
-// helm template output ↔ one text per template file, and golden comparisons.
-import { createTwoFilesPatch } from 'diff';
+// helm template output ↔ one text per template file.
 
 /** Split `helm template` output by its "# Source: <chart>/templates/<file>" comments. */
 export function splitManifests(text: string): Map<string, string> {
@@ -19,22 +18,4 @@ export const GENERATED_MARKER = ['Generated', 'by clara-wf'].join(' ');
 
 export function goldenHeader(caseName: string): string {
   return `# ${GENERATED_MARKER} (golden/${caseName}). Do not edit: run \`clara-wf golden update\`.\n`;
-}
-
-export interface Drift {
-  file: string;
-  kind: 'changed' | 'missing' | 'stale';
-  diff?: string;
-}
-
-/** Compare what the chart renders now (`actual`) with golden/ (`expected`). Nothing is normalised: output is deterministic. */
-export function compareGolden(expected: ReadonlyMap<string, string>, actual: ReadonlyMap<string, string>): Drift[] {
-  const drift: Drift[] = [];
-  for (const [file, now] of actual) {
-    const was = expected.get(file);
-    if (was === undefined) drift.push({ file, kind: 'missing' });
-    else if (was !== now) drift.push({ file, kind: 'changed', diff: createTwoFilesPatch(`a/${file}`, `b/${file}`, was, now, 'golden', 'rendered now', { context: 3 }) });
-  }
-  for (const file of expected.keys()) if (!actual.has(file)) drift.push({ file, kind: 'stale' });
-  return drift.sort((a, b) => a.file.localeCompare(b.file));
 }

@@ -169,9 +169,7 @@ function secondDocumentOffset(text: string): number {
 type Frame =
   | { kind: 'map'; path: string; info: NodeInfo; pendingKey?: { key: string; start: number } | null; seen: Set<string> }
   | { kind: 'seq'; path: string; index: number }
-  | { kind: 'doc' }
-  /** Events not indexed: inside a complex key (isKey) or deeper than maxDepth. */
-  | { kind: 'skip'; isKey: boolean };
+  | { kind: 'doc' };
 
 /** One pass over the events: pointer → position (down to maxDepth), plus duplicate keys. */
 function indexEvents(text: string, events: Event[], maxDepth: number) {
@@ -193,7 +191,18 @@ function indexEvents(text: string, events: Event[], maxDepth: number) {
     else if (top?.kind === 'map') top.pendingKey = null;
   };
 
+  // Events not indexed (inside a complex key, or deeper than maxDepth) only
+  // move this nesting counter: most of a big file is skipped by the shallow pass.
+  let skip = 0;
+  let skipIsKey = false;
+
   for (const ev of events) {
+    if (skip > 0) {
+      if (ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE) skip++;
+      // A complex key is followed by its value: the parent does not advance yet.
+      else if (ev.type === EVENT_ID.POP && --skip === 0 && !skipIsKey) advance();
+      continue;
+    }
     const top = stack[stack.length - 1];
     if (ev.type === EVENT_ID.DOCUMENT) {
       stack.push({ kind: 'doc' });
@@ -201,14 +210,7 @@ function indexEvents(text: string, events: Event[], maxDepth: number) {
     }
     if (ev.type === EVENT_ID.POP) {
       const popped = stack.pop();
-      const inSkip = stack[stack.length - 1]?.kind === 'skip';
-      // A complex key is followed by its value: the parent does not advance yet.
-      if (popped && popped.kind !== 'doc' && stack.length && !inSkip && !(popped.kind === 'skip' && popped.isKey)) advance();
-      continue;
-    }
-    if (top?.kind === 'skip') {
-      // Not indexed: track nesting only.
-      if (ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'skip', isKey: false });
+      if (popped && popped.kind !== 'doc' && stack.length) advance();
       continue;
     }
     // A key of a mapping?
@@ -222,21 +224,23 @@ function indexEvents(text: string, events: Event[], maxDepth: number) {
         top.pendingKey = { key, start };
       } else if (ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE) {
         top.pendingKey = { key: '?', start: Math.max(0, ev.start) };
-        stack.push({ kind: 'skip', isKey: true });
+        skip = 1;
+        skipIsKey = true;
       } else {
         top.pendingKey = { key: '*', start: 0 };
       }
       continue;
     }
-    const where = childPath();
-    if (!where) continue;
     // Depth of this node = number of container frames above it.
-    const depth = stack.length - 1;
-    if (depth > maxDepth) {
-      if (ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE) stack.push({ kind: 'skip', isKey: false });
-      else advance();
+    if (stack.length - 1 > maxDepth) {
+      if (ev.type === EVENT_ID.MAPPING || ev.type === EVENT_ID.SEQUENCE) {
+        skip = 1;
+        skipIsKey = false;
+      } else advance();
       continue;
     }
+    const where = childPath();
+    if (!where) continue;
     if (ev.type === EVENT_ID.SCALAR) {
       const s = ev as ScalarEvent;
       // An empty scalar has no offset (-1): point at its key instead.

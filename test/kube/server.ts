@@ -78,7 +78,8 @@ export class KubeTestServer {
   private rv = 100;
   private server!: http.Server;
   url = '';
-  private ca: string | null = null;
+  /** The self-signed certificate (PEM) it serves when tls is on. */
+  ca: string | null = null;
   private dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-test-'));
 
   constructor(private readonly opts: KubeServerOptions = {}) {

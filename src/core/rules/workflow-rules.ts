@@ -121,20 +121,26 @@ function lockOfIndex(list: unknown[], stages: Record<string, { lockName?: string
 
 /** Relative, normalised, no '..', whitespace or empty segments. */
 export function ioFolderProblem(f: string): { message: string; fix: string } | null {
+  const message = ioFolderDefect(f);
+  if (!message) return null;
+  // The fix is worked out only for a bad entry: this runs for every folder of every workflow.
   const suggestion = f
     .replace(/\\/g, '/')
     .split('/')
     .map((s) => s.trim())
     .filter((s) => s && s !== '.' && s !== '..')
     .join('/');
-  const fix = suggestion ? `write "${suggestion}"` : 'use a path like "<stage>/output"';
-  if (f === '') return { message: 'is empty', fix };
-  if (/\s/.test(f)) return { message: 'contains whitespace', fix };
-  if (f.startsWith('/')) return { message: 'is absolute; folders are relative to the job folder', fix };
-  if (f.includes('\\')) return { message: 'uses a backslash; use "/" between folders', fix };
+  return { message, fix: suggestion ? `write "${suggestion}"` : 'use a path like "<stage>/output"' };
+}
+
+function ioFolderDefect(f: string): string | null {
+  if (f === '') return 'is empty';
+  if (/\s/.test(f)) return 'contains whitespace';
+  if (f.startsWith('/')) return 'is absolute; folders are relative to the job folder';
+  if (f.includes('\\')) return 'uses a backslash; use "/" between folders';
   const segs = f.split('/');
-  if (segs.includes('..')) return { message: 'leaves the job folder with ".."', fix };
-  if (segs.includes('')) return { message: 'has an empty path segment (a doubled or trailing "/")', fix };
-  if (segs.includes('.')) return { message: 'is not normalised (contains ".")', fix };
+  if (segs.includes('..')) return 'leaves the job folder with ".."';
+  if (segs.includes('')) return 'has an empty path segment (a doubled or trailing "/")';
+  if (segs.includes('.')) return 'is not normalised (contains ".")';
   return null;
 }
