@@ -67,6 +67,61 @@ describe('install → status → upgrade → uninstall (test server)', () => {
   });
 });
 
+describe('several kubeconfig files in KUBECONFIG, merged as kubectl and helm merge them', () => {
+  /** A kubeconfig holding one cluster/user/context, optionally current. */
+  const kubeconfig = (dir: string, file: string, name: string, server: string, current: boolean) => {
+    const p = path.join(dir, file);
+    fs.writeFileSync(p, `apiVersion: v1\nkind: Config\nclusters:\n- name: ${name}\n  cluster:\n    server: ${server}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: ${name}\n  context:\n    cluster: ${name}\n    user: ${name}\n${current ? `current-context: ${name}\n` : ''}users:\n- name: ${name}\n  user:\n    token: t\n`, { mode: 0o600 });
+    return p;
+  };
+  const closedPort = async () => {
+    const s = net.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const port = (s.address() as net.AddressInfo).port;
+    await new Promise((r) => s.close(r));
+    return port;
+  };
+
+  it('the current context may come from a later file; client-node and helm both use it', async () => {
+    const { server } = await cluster();
+    const home = tempDir();
+    kubeconfig(home, 'other', 'elsewhere', `http://127.0.0.1:${await closedPort()}`, false);
+    const mine = kubeconfig(home, 'mine', 'test', server.url, true);
+    // A relative entry is relative to the working folder; a missing one is skipped.
+    const env = { HOME: home, KUBECONFIG: ['other', path.join(home, 'missing'), mine].join(path.delimiter) };
+    const c = chartCopy();
+    const i = await cli(['--chart', c.chart, 'install', '-n', 'clara', '--create-namespace'], { cwd: home, env });
+    expect(i.code, i.stderr).toBe(0);
+    expect(server.objects('ConfigMap', 'clara').map((o) => o.metadata.name).sort()).toEqual(['clara-workflow-dicom', 'clara-workflow-workflows']);
+    const st = await cli(['status', '-n', 'clara', '--json'], { cwd: home, env });
+    expect(st.code, st.stderr).toBe(0);
+    expect(JSON.parse(st.stdout)).toMatchObject({ status: 'deployed', revision: 1 });
+    // --kube-context may name a context of any of the files.
+    const other = await cli(['status', '-n', 'clara', '--kube-context', 'elsewhere'], { cwd: home, env });
+    expect(other.code).toBe(4);
+    expect(other.stderr).toMatch(/context elsewhere, kubeconfig .*other:.*mine\)/);
+  });
+
+  it('the first file to define a name or a current context wins', async () => {
+    const { server } = await cluster();
+    const home = tempDir();
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const first = kubeconfig(home, 'first', 'test', dead, true);
+    const second = kubeconfig(home, 'second', 'test', server.url, true);
+    const r = await cli(['status'], { cwd: home, env: { HOME: home, KUBECONFIG: [first, second].join(path.delimiter) } });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`the cluster at ${dead} (context test, kubeconfig ${first}${path.delimiter}${second})`);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('none of the listed files exists: a usage error that names them', async () => {
+    const home = tempDir();
+    const r = await cli(['status'], { cwd: home, env: { HOME: home, KUBECONFIG: ['a', 'b'].join(path.delimiter) } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`none of the KUBECONFIG files exists (${path.join(home, 'a')}${path.delimiter}${path.join(home, 'b')})`);
+  });
+});
+
 describe('pre-flight and safety', () => {
   it('--dry-run runs the pre-flight and helm, and creates nothing', async () => {
     const { server, env } = await cluster();

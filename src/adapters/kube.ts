@@ -24,17 +24,57 @@ export interface ReleaseState {
   status: string;
 }
 
-/** The kubeconfig file to use: --kubeconfig, else $KUBECONFIG (first existing entry), else ~/.kube/config. */
-export function resolveKubeconfig(opts: ClusterOptions, env: Record<string, string | undefined>, cwd: string): string {
+/**
+ * The kubeconfig files, chosen as kubectl and helm choose them: --kubeconfig;
+ * else every existing $KUBECONFIG entry (merged by loadKubeconfig); else ~/.kube/config.
+ */
+export function resolveKubeconfig(opts: ClusterOptions, env: Record<string, string | undefined>, cwd: string): string[] {
   if (opts.kubeconfig) {
     const p = path.resolve(cwd, opts.kubeconfig);
     if (!fs.existsSync(p)) throw new UsageError(`--kubeconfig ${opts.kubeconfig}: no such file`);
-    return p;
+    return [p];
   }
-  for (const p of (env.KUBECONFIG ?? '').split(path.delimiter)) if (p && fs.existsSync(p)) return p;
+  const listed = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean).map((p) => path.resolve(cwd, p));
+  const existing = [...new Set(listed)].filter((p) => fs.existsSync(p));
+  if (existing.length) return existing;
   const home = path.join(env.HOME || os.homedir(), '.kube', 'config');
-  if (fs.existsSync(home)) return home;
-  throw new UsageError('no kubeconfig: pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config');
+  if (fs.existsSync(home)) return [home];
+  throw new UsageError(
+    listed.length
+      ? `no kubeconfig: none of the KUBECONFIG files exists (${listed.join(path.delimiter)}), nor ~/.kube/config`
+      : 'no kubeconfig: pass --kubeconfig <file>, set KUBECONFIG, or create ~/.kube/config',
+  );
+}
+
+/**
+ * Read and merge kubeconfig files with client-go's rules (kubectl, helm): the
+ * first file to name a cluster, user or context wins, and so does the first
+ * current-context. Relative paths inside a file are relative to that file.
+ */
+function loadKubeconfig(k8s: ClientNode, files: string[]): InstanceType<ClientNode['KubeConfig']> {
+  const loaded = files.map((file) => {
+    const kc = new k8s.KubeConfig();
+    try {
+      kc.loadFromFile(file);
+    } catch (e) {
+      throw new UsageError(`cannot read kubeconfig ${file}: ${(e as Error).message}`);
+    }
+    return kc;
+  });
+  if (loaded.length === 1) return loaded[0] as InstanceType<ClientNode['KubeConfig']>;
+  const firstByName = <T extends { name: string }>(lists: T[][]): T[] => {
+    const seen = new Map<string, T>();
+    for (const item of lists.flat()) if (!seen.has(item.name)) seen.set(item.name, item);
+    return [...seen.values()];
+  };
+  const merged = new k8s.KubeConfig();
+  merged.loadFromOptions({
+    clusters: firstByName(loaded.map((kc) => kc.clusters ?? [])),
+    users: firstByName(loaded.map((kc) => kc.users ?? [])),
+    contexts: firstByName(loaded.map((kc) => kc.contexts ?? [])),
+    currentContext: loaded.map((kc) => kc.currentContext).find(Boolean) ?? '',
+  });
+  return merged;
 }
 
 /**
@@ -71,7 +111,8 @@ export class Cluster {
   private constructor(
     readonly k8s: ClientNode,
     readonly kc: InstanceType<ClientNode['KubeConfig']>,
-    readonly kubeconfigPath: string,
+    /** The files it was read from (several when $KUBECONFIG lists them). */
+    readonly kubeconfigFiles: string[],
     private readonly timeoutMs: number,
     namespace: string | undefined,
   ) {
@@ -81,15 +122,16 @@ export class Cluster {
     this.namespace = namespace ?? ctx?.namespace ?? 'default';
   }
 
+  /** The kubeconfig, as messages name it. */
+  get kubeconfigPath(): string {
+    return this.kubeconfigFiles.join(path.delimiter);
+  }
+
   static async connect(opts: ClusterOptions, env: Record<string, string | undefined>, cwd: string): Promise<Cluster> {
-    const file = resolveKubeconfig(opts, env, cwd);
+    const files = resolveKubeconfig(opts, env, cwd);
     const k8s = await importPackage<ClientNode>('@kubernetes/client-node');
-    const kc = new k8s.KubeConfig();
-    try {
-      kc.loadFromFile(file);
-    } catch (e) {
-      throw new UsageError(`cannot read kubeconfig ${file}: ${(e as Error).message}`);
-    }
+    const kc = loadKubeconfig(k8s, files);
+    const file = files.join(path.delimiter);
     if (opts.context) {
       if (!kc.getContexts().some((c) => c.name === opts.context)) {
         throw new UsageError(`kubeconfig ${file} has no context "${opts.context}" (it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
@@ -98,7 +140,7 @@ export class Cluster {
     }
     if (!kc.getCurrentCluster()) throw new UsageError(`kubeconfig ${file}: the current context names no cluster`);
     trustDeferredExtraCa(kc);
-    return new Cluster(k8s, kc, file, opts.connectTimeoutMs ?? 3500, opts.namespace);
+    return new Cluster(k8s, kc, files, opts.connectTimeoutMs ?? 3500, opts.namespace);
   }
 
   private where(): string {

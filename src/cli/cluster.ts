@@ -37,9 +37,13 @@ export async function connect(ctx: Ctx, f: ClusterFlags, connectTimeoutMs?: numb
   return Cluster.connect(opts, ctx.io.env, ctx.io.cwd);
 }
 
-/** helm flags for the same cluster, context and namespace client-node uses. */
+/**
+ * helm flags for the same cluster, context and namespace client-node uses.
+ * Several $KUBECONFIG files: helm reads that same variable and merges them as client-go does.
+ */
 export function helmClusterArgs(cluster: Cluster, f: ClusterFlags): string[] {
-  const args = ['--kubeconfig', cluster.kubeconfigPath, '--namespace', cluster.namespace];
+  const files = cluster.kubeconfigFiles;
+  const args = [...(files.length === 1 ? ['--kubeconfig', files[0] as string] : []), '--namespace', cluster.namespace];
   if (f.kubeContext) args.push('--kube-context', f.kubeContext);
   return args;
 }
