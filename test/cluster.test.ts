@@ -67,6 +67,24 @@ describe('install → status → upgrade → uninstall (test server)', () => {
   });
 });
 
+describe('a catalog spread over several ConfigMaps', () => {
+  it('installs every shard, status reads them all, an upgrade that needs fewer removes the rest', async () => {
+    const { server, env } = await cluster();
+    const run = (...args: string[]) => cli(args, { cwd: repoRoot, env });
+    const i = await run('install', '--set', 'catalog.maxBytes=6000');
+    expect(i.code, i.stderr).toBe(0);
+    const catalogs = () => server.objects('ConfigMap', 'default').map((o) => o.metadata.name).filter((n) => n.includes('-workflows')).sort();
+    expect(catalogs()).toEqual(['clara-workflow-workflows', 'clara-workflow-workflows-1', 'clara-workflow-workflows-2']);
+    const st = await run('status', '--json');
+    expect(st.code, st.stderr).toBe(0);
+    expect(JSON.parse(st.stdout).workflows.map((w: any) => w.name).sort()).toEqual(['liver-seg', 'threshold-example', 'user-workflow']);
+    // (helm upgrade reuses the last release's --set values unless new ones are given.)
+    const u = await run('upgrade', '--set', 'catalog.maxBytes=1048576');
+    expect(u.code, u.stderr).toBe(0);
+    expect(catalogs()).toEqual(['clara-workflow-workflows']);
+  });
+});
+
 describe('several kubeconfig files in KUBECONFIG, merged as kubectl and helm merge them', () => {
   /** A kubeconfig holding one cluster/user/context, optionally current. */
   const kubeconfig = (dir: string, file: string, name: string, server: string, current: boolean) => {

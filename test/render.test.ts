@@ -29,6 +29,41 @@ describe('catalog mode', () => {
   });
 });
 
+describe('catalog size: the API server refuses a ConfigMap over 1 MiB (keys + values)', () => {
+  const apiBytes = (cm: any) => Object.entries(cm.data as Record<string, string>).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+
+  it('spreads the keys, in order, over ConfigMaps of at most catalog.maxBytes; each workflow unchanged', async () => {
+    const whole = docs((await cli(['render', '--show-only', 'catalog.yaml'], { cwd: repoRoot })).stdout);
+    expect(whole).toHaveLength(1);
+    const r = await cli(['render', '--show-only', 'catalog.yaml', '--set', 'catalog.maxBytes=6000'], { cwd: repoRoot });
+    expect(r.code, r.stderr).toBe(0);
+    const shards = docs(r.stdout);
+    expect(shards.map((c) => c.metadata.name)).toEqual(['clara-workflow-workflows', 'clara-workflow-workflows-1', 'clara-workflow-workflows-2']);
+    for (const c of shards) {
+      expect(apiBytes(c)).toBeLessThanOrEqual(6000);
+      expect(c.metadata.labels['app.kubernetes.io/component']).toBe('workflow-catalog');
+    }
+    expect(shards.flatMap((c) => Object.keys(c.data))).toEqual(Object.keys(whole[0].data).sort());
+    expect(Object.assign({}, ...shards.map((c) => c.data))).toEqual(whole[0].data);
+    // The default is the API server's limit itself.
+    expect(apiBytes(whole[0])).toBeLessThanOrEqual(1048576);
+  });
+
+  it('a workflow bigger than a ConfigMap on its own fails the render with its name', async () => {
+    const r = await cli(['render', '--set', 'catalog.maxBytes=2000'], { cwd: repoRoot });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/workflow 5f1c8d2e-3b4a-4c6d-9e8f-0a1b2c3d4e5f \(threshold-example\) resolves to \d+ bytes, more than a ConfigMap holds \(catalog\.maxBytes 2000\)/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('catalog.maxBytes beyond the limit is a validation error', async () => {
+    const c = chartCopy({ values: referenceValues.replace('maxBytes: 1048576', 'maxBytes: 2000000') });
+    const r = await cli(['--chart', c.chart, 'validate', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).diagnostics).toEqual([expect.objectContaining({ path: '/catalog/maxBytes', line: referenceValues.split('\n').findIndex((l) => l.includes('maxBytes:')) + 1 })]);
+  });
+});
+
 describe('run mode', () => {
   it('one Job per stage: image, args, deadlines, mounts, env, gpu, init container, affinity', async () => {
     const r = await cli(['render', '--workflow', 'user-workflow', '--job', JOB], { cwd: repoRoot });
