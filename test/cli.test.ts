@@ -123,3 +123,18 @@ describe('read-only commands', () => {
     expect(r.stdout.trim()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });
+
+describe('whole-number flags: one parser, the range in the message, exit 2', () => {
+  it.each([
+    [['test', 'user-workflow', 'job-1', '0'], /the timeout must be a whole number of seconds from 1 to 9999999, not "0"/],
+    [['test', 'user-workflow', 'job-1', '5m'], /the timeout must be a whole number of seconds from 1 to 9999999, not "5m"/],
+    [['test', 'user-workflow', 'job-1', '--grace', '-1'], /--grace must be a whole number of seconds from 0 to 3600, not "-1"/],
+    [['dicom', 'serve', '--port', '70000'], /--port must be a whole number from 0 to 65535, not "70000"/],
+    [['dicom', 'serve', '--max-jobs', '0'], /--max-jobs must be a whole number from 1 to 64, not "0"/],
+    [['dicom', 'serve', '--dashboard', '1e3'], /--dashboard must be a whole number from 0 to 65535, not "1e3"/],
+  ])('%j', async (args, message) => {
+    const r = await cli(args, { cwd: repoRoot });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});

@@ -7,6 +7,7 @@ import { readText } from '../../adapters/files.js';
 import type { Runtime } from '../../runner/plan.js';
 import type { ServiceEvent } from '../../runner/dicom-service.js';
 import type { Ctx } from '../context.js';
+import { wholeNumber } from '../numbers.js';
 import { requireValidValues } from '../values-file.js';
 import { dockerAvailable } from './test.js';
 
@@ -22,11 +23,8 @@ function loadBoth(ctx: Ctx) {
   return { values: values.values, config: dicom.config! };
 }
 
-function positive(v: string | undefined, what: string, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (!/^[0-9]+$/.test(v) || Number(v) < 0) throw new UsageError(`${what} must be a whole number, not "${v}"`);
-  return Number(v);
-}
+/** 0 asks the system for a free port. */
+const PORT = { min: 0, max: 65535 };
 
 interface ServeFlags {
   host?: string;
@@ -43,7 +41,7 @@ interface ServeFlags {
 
 export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   const { values, config } = loadBoth(ctx);
-  const port = positive(f.port, '--port', config.dicom.scp.port);
+  const port = wholeNumber(f.port, '--port', config.dicom.scp.port, PORT);
   if (port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535, not ${port}`);
   const host = f.host ?? '127.0.0.1';
   const dataDir = path.resolve(ctx.io.cwd, f.data ?? path.join(ctx.chartDir, '..', '..', 'test-data'));
@@ -56,13 +54,13 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
     dataDir,
     host,
     port,
-    maxJobs: Math.max(1, positive(f.maxJobs, '--max-jobs', 2)),
+    maxJobs: wholeNumber(f.maxJobs, '--max-jobs', 2, { min: 1, max: 64 }),
     runtime,
     env: ctx.io.env,
-    graceMs: positive(f.grace, '--grace', 5) * 1000,
-    jobTimeoutMs: positive(f.jobTimeout, '--job-timeout', 3600) * 1000,
-    exportRetries: positive(f.exportRetries, '--export-retries', 3),
-    exportBackoffMs: positive(f.exportBackoff, '--export-backoff', 500),
+    graceMs: wholeNumber(f.grace, '--grace', 5, { min: 0, max: 3600, unit: 'of seconds' }) * 1000,
+    jobTimeoutMs: wholeNumber(f.jobTimeout, '--job-timeout', 3600, { min: 1, max: 9_999_999, unit: 'of seconds' }) * 1000,
+    exportRetries: wholeNumber(f.exportRetries, '--export-retries', 3, { min: 0, max: 100 }),
+    exportBackoffMs: wholeNumber(f.exportBackoff, '--export-backoff', 500, { min: 0, max: 600_000, unit: 'of milliseconds' }),
   });
   service.on('log', (e: ServiceEvent) => {
     if (ctx.json) ctx.io.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...e }) + '\n');
@@ -78,7 +76,7 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   let dashboard: { url: string; close(): Promise<void> } | null = null;
   if (f.dashboard !== undefined) {
     const { startDashboard } = await import('../../adapters/dashboard.js');
-    const dport = positive(f.dashboard, '--dashboard', 8000);
+    const dport = wholeNumber(f.dashboard, '--dashboard', 8000, PORT);
     try {
       dashboard = await startDashboard(service, { host, port: dport });
     } catch (e) {

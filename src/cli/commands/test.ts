@@ -17,6 +17,7 @@ import { ClusterRun } from '../../runner/cluster.js';
 import { createHash } from 'node:crypto';
 import { valuesArgs } from './install.js';
 import { requireValidValues } from '../values-file.js';
+import { wholeNumber } from '../numbers.js';
 
 interface Flags extends ClusterFlags {
   runtime?: Runtime | 'cluster';
@@ -43,12 +44,6 @@ export function dockerAvailable(env: Record<string, string | undefined>, timeout
       resolve(code === 0);
     });
   });
-}
-
-function positiveSeconds(v: string | undefined, what: string, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (!/^[1-9][0-9]{0,6}$/.test(v)) throw new UsageError(`${what} must be a whole number of seconds, not "${v}"`);
-  return Number(v);
 }
 
 /** Live table on a terminal, one line per event otherwise, nothing with --json or --quiet. */
@@ -95,8 +90,8 @@ export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, ti
   const { id, workflow } = findWorkflow(check.values, ref);
   const jobId = jobArg ?? randomUUID();
   if (!JOB_ID_RE.test(jobId)) throw new UsageError(`job ID "${jobId}" must be a lowercase UUID or DNS label of at most 40 characters`);
-  const runTimeout = positiveSeconds(timeoutArg, 'the timeout', 300);
-  const grace = positiveSeconds(flags.grace, '--grace', 5);
+  const runTimeout = wholeNumber(timeoutArg, 'the timeout', 300, { min: 1, max: 9_999_999, unit: 'of seconds' });
+  const grace = wholeNumber(flags.grace, '--grace', 5, { min: 0, max: 3600, unit: 'of seconds' });
   const dataDir = path.resolve(ctx.io.cwd, flags.data ?? path.join(ctx.chartDir, '..', '..', 'test-data'));
   const plan = planRun({ values: check.values, workflowId: id, workflow, jobId, dataDir, valuesDir: path.dirname(ctx.valuesFile) });
 
