@@ -28,8 +28,11 @@ afterEach(async () => {
 });
 
 describe('bin/clara-wf.cjs: the bundle with its code cache', () => {
+  // V8 flags (e.g. in NODE_OPTIONS) would make V8 reject the cache: none here.
+  const plainEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+
   it('the cache made by the build is accepted by this Node', () => {
-    const r = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(binJs)}).loadBundle().cacheAccepted))`], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(binJs)}).loadBundle().cacheAccepted))`], { encoding: 'utf8', env: plainEnv });
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('true');
   });
@@ -42,7 +45,7 @@ describe('bin/clara-wf.cjs: the bundle with its code cache', () => {
     }
     fs.writeFileSync(path.join(pkg, 'dist', 'clara-wf.code-cache'), 'not a code cache');
     const js = path.join(pkg, 'bin', 'clara-wf.cjs');
-    const accepted = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(js)}).loadBundle().cacheAccepted))`], { encoding: 'utf8' });
+    const accepted = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(js)}).loadBundle().cacheAccepted))`], { encoding: 'utf8', env: plainEnv });
     expect(accepted.stdout).toBe('false');
     const v = spawnSync(process.execPath, [js, '--version'], { encoding: 'utf8' });
     expect(v.status).toBe(0);
