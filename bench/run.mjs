@@ -74,9 +74,8 @@ const wf = (chart, ...a) => () => ['--chart', chart, ...a];
 const results = {};
 // Node's own start-up, for scale: NODE_EXTRA_CA_CERTS (set on these machines)
 // is parsed before any script runs; bin/clara-wf defers it (see the launcher).
-const bare = (env) => ['env', ...(env ? [] : ['-u', 'NODE_EXTRA_CA_CERTS']), node, '-e', '0'];
-results.nodeFloor = measure(`node -e 0${process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS set)' : ''}`, bare(true)[0], () => bare(true).slice(1));
-if (process.env.NODE_EXTRA_CA_CERTS) results.nodeFloorBare = measure('node -e 0 (without it)', 'env', () => bare(false).slice(1));
+results.nodeFloor = measure(`node -e 0${process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS set)' : ''}`, node, () => ['-e', '0']);
+if (process.env.NODE_EXTRA_CA_CERTS) results.nodeFloorBare = measure('node -e 0 (without it)', 'env', () => ['-u', 'NODE_EXTRA_CA_CERTS', node, '-e', '0']);
 results.validateRefNode = measure('validate ref (node bin/clara-wf.cjs)', node, () => [binJs, ...wf(ref, 'validate', '-q')()]);
 results.validateRef = measure('validate ref', bin, wf(ref, 'validate', '-q'));
 results.validate2k = measure('validate 2k', bin, wf(c2k, 'validate', '-q'));
@@ -198,8 +197,6 @@ if (helm) {
   if (timeBin) ratio('peak RSS validate 2k ÷ helm lint 2k', results.validate2k.rss / 1024, results.lint2k.rss / 1024, 1, 'MB');
   ratio('render ref ÷ helm template ref', results.renderRef.ms, results.templateRef.ms, 2.5);
   ratio('render 2k ÷ helm template 2k', results.render2k.ms, results.template2k.ms, 1.1);
-}
-if (helm) {
   // For scale: what the same command costs started as `node bin/clara-wf.cjs`,
   // and what Node alone costs, with NODE_EXTRA_CA_CERTS as this shell has it.
   rows.push({ check: 'validate ref via node bin/clara-wf.cjs', value: `${results.validateRefNode.ms.toFixed(0)} / ${results.lintRef.ms.toFixed(0)} ms`, ratio: `${(results.validateRefNode.ms / results.lintRef.ms).toFixed(2)}×`, target: '', ok: '' });

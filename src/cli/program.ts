@@ -233,13 +233,12 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .option('--name <name>', 'workflow name (default: the pipeline name)')
     .option('--id <uuid>', 'workflow ID (default: a new UUID)')
     .action(lazy(pipelineMod, 'importCmd'));
-  const pipelineCluster = (c: Command) => kubeOptions(c);
-  pipelineCluster(sub(pipeline, 'create', 'register a pipeline (a Pipeline resource) and print its ID'))
+  kubeOptions(sub(pipeline, 'create', 'register a pipeline (a Pipeline resource) and print its ID'))
     .requiredOption('-p, --pipeline <file>', 'the pipeline definition')
     .action(lazy(pipelineMod, 'create'));
-  pipelineCluster(sub(pipeline, 'list', 'registered pipelines')).action(lazy(pipelineMod, 'list'));
-  pipelineCluster(sub(pipeline, 'show', 'a registered pipeline\'s definition')).argument('<id>').action(lazy(pipelineMod, 'show'));
-  pipelineCluster(sub(pipeline, 'remove', 'remove a registered pipeline')).argument('<id>').action(lazy(pipelineMod, 'remove'));
+  kubeOptions(sub(pipeline, 'list', 'registered pipelines')).action(lazy(pipelineMod, 'list'));
+  kubeOptions(sub(pipeline, 'show', 'a registered pipeline\'s definition')).argument('<id>').action(lazy(pipelineMod, 'show'));
+  kubeOptions(sub(pipeline, 'remove', 'remove a registered pipeline')).argument('<id>').action(lazy(pipelineMod, 'remove'));
 
   // Seed-compatible: clara-wf publish <workflow-ID> "<name>" <dir>
   sub(program, 'publish', 'write the resolved workflow as <dir>/<workflow-ID>.json')

@@ -8,6 +8,7 @@ import { appendToSequence, removeSequenceItem, replaceSequenceItem } from '../..
 import { parseYaml } from '../../core/yaml-source.js';
 import type { Ctx } from '../context.js';
 import { editDicomConfig, loadDicomConfig, valuesForReferences } from '../dicom-file.js';
+import { wholeNumber } from '../numbers.js';
 import { table } from './stage.js';
 
 const list = <T>(v: T[] | null | undefined): T[] => (Array.isArray(v) ? v : []);
@@ -18,10 +19,7 @@ function ae(value: string): string {
   return value;
 }
 
-function port(value: string): number {
-  if (!/^[0-9]{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new UsageError(`--port must be 1-65535, not "${value}"`);
-  return Number(value);
-}
+const PORT = { min: 1, max: 65535 };
 
 function host(value: string): string {
   const p = hostProblem(value);
@@ -82,7 +80,7 @@ export async function sourceRemove(ctx: Ctx, title: string, f: { host?: string }
 
 export async function destAdd(ctx: Ctx, name: string, f: { host: string; port: string; ae: string }): Promise<number> {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new UsageError(`destination name "${name}" must be 1-64 letters, digits, '_', '.' or '-'`);
-  const item = { name, 'host-ip': host(f.host), port: port(f.port), 'ae-title': ae(f.ae) };
+  const item = { name, 'host-ip': host(f.host), port: wholeNumber(f.port, '--port', 0, PORT), 'ae-title': ae(f.ae) };
   const r = await editDicomConfig(ctx, ({ text, check, config }) => {
     const existing = list(config.dicom?.scu?.destinations).find((d) => d.name === name);
     if (existing) {
@@ -103,7 +101,7 @@ export async function destSet(ctx: Ctx, name: string, f: { host?: string; port?:
     const i = dests.findIndex((d) => d.name === name);
     if (i < 0) throw new UsageError(`no destination ${name}; add it: clara-wf dicom dest add ${name} --host <ip> --port <port> --ae <AE>`);
     const d = dests[i]!;
-    const next = { name, 'host-ip': f.host ? host(f.host) : d['host-ip'], port: f.port ? port(f.port) : d.port, 'ae-title': f.ae ? ae(f.ae) : d['ae-title'] };
+    const next = { name, 'host-ip': f.host ? host(f.host) : d['host-ip'], port: wholeNumber(f.port, '--port', d.port, PORT), 'ae-title': f.ae ? ae(f.ae) : d['ae-title'] };
     now = `${next['ae-title']}@${next['host-ip']}:${next.port}`;
     if (next['host-ip'] === d['host-ip'] && next.port === d.port && next['ae-title'] === d['ae-title']) return text;
     return replaceSequenceItem(text, check.yaml!, pointer('dicom', 'scu', 'destinations'), i, next);
