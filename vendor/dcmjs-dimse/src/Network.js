@@ -44,7 +44,6 @@ const Statistics = require('./Statistics');
 const Transcoding = require('./Transcoding');
 const log = require('./log');
 
-const { SmartBuffer } = require('smart-buffer');
 const { EOL } = require('os');
 const AsyncEventEmitter2 = require('async-event-emitter2');
 const MemoryStream = require('memorystream');
@@ -81,6 +80,11 @@ class Network extends AsyncEventEmitter2 {
     this.connectTimeout = opts.connectTimeout || 3 * 60 * 1000;
     this.associationTimeout = opts.associationTimeout || 1 * 60 * 1000;
     this.pduTimeout = opts.pduTimeout || 1 * 60 * 1000;
+    // clara-wf patch: the largest PDU this end accepts (any larger one is a
+    // protocol error: A-ABORT and close), and how long to wait for the peer to
+    // close after A-RELEASE-RP or A-ABORT (the ARTIM timer of PS3.8 9.1.5).
+    this.maxPduReceive = opts.maxPduReceive || 4 * 1024 * 1024;
+    this.artimTimeout = opts.artimTimeout || 30 * 1000;
     this.logCommandDatasets = opts.logCommandDatasets || false;
     this.logDatasets = opts.logDatasets || false;
     this.datasetReadOptions = opts.datasetReadOptions || {};
@@ -93,6 +97,13 @@ class Network extends AsyncEventEmitter2 {
     this.lastPduTime = undefined;
     this.timeoutIntervalId = undefined;
     this.statistics = new Statistics();
+    // clara-wf patch: an accepted (server-side) socket is connected already and
+    // never emits 'connect', so the association timeout (ARTIM before
+    // A-ASSOCIATE-RQ) never ran for it.
+    if (socket && !socket.connecting && socket.remoteAddress !== undefined) {
+      this.connected = true;
+      this.connectedTime = Date.now();
+    }
 
     this._wrapSocket();
   }
@@ -119,8 +130,10 @@ class Network extends AsyncEventEmitter2 {
   sendAssociationAccept() {
     this.association.setImplementationClassUid(Implementation.getImplementationClassUid());
     this.association.setImplementationVersion(Implementation.getImplementationVersion());
+    // clara-wf patch: announce what this end receives (the value it enforces);
+    // the requestor's 0 ("no limit") made this end announce no limit either.
     this.association.setMaxPduLength(
-      Math.min(this.association.getMaxPduLength(), Implementation.getMaxPduLength())
+      Math.min(Implementation.getMaxPduLength(), this.maxPduReceive)
     );
 
     const rq = new AAssociateAC(this.association);
@@ -143,6 +156,8 @@ class Network extends AsyncEventEmitter2 {
 
     log.info(`${this.logId} -> Association reject ${rq.toString()}`);
     this._sendPdu(rqPdu);
+    // clara-wf patch: the requestor closes the connection now (ARTIM, PS3.8 9.2).
+    this._closeSoon(this.artimTimeout);
   }
 
   /**
@@ -167,6 +182,10 @@ class Network extends AsyncEventEmitter2 {
 
     log.info(`${this.logId} -> Association release response`);
     this._sendPdu(rqPdu);
+    // clara-wf patch: the requestor closes the connection now; if it does not
+    // within the ARTIM timeout, this end does (PS3.8 9.2, state Sta13).
+    const t = setTimeout(() => this.socket.destroy(), this.artimTimeout);
+    if (t.unref) t.unref();
   }
 
   /**
@@ -232,16 +251,41 @@ class Network extends AsyncEventEmitter2 {
    * @param {number} [reason] - Abortion reason.
    */
   sendAbort(source, reason) {
-    if (!this.association) {
-      log.error(`There is no association to perform abort. Skipping...`);
-      return;
-    }
-
+    // clara-wf patch: an A-ABORT is valid in every state after the transport
+    // connection exists (PS3.8 9.2), association or not.
     const rq = new AAbort(source, reason);
     const rqPdu = rq.write();
 
     log.info(`${this.logId} -> Abort ${rq.toString()}`);
     this._sendPdu(rqPdu);
+  }
+
+  /**
+   * Sends A-ABORT and closes the transport connection (clara-wf patch).
+   * @method
+   * @param {number} [source] - Abortion source.
+   * @param {number} [reason] - Abortion reason.
+   */
+  abortAndClose(source, reason) {
+    if (this.socket.destroyed) return;
+    try {
+      this.sendAbort(source === undefined ? 2 : source, reason === undefined ? 0 : reason);
+    } finally {
+      // The A-ABORT is flushed by end(); a peer that never reads is cut off.
+      this._closeSoon(500);
+    }
+  }
+
+  /**
+   * Closes the socket after the pending writes, or after `ms` at the latest (clara-wf patch).
+   * @method
+   * @private
+   */
+  _closeSoon(ms) {
+    if (this.socket.destroyed) return;
+    this.socket.end();
+    const t = setTimeout(() => this.socket.destroy(), ms);
+    if (t.unref) t.unref();
   }
 
   /**
@@ -518,6 +562,8 @@ class Network extends AsyncEventEmitter2 {
             source: pdu.getSource(),
             reason: pdu.getReason(),
           });
+          // clara-wf patch: on A-ABORT the connection is closed at once (PS3.8 AA-3).
+          this.socket.destroy();
           break;
         }
         case 0xff: {
@@ -530,6 +576,8 @@ class Network extends AsyncEventEmitter2 {
     } catch (err) {
       log.error(`${this.logId} -> Error reading PDU [type: ${raw.getType()}]: ${err.message}`);
       this.emit('networkError', err);
+      // clara-wf patch: a PDU that cannot be read ends the association.
+      this.abortAndClose(2, 6);
     }
   }
 
@@ -541,7 +589,6 @@ class Network extends AsyncEventEmitter2 {
    */
   async _processPDataTf(pdu) {
     try {
-      let drainPromise = undefined;
       const pdvs = pdu.getPdvs();
       for (let i = 0; i < pdvs.length; i++) {
         const pdv = pdvs[i];
@@ -564,7 +611,6 @@ class Network extends AsyncEventEmitter2 {
                 presentationContext,
                 this.dimse
               );
-              drainPromise = new Promise((resolve) => this.dimseStoreStream.once('drain', resolve));
             }
           } else {
             if (!this.dimseStream) {
@@ -575,8 +621,14 @@ class Network extends AsyncEventEmitter2 {
         }
 
         const stream = this.dimseStream || this.dimseStoreStream;
-        if (!stream.write(pdv.getValue()) && drainPromise) {
-          await drainPromise;
+        // clara-wf patch: wait for 'drain' every time write() asks for it (the
+        // promise made once per instance resolved at the first drain only).
+        if (!stream.write(pdv.getValue()) && stream === this.dimseStoreStream) {
+          await new Promise((resolve) => {
+            stream.once('drain', resolve);
+            stream.once('close', resolve);
+            stream.once('error', resolve);
+          });
         }
 
         if (pdv.isLastFragment()) {
@@ -705,6 +757,7 @@ class Network extends AsyncEventEmitter2 {
     } catch (err) {
       log.error(`${this.logId} -> Error reading DIMSE: ${err.message}`);
       this.emit('networkError', err);
+      this.abortAndClose(2, 0);
     }
   }
 
@@ -800,32 +853,61 @@ class Network extends AsyncEventEmitter2 {
       this.connectedTime = Date.now();
       this.emit('connect');
     });
-    const pduAccumulator = new PduAccumulator();
-    pduAccumulator.on('pdu', async (data) => {
-      this.lastPduTime = Date.now();
-      await this._processPdu(data);
+    // clara-wf patch: PDUs are assembled in linear time (no re-copy per chunk),
+    // bounded by maxPduReceive, and processed one at a time: the socket is
+    // paused while a PDU is processed, so a slow disk slows the sender instead
+    // of filling memory (TCP backpressure).
+    const pduAccumulator = new PduAccumulator(this.maxPduReceive);
+    const queue = [];
+    let processing = false;
+    const drainQueue = async () => {
+      if (processing) return;
+      processing = true;
+      try {
+        while (queue.length && !this.socket.destroyed) {
+          const data = queue.shift();
+          this.lastPduTime = Date.now();
+          await this._processPdu(data);
+        }
+      } finally {
+        processing = false;
+        if (!this.socket.destroyed) this.socket.resume();
+      }
+    };
+    pduAccumulator.on('pdu', (data) => {
+      queue.push(data);
     });
     pduAccumulator.on('error', (err) => {
       this._reset();
-      const error = `${this.logId} -> Connection error: ${err.message}`;
+      const error = `${this.logId} -> Protocol error: ${err.message}`;
       log.error(error);
       this.emit('networkError', new Error(error));
+      // PS3.8 9.2 (AA-8): an invalid PDU is answered with A-ABORT and the
+      // connection is closed.
+      this.abortAndClose(2, err.abortReason === undefined ? 0 : err.abortReason);
     });
     this.socket.on('data', (data) => {
-      pduAccumulator.accumulate(data);
       this.statistics.addBytesReceived(data.length);
+      if (pduAccumulator.failed) return;
+      pduAccumulator.accumulate(data);
+      if (queue.length) {
+        this.socket.pause();
+        drainQueue();
+      }
     });
     this.socket.on('error', (err) => {
       this._reset();
       const error = `${this.logId} -> Connection error: ${err.message}`;
       log.error(error);
       this.emit('networkError', new Error(error));
+      this.socket.destroy();
     });
     this.socket.on('timeout', () => {
       this._reset();
       const error = `${this.logId} -> Connection timeout`;
       log.error(error);
       this.emit('networkError', new Error(error));
+      this.abortAndClose(2, 0);
     });
     this.socket.on('close', () => {
       this._reset();
@@ -833,32 +915,39 @@ class Network extends AsyncEventEmitter2 {
       this.emit('close');
     });
 
-    this.timeoutIntervalId = setInterval(() => {
-      const current = Date.now();
-      let timedOut = false;
-      let error = undefined;
-      if (
-        this.connected &&
-        !this.lastPduTime &&
-        current - this.connectedTime >= this.associationTimeout
-      ) {
-        error = `${this.logId} -> Exceeded association timeout (${this.associationTimeout}), closing connection...`;
-        timedOut = true;
-      } else if (
-        this.connected &&
-        this.lastPduTime &&
-        current - this.lastPduTime >= this.pduTimeout
-      ) {
-        error = `${this.logId} -> Exceeded PDU timeout (${this.pduTimeout}), closing connection...`;
-        timedOut = true;
-      }
-      if (timedOut) {
-        this.sendAbort();
-        this._reset();
-        log.error(error);
-        this.emit('networkError', new Error(`Connection timeout: ${error}`));
-      }
-    }, 1000);
+    const shortest = Math.min(this.associationTimeout, this.pduTimeout);
+    this.timeoutIntervalId = setInterval(
+      () => {
+        const current = Date.now();
+        let timedOut = false;
+        let error = undefined;
+        if (
+          this.connected &&
+          !this.lastPduTime &&
+          current - this.connectedTime >= this.associationTimeout
+        ) {
+          error = `${this.logId} -> Exceeded association timeout (${this.associationTimeout}), closing connection...`;
+          timedOut = true;
+        } else if (
+          this.connected &&
+          this.lastPduTime &&
+          !processing &&
+          current - this.lastPduTime >= this.pduTimeout
+        ) {
+          error = `${this.logId} -> Exceeded PDU timeout (${this.pduTimeout}), closing connection...`;
+          timedOut = true;
+        }
+        if (timedOut) {
+          this._reset();
+          log.error(error);
+          this.emit('networkError', new Error(`Connection timeout: ${error}`));
+          // clara-wf patch: the connection is closed, not only reported.
+          this.abortAndClose(2, 0);
+        }
+      },
+      Math.max(20, Math.min(1000, Math.floor(shortest / 4)))
+    );
+    if (this.timeoutIntervalId.unref) this.timeoutIntervalId.unref();
   }
 
   /**
@@ -880,114 +969,104 @@ class Network extends AsyncEventEmitter2 {
 //#endregion
 
 //#region PduAccumulator
+const KNOWN_PDU_TYPES = new Set([
+  RawPduType.AAssociateRQ,
+  RawPduType.AAssociateAC,
+  RawPduType.AAssociateRJ,
+  RawPduType.PDataTF,
+  RawPduType.AReleaseRQ,
+  RawPduType.AReleaseRP,
+  RawPduType.AAbort,
+]);
+
 class PduAccumulator extends AsyncEventEmitter2 {
   /**
-   * Creates an instance of PduAccumulator.
+   * Creates an instance of PduAccumulator (clara-wf patch: linear, bounded).
    * @constructor
+   * @param {number} maxPduLength - The largest PDU length (bytes after the 6-byte header) accepted.
    */
-  constructor() {
+  constructor(maxPduLength) {
     super();
+    this.maxPduLength = maxPduLength;
+    this.chunks = [];
+    this.length = 0;
+    this.needed = -1;
+    this.failed = false;
   }
 
   /**
-   * Accumulates the received data from the network.
+   * Accumulates the received data from the network; emits one 'pdu' per complete PDU.
    * @method
    * @param {Buffer} data - The received data.
    */
   accumulate(data) {
-    do {
-      data = this._process(data);
-    } while (data !== undefined);
+    this.chunks.push(data);
+    this.length += data.length;
+    for (;;) {
+      if (this.needed < 0) {
+        if (this.length < 6) return;
+        const head = this._peek(6);
+        const type = head.readUInt8(0);
+        const pduLength = head.readUInt32BE(2);
+        if (!KNOWN_PDU_TYPES.has(type)) {
+          return this._fail(`Unknown PDU type: 0x${type.toString(16)}`, 1);
+        }
+        if (pduLength > this.maxPduLength) {
+          return this._fail(
+            `PDU of type 0x${type.toString(16)} declares ${pduLength} bytes, more than the ${this.maxPduLength} accepted`,
+            6
+          );
+        }
+        this.needed = pduLength + 6;
+      }
+      if (this.length < this.needed) return;
+      const pdu = this._take(this.needed);
+      this.needed = -1;
+      this.emit('pdu', pdu);
+    }
   }
 
-  //#region Private Methods
-  /**
-   * Processes the received data until a full PDU is received.
-   * @method
-   * @private
-   * @param {Buffer} data - The received data from the network.
-   * @returns {number|undefined} The remaining bytes for a full PDU or undefined.
-   */
-  _process(data) {
-    if (this.receiving === undefined) {
-      if (this.minimumReceived) {
-        data = Buffer.concat(
-          [this.minimumReceived, data],
-          this.minimumReceived.length + data.length
-        );
-        this.minimumReceived = undefined;
-      }
-      if (data.length < 6) {
-        this.minimumReceived = data;
-        return undefined;
-      }
+  /** @private */
+  _fail(message, abortReason) {
+    this.failed = true;
+    this.chunks = [];
+    this.length = 0;
+    const err = new Error(message);
+    err.abortReason = abortReason;
+    this.emit('error', err);
+  }
 
-      const buffer = SmartBuffer.fromBuffer(data, 'ascii');
-      const pduType = buffer.readUInt8();
-      if (
-        pduType !== RawPduType.AAssociateRQ &&
-        pduType !== RawPduType.AAssociateAC &&
-        pduType !== RawPduType.AAssociateRJ &&
-        pduType !== RawPduType.PDataTF &&
-        pduType !== RawPduType.AReleaseRQ &&
-        pduType !== RawPduType.AReleaseRP &&
-        pduType !== RawPduType.AAbort
-      ) {
-        this.emit('error', new Error(`Unknown PDU type: ${pduType}`));
+  /** @private First n bytes without consuming them. */
+  _peek(n) {
+    if (this.chunks[0].length >= n) return this.chunks[0];
+    const all = Buffer.concat(this.chunks, this.length);
+    this.chunks = [all];
+    return all;
+  }
 
-        return undefined;
-      }
-
-      buffer.readUInt8();
-      const pduLength = buffer.readUInt32BE();
-      let dataNeeded = data.length - 6;
-
-      if (pduLength > dataNeeded) {
-        this.receiving = data;
-        this.receivedLength = pduLength;
-      } else {
-        let pduData = data;
-        let remaining = undefined;
-
-        if (pduLength < dataNeeded) {
-          pduData = data.slice(0, pduLength + 6);
-          remaining = data.slice(pduLength + 6, dataNeeded + 6);
-        }
-
-        this.receiving = undefined;
-        this.receivedLength = undefined;
-        this.emit('pdu', pduData);
-
-        if (remaining) {
-          return remaining;
-        }
-      }
+  /** @private Consumes and returns exactly n bytes (one copy at most). */
+  _take(n) {
+    let out;
+    if (this.chunks[0].length === n) {
+      out = this.chunks.shift();
+    } else if (this.chunks[0].length > n) {
+      out = this.chunks[0].subarray(0, n);
+      this.chunks[0] = this.chunks[0].subarray(n);
     } else {
-      let newPduData = Buffer.concat([this.receiving, data], this.receiving.length + data.length);
-      const pduLength = newPduData.length - 6;
-
-      if (pduLength < this.receivedLength) {
-        this.receiving = newPduData;
-      } else {
-        let remaining = undefined;
-        if (pduLength > this.receivedLength) {
-          remaining = newPduData.slice(this.receivedLength + 6, pduLength + 6);
-          newPduData = newPduData.slice(0, this.receivedLength + 6);
-        }
-
-        this.receiving = undefined;
-        this.receivedLength = undefined;
-        this.emit('pdu', newPduData);
-
-        if (remaining) {
-          return remaining;
-        }
+      out = Buffer.allocUnsafe(n);
+      let off = 0;
+      while (off < n) {
+        const c = this.chunks[0];
+        const k = Math.min(c.length, n - off);
+        c.copy(out, off, 0, k);
+        off += k;
+        if (k === c.length) this.chunks.shift();
+        else this.chunks[0] = c.subarray(k);
       }
     }
-
-    return undefined;
+    this.length -= n;
+    return out;
   }
-  //#endregion
 }
 //#endregion
 
