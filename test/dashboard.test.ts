@@ -4,7 +4,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
-import { dicomProject, finished, freePort, hasDcmtk, startServe, startStorescp, storescu, waitForPort, type Serve } from './dicom-loop.js';
+import { auth, dicomProject, finished, freePort, hasDcmtk, startServe, startStorescp, storescu, waitForPort, type Serve } from './dicom-loop.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
@@ -39,7 +39,7 @@ afterAll(async () => {
 describe('dashboard', () => {
   it('a job appears live, its stages turn done; a failed job shows the failed stage\'s log', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
-    await page.goto(serve.dashboard as string);
+    await page.goto(serve.dashboardUrl as string);
     await page.waitForSelector('text=No jobs yet');
     await page.waitForSelector('#live:has-text("live")');
 
@@ -64,9 +64,9 @@ describe('dashboard', () => {
   it('the JSON API behind it', async () => {
     const jobs = await serve.jobs();
     expect(jobs.length).toBeGreaterThanOrEqual(2);
-    const one = await (await fetch(`${serve.dashboard}/api/jobs/${jobs[0].id}`)).json();
+    const one = await (await fetch(`${serve.dashboard}/api/jobs/${jobs[0].id}`, auth(serve))).json();
     expect(one.id).toBe(jobs[0].id);
-    expect((await fetch(`${serve.dashboard}/api/jobs/not-a-job`)).status).toBe(404);
-    expect((await fetch(`${serve.dashboard}/api/jobs/${jobs[0].id}/stages/../../etc/passwd/log`)).status).toBe(404);
+    expect((await fetch(`${serve.dashboard}/api/jobs/not-a-job`, auth(serve))).status).toBe(404);
+    expect((await fetch(`${serve.dashboard}/api/jobs/${jobs[0].id}/stages/../../etc/passwd/log`, auth(serve))).status).toBe(404);
   });
 });

@@ -44,7 +44,8 @@ export async function dicomProject(opts: { pacsPort: number; downPort: number })
   await run('dicom', 'dest', 'add', 'DOWNPACS', '--host', '127.0.0.1', '--port', String(opts.downPort), '--ae', 'DOWNPACS');
   await run('workflow', 'create', '--name', 'broken-threshold', '--stages', 'dicom-reader,threshold,dicom-writer', '--arg', 'threshold=--min', '--arg', 'threshold=not-a-number');
   for (const [ae, wf, dest] of [['THRESH_AI', 'threshold-example', 'MYPACS'], ['BROKEN_AI', 'broken-threshold', 'MYPACS'], ['DOWN_AI', 'threshold-example', 'DOWNPACS']]) {
-    await run('dicom', 'ae', 'add', ae as string);
+    // `release`: these tests want the job as soon as the sender releases.
+    await run('dicom', 'ae', 'add', ae as string, '--trigger', 'release', '--timeout', '1');
     await run('dicom', 'map', ae as string, '--workflow', wf as string, '--destination', dest as string);
   }
   const series = path.join(c.dir, 'series');
@@ -57,13 +58,16 @@ export interface Serve {
   events: Record<string, any>[];
   port: number;
   dashboard: string | null;
+  /** The address with the access token, as serve printed it. */
+  dashboardUrl: string | null;
+  token: string | null;
   exited: Promise<number | null>;
   waitFor(pred: (e: Record<string, any>) => boolean, ms?: number): Promise<Record<string, any>>;
   jobs(): Promise<any[]>;
 }
 
-export async function startServe(chart: string, data: string, extra: string[] = [], withDashboard = true): Promise<Serve> {
-  const port = await freePort();
+export async function startServe(chart: string, data: string, extra: string[] = [], withDashboard = true, fixedPort?: number): Promise<Serve> {
+  const port = fixedPort ?? (await freePort());
   const dport = withDashboard ? await freePort() : null;
   const args = ['--chart', chart, '--json', 'dicom', 'serve', '--port', String(port), '--data', data, '--runtime', 'process', '--export-retries', '2', '--export-backoff', '50', ...(dport ? ['--dashboard', String(dport)] : []), ...extra];
   const child = spawnCli(args);
@@ -95,16 +99,19 @@ export async function startServe(chart: string, data: string, extra: string[] = 
     }
   };
   await waitFor((e) => /listening on/.test(e.message));
-  if (dport) await waitFor((e) => /dashboard on/.test(e.message));
+  const dashboardUrl = dport ? ((await waitFor((e) => /dashboard on/.test(e.message))).url as string) : null;
   const dashboard = dport ? `http://127.0.0.1:${dport}` : null;
+  const token = dashboardUrl ? new URL(dashboardUrl).searchParams.get('token') : null;
   return {
     child,
     events,
     port,
     dashboard,
+    dashboardUrl,
+    token,
     exited,
     waitFor,
-    jobs: async () => (await fetch(`${dashboard}/api/jobs`)).json() as Promise<any[]>,
+    jobs: async () => (await fetch(`${dashboard}/api/jobs`, { headers: { Authorization: `Bearer ${token}` } })).json() as Promise<any[]>,
   };
 }
 
@@ -126,3 +133,6 @@ export function startStorescp(dir: string, port: number): ChildProcess {
   fs.mkdirSync(dir, { recursive: true });
   return spawn('storescp', ['-od', dir, '-aet', 'MYPACS', String(port)], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: 'ignore' });
 }
+
+/** Fetch options carrying a serve's dashboard token. */
+export const auth = (s: Serve): RequestInit => ({ headers: { Authorization: `Bearer ${s.token}` } });

@@ -6,7 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
-import { dicomProject, finished, freePort, hasDcmtk, startServe, startStorescp, storescu, waitForPort, type Serve } from './dicom-loop.js';
+import { auth, dicomProject, finished, freePort, hasDcmtk, startServe, startStorescp, storescu, waitForPort, type Serve } from './dicom-loop.js';
 
 if (!hasDcmtk) throw new Error('dcmtk is not installed: .ci/run installs it (apt-get install dcmtk)');
 
@@ -54,7 +54,8 @@ describe('dicom serve', () => {
     expect(dump.stdout).toContain('Threshold mask (HU >= 300)');
     expect(dump.stdout).toContain('DERIVED\\SECONDARY\\MASK');
     expect(serve.events.some((e) => e.type === 'export' && /attempt 1: 12 sent, 0 failed/.test(e.message))).toBe(true);
-    expect(fs.readdirSync(path.join(project.data, '.incoming'))).toEqual([]);
+    // Every job of the study ended: the gateway's own copies are gone (the job folder keeps its input).
+    expect(fs.readdirSync(path.join(project.data, '.gateway', 'instances'))).toEqual([]);
   });
 
   it('a wrong called AE title is rejected, and storescu says so', async () => {
@@ -71,24 +72,29 @@ describe('dicom serve', () => {
     await serve.waitFor((e) => /STRANGER@127\.0\.0\.1 to THRESH_AI rejected: reject-unknown-sources is on/.test(e.message));
   });
 
-  it('a sender killed mid-transfer leaves no partial instance and starts no job', async () => {
+  it('a sender killed mid-transfer: every acknowledged instance is kept and becomes the job, the one in flight is discarded', async () => {
     const big = path.join(project.dir, 'big-series');
     spawnSync(process.execPath, [path.join(project.dir, 'examples', 'make-test-series.mjs'), big, '--slices', '400', '--size', '64']);
     const before = (await serve.jobs()).length;
-    const incoming = path.join(project.data, '.incoming');
+    const instances = path.join(project.data, '.gateway', 'instances');
     // Nagle on: storescu is slow enough to be caught mid-transfer.
     const child = storescu(serve.port, 'THRESH_AI', big, { nodelay: false });
     const done = finished(child);
     const t0 = Date.now();
-    const count = () => fs.readdirSync(incoming).flatMap((d) => fs.readdirSync(path.join(incoming, d))).filter((f) => f.endsWith('.dcm')).length;
+    const count = () => fs.readdirSync(instances).length;
     while (count() < 5 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 10));
     expect(count()).toBeGreaterThanOrEqual(5);
     child.kill('SIGKILL');
     await done;
-    await serve.waitFor((e) => /aborted after \d+ instances? \(the connection ended without a release\); nothing kept, nothing started/.test(e.message));
-    expect(fs.readdirSync(incoming)).toEqual([]);
-    await new Promise((r) => setTimeout(r, 200));
-    expect((await serve.jobs()).length).toBe(before);
+    const aborted = await serve.waitFor((e) => e.aborted === true && /aborted after \d+ instances? \(.*\); \d+ acknowledged instances? kept/.test(e.message));
+    const job = await jobFor('THRESH_AI', before + 1);
+    expect(job.instances).toBe(aborted.instances);
+    const input = path.join(project.data, job.id, 'dicom-reader', 'input');
+    const files = fs.readdirSync(input);
+    expect(files).toHaveLength(aborted.instances);
+    // Every kept instance is complete: dcmdump reads each to its pixel data.
+    for (const f of files.slice(0, 5)) expect(spawnSync('dcmdump', ['-q', '+P', '7fe0,0010', path.join(input, f)]).status).toBe(0);
+    expect(fs.readdirSync(instances)).toEqual([]);
   });
 
   it('a failing stage sends nothing, and the job shows failed with the stage', async () => {
@@ -99,7 +105,7 @@ describe('dicom serve', () => {
     expect(job).toMatchObject({ state: 'failed', reason: 'stage threshold failed (exit code 2)', export: { state: 'skipped', sent: 0 } });
     expect(job.stages.map((s: any) => s.status)).toEqual(['done', 'failed', 'skipped']);
     expect(fs.readdirSync(project.pacs).length).toBe(pacsBefore);
-    const log = await (await fetch(`${serve.dashboard}/api/jobs/${job.id}/stages/threshold/log`)).text();
+    const log = await (await fetch(`${serve.dashboard}/api/jobs/${job.id}/stages/threshold/log`, auth(serve))).text();
     expect(log).toMatch(/--min takes a number of Hounsfield units, not not-a-number/);
   });
 
@@ -134,7 +140,7 @@ describe('dicom serve start-up', () => {
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
     const port = (taken.address() as net.AddressInfo).port;
     try {
-      const r = await cli(['--chart', project.chart, 'dicom', 'serve', '--port', String(port), '--data', project.data]);
+      const r = await cli(['--chart', project.chart, 'dicom', 'serve', '--port', String(port), '--data', path.join(project.dir, 'other-data')]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: port ${port} on 127\\.0\\.0\\.1 is in use`));
     } finally {

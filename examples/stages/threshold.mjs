@@ -11,6 +11,9 @@ if (!Number.isFinite(min)) {
   console.error(`--min takes a number of Hounsfield units, not ${args[i + 1]}`);
   process.exit(2);
 }
+// --delay <ms>: wait before working (a slow model, for demos and the crash tests).
+const d = args.indexOf('--delay');
+if (d >= 0) await new Promise((r) => setTimeout(r, Number(args[d + 1]) || 0));
 const { header, voxels } = readVolume(process.env.NVIDIA_CLARA_INPUT, 'volume');
 const mask = new Uint8Array(voxels.length);
 let count = 0;

@@ -1,13 +1,15 @@
-// DICOM networking with dcmjs-dimse (0.3.3): an SCP that stores instances byte
-// for byte (Part 10 header + the sender's dataset bytes, written to a temp name
-// and renamed when complete), and an SCU for C-STORE and C-ECHO that checks
-// every response. Loaded only by the DICOM commands.
-import { randomBytes } from 'node:crypto';
+// DICOM networking with dcmjs-dimse (0.3.3, vendored with network fixes: see
+// vendor/dcmjs-dimse/PATCHES.md): an SCP that streams instances to disk byte
+// for byte (Part 10 header + the sender's dataset bytes), fsyncs them and lets
+// the caller record them before answering Success, and an SCU for C-STORE and
+// C-ECHO that checks every response. Loaded only by the DICOM commands.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { isSafeUid, part10Header } from '../core/part10.js';
+import { datasetOf, HEAD_BYTES, identify, type InstanceIds } from '../gateway/identify.js';
 import { importPackage } from './import-package.js';
 
 // dcmjs-dimse's types are namespaces on a default export; only what we use is typed here.
@@ -42,23 +44,44 @@ export const ACCEPTED_TRANSFER_SYNTAXES = [
 ];
 
 export interface AssociationInfo {
+  /** A UUID: unique across runs, never reused. */
   id: string;
   calledAe: string;
   callingAe: string;
   host: string;
 }
 
-export type AssociationDecision = { accept: true; staging: string } | { accept: false; reason: 'called' | 'calling' | 'busy' };
+export type AssociationDecision = { accept: true } | { accept: false; reason: 'called' | 'calling' | 'busy' };
+
+export interface ReceivedInstance {
+  /** The Part 10 file, fsynced, in the instances folder. */
+  file: string;
+  /** A UUID naming the file. */
+  id: string;
+  ids: InstanceIds;
+  transferSyntaxUid: string;
+  bytes: number;
+}
+
+/** DIMSE status codes this SCP answers with (PS3.4 Annex B, PS3.7 Annex C). */
+export const STORE_STATUS = {
+  success: 0x0000,
+  outOfResources: 0xa700,
+  dataSetDoesNotMatchSopClass: 0xa900,
+  cannotUnderstand: 0xc000,
+  processingFailure: 0x0110,
+} as const;
 
 export interface ScpEvents {
-  /** Decide on an association; an accepted one stores its instances in `staging`. */
+  /** Decide on an association. */
   associate(a: AssociationInfo): AssociationDecision;
-  /** One instance stored (already renamed to its final name in staging). */
-  stored?(a: AssociationInfo, file: string, sopClassUid: string): void;
-  /** The sender released the association: everything it sent is complete. */
-  released(a: AssociationInfo, instances: number): void;
-  /** The connection ended without a release (abort, killed sender): nothing is kept. */
-  aborted(a: AssociationInfo, instances: number, why: string): void;
+  /**
+   * One instance is on disk (fsynced). Resolve with the status to answer:
+   * Success only once the instance is recorded durably.
+   */
+  stored(a: AssociationInfo, instance: ReceivedInstance): Promise<number> | number;
+  /** The association ended: released (A-RELEASE) or not (abort, dropped connection, timeout). */
+  ended(a: AssociationInfo, how: 'released' | 'aborted', instances: number, why: string): void;
   rejected?(a: AssociationInfo, reason: string): void;
   echo?(a: AssociationInfo): void;
   error?(message: string): void;
@@ -66,44 +89,68 @@ export interface ScpEvents {
 
 export interface ScpServer {
   address: { host: string; port: number };
-  /** Stop accepting; resolves when every open association has ended (or after `graceMs`). */
+  /** Stop accepting; resolves when every open connection has ended (or after `graceMs`). */
   close(graceMs?: number): Promise<void>;
+  /** Accepted associations still open. */
   openAssociations(): number;
+  /** TCP connections (with or without an association). */
+  openConnections(): number;
 }
 
-export async function startScp(opts: { host: string; port: number; events: ScpEvents }): Promise<ScpServer> {
+export interface ScpOptions {
+  host: string;
+  port: number;
+  /** Where instances are written, one file per instance named by a UUID. */
+  instancesDir: string;
+  maxAssociations: number;
+  maxPduLength: number;
+  /** ARTIM: no A-ASSOCIATE-RQ within this long closes the connection (ms). */
+  artimMs: number;
+  /** An accepted association silent for this long is aborted (ms). */
+  idleMs: number;
+  /** Connections beyond this many are closed at once (default 4 × maxAssociations + 16). */
+  maxConnections?: number;
+  events: ScpEvents;
+}
+
+export async function startScp(opts: ScpOptions): Promise<ScpServer> {
   const d = await dimse();
   const { constants, responses, Dataset } = d;
-  const { PresentationContextResult, RejectResult, RejectSource, RejectReason, Status } = constants;
+  const { PresentationContextResult, RejectResult, RejectSource, RejectReason } = constants;
   const sockets = new Set<net.Socket>();
-  let seq = 0;
+  let active = 0;
+  const maxConnections = opts.maxConnections ?? opts.maxAssociations * 4 + 16;
+  fs.mkdirSync(opts.instancesDir, { recursive: true });
+  // One descriptor of the instances folder: fsynced after each new file so its name survives a crash.
+  const dirFd = fs.openSync(opts.instancesDir, 'r');
 
   class ClaraScp extends d.Scp {
     private info: AssociationInfo | null = null;
-    private staging = '';
     private accepted = false;
     private releasedFlag = false;
     private instances = 0;
-    private readonly pending = new Map<unknown, { tmp: string; fd: number; sopInstance: string; sopClass: string; ok: boolean; discarded: boolean }>();
+    private endWhy = 'the connection ended without a release';
+    private readonly pending = new Map<unknown, { file: string; id: string; fd: number; head: Buffer[]; headLength: number; headerLength: number; bytes: number; ts: string; sopInstance: string; ok: boolean; discarded: boolean; writing: number }>();
 
     constructor(socket: net.Socket, o: unknown) {
       super(socket, o);
       this.on('close', () => this.closed());
-      this.on('networkError', (e: Error) => opts.events.error?.(`association ${this.info?.id ?? '?'}: ${e.message}`));
+      this.on('networkError', (e: Error) => {
+        this.endWhy = e.message.replace(/^.*?-> /, '');
+        opts.events.error?.(`association ${this.info?.id ?? '(none yet)'}: ${e.message}`);
+      });
     }
 
     associationRequested(association: any): void {
       const socket: net.Socket = (this as any).socket;
-      this.info = { id: `a${++seq}`, calledAe: association.getCalledAeTitle().trim(), callingAe: association.getCallingAeTitle().trim(), host: (socket.remoteAddress ?? '').replace(/^::ffff:/, '') };
-      const decision = opts.events.associate(this.info);
+      this.info = { id: randomUUID(), calledAe: association.getCalledAeTitle().trim(), callingAe: association.getCallingAeTitle().trim(), host: (socket.remoteAddress ?? '').replace(/^::ffff:/, '') };
+      const decision: AssociationDecision = active >= opts.maxAssociations ? { accept: false, reason: 'busy' } : opts.events.associate(this.info);
       if (!decision.accept) {
         opts.events.rejected?.(this.info, decision.reason);
         if (decision.reason === 'busy') this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, 2 /* local limit exceeded */);
         else this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, decision.reason === 'called' ? RejectReason.CalledAeNotRecognized : RejectReason.CallingAeNotRecognized);
         return;
       }
-      this.staging = decision.staging;
-      fs.mkdirSync(this.staging, { recursive: true });
       for (const c of association.getPresentationContexts()) {
         const ctx = association.getPresentationContext(c.id);
         const abstract: string = ctx.getAbstractSyntaxUid();
@@ -118,25 +165,40 @@ export async function startScp(opts: { host: string; port: number; events: ScpEv
         else ctx.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
       }
       this.accepted = true;
+      active++;
       this.sendAssociationAccept();
     }
 
     createStoreWritableStream(ctx: any, request: any): Writable {
       const sopInstance = request.getAffectedSopInstanceUid();
       const sopClass = request.getAffectedSopClassUid();
+      const ts: string = ctx.getAcceptedTransferSyntaxUid();
       const ok = isSafeUid(sopInstance) && isSafeUid(sopClass);
-      // Names on disk come from validated UIDs only; anything else is received and dropped.
-      const tmp = ok ? path.join(this.staging, `.${sopInstance}.${randomBytes(4).toString('hex')}.part`) : '';
-      const fd = ok ? fs.openSync(tmp, 'w') : -1;
-      if (ok) fs.writeSync(fd, part10Header(sopClass, sopInstance, ctx.getAcceptedTransferSyntaxUid()));
-      const entry = { tmp, fd, sopInstance, sopClass, ok, discarded: false };
+      const id = randomUUID();
+      // The file is named by a UUID; it counts as received only once journalled.
+      const file = ok ? path.join(opts.instancesDir, `${id}.dcm`) : '';
+      const header = ok ? part10Header(sopClass, sopInstance, ts) : Buffer.alloc(0);
+      const fd = ok ? fs.openSync(file, 'wx', 0o444) : -1;
+      if (ok) fs.writeSync(fd, header);
+      const entry = { file, id, fd, head: [] as Buffer[], headLength: 0, headerLength: header.length, bytes: 0, ts, sopInstance, ok, discarded: false, writing: 0 };
       this.pending.set(request, entry);
       const stream = new Writable({
+        highWaterMark: 1024 * 1024,
         write(chunk: Buffer, _enc, cb) {
           if (fd < 0 || entry.discarded) return cb();
+          if (entry.headLength < HEAD_BYTES) {
+            const part = chunk.subarray(0, HEAD_BYTES - entry.headLength);
+            entry.head.push(Buffer.from(part));
+            entry.headLength += part.length;
+          }
+          entry.bytes += chunk.length;
+          entry.writing++;
           // A write still in flight when the connection drops finds its file
           // discarded (fd closed): that is expected, not an error.
-          fs.write(fd, chunk, (e) => cb(e && !entry.discarded ? e : undefined));
+          fs.write(fd, chunk, (e) => {
+            entry.writing--;
+            cb(e && !entry.discarded ? e : undefined);
+          });
         },
       });
       stream.on('error', (e) => opts.events.error?.(`storing ${sopInstance}: ${e.message}`));
@@ -156,44 +218,73 @@ export async function startScp(opts: { host: string; port: number; events: ScpEv
       const p = this.pending.get(request);
       this.pending.delete(request);
       const response = responses.CStoreResponse.fromRequest(request);
-      if (!p?.ok) {
-        response.setStatus(Status.InvalidAttributeValue);
-        return callback(response);
-      }
+      const answer = (status: number) => {
+        response.setStatus(status);
+        callback(response);
+      };
+      if (!p?.ok) return answer(STORE_STATUS.cannotUnderstand);
+      const drop = () => {
+        try {
+          fs.closeSync(p.fd);
+        } catch {
+          /* closed */
+        }
+        fs.rmSync(p.file, { force: true });
+      };
+      let ids: InstanceIds;
       try {
         fs.fsyncSync(p.fd);
         fs.closeSync(p.fd);
-        const file = path.join(this.staging, `${p.sopInstance}.dcm`);
-        fs.renameSync(p.tmp, file);
-        this.instances++;
-        opts.events.stored?.(this.info as AssociationInfo, file, p.sopClass);
-        response.setStatus(Status.Success);
+        p.fd = -1;
+        fs.fsyncSync(dirFd);
+        ids = identify(Buffer.concat(p.head), p.ts, () => datasetOf(p.file, p.headerLength));
       } catch (e) {
         opts.events.error?.(`storing ${p.sopInstance}: ${(e as Error).message}`);
-        response.setStatus(Status.ProcessingFailure);
+        drop();
+        return answer((e as NodeJS.ErrnoException).code === 'ENOSPC' ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure);
       }
-      callback(response);
+      if (!ids.studyInstanceUid || !ids.seriesInstanceUid || ids.sopInstanceUid !== p.sopInstance) {
+        const why = !ids.studyInstanceUid ? 'has no StudyInstanceUID (0020,000D)' : !ids.seriesInstanceUid ? 'has no SeriesInstanceUID (0020,000E)' : `has SOPInstanceUID ${ids.sopInstanceUid || '(none)'}, not the ${p.sopInstance} of its C-STORE request`;
+        opts.events.error?.(`instance ${p.sopInstance} from ${this.info?.callingAe} refused: its dataset ${why}`);
+        drop();
+        return answer(STORE_STATUS.dataSetDoesNotMatchSopClass);
+      }
+      const instance: ReceivedInstance = { file: p.file, id: p.id, ids, transferSyntaxUid: p.ts, bytes: p.bytes };
+      Promise.resolve()
+        .then(() => opts.events.stored(this.info as AssociationInfo, instance))
+        .then(
+          (status) => {
+            if (status === STORE_STATUS.success) this.instances++;
+            else fs.rmSync(p.file, { force: true });
+            answer(status);
+          },
+          (e: Error) => {
+            opts.events.error?.(`recording ${p.sopInstance}: ${e.message}`);
+            fs.rmSync(p.file, { force: true });
+            answer((e as NodeJS.ErrnoException).code === 'ENOSPC' ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure);
+          },
+        );
     }
 
     cEchoRequest(request: any, callback: (r: unknown) => void): void {
       opts.events.echo?.(this.info as AssociationInfo);
       const response = responses.CEchoResponse.fromRequest(request);
-      response.setStatus(Status.Success);
+      response.setStatus(STORE_STATUS.success);
       callback(response);
     }
 
     associationReleaseRequested(): void {
       this.sendAssociationReleaseResponse();
       this.releasedFlag = true;
-      // The release response is sent: what was received is complete.
-      if (this.accepted && this.info) opts.events.released(this.info, this.instances);
     }
 
     abort(): void {
-      /* handled on close */
+      this.endWhy = 'the sender aborted the association (A-ABORT)';
     }
 
     private closed(): void {
+      // Only an instance still in flight is discarded: every one answered with
+      // Success is journalled already.
       for (const p of this.pending.values()) {
         p.discarded = true;
         if (p.fd >= 0) {
@@ -202,19 +293,26 @@ export async function startScp(opts: { host: string; port: number; events: ScpEv
           } catch {
             /* closed */
           }
-          fs.rmSync(p.tmp, { force: true });
         }
+        if (p.file) fs.rmSync(p.file, { force: true });
       }
       this.pending.clear();
-      if (this.accepted && this.info && !this.releasedFlag) opts.events.aborted(this.info, this.instances, 'the connection ended without a release');
+      if (!this.accepted || !this.info) return;
+      active--;
+      opts.events.ended(this.info, this.releasedFlag ? 'released' : 'aborted', this.instances, this.releasedFlag ? 'released' : this.endWhy);
     }
   }
 
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
+    if (sockets.size >= maxConnections) {
+      opts.events.error?.(`connection from ${socket.remoteAddress} closed at once: ${maxConnections} connections are open`);
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    new ClaraScp(socket, { associationTimeout: 60_000, pduTimeout: 60_000 });
+    new ClaraScp(socket, { associationTimeout: opts.artimMs, pduTimeout: opts.idleMs, artimTimeout: opts.artimMs, connectTimeout: Math.max(opts.idleMs, opts.artimMs) * 2, maxPduReceive: opts.maxPduLength });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -226,18 +324,23 @@ export async function startScp(opts: { host: string; port: number; events: ScpEv
   const addr = server.address() as net.AddressInfo;
   return {
     address: { host: addr.address, port: addr.port },
-    openAssociations: () => sockets.size,
+    openAssociations: () => active,
+    openConnections: () => sockets.size,
     close: (graceMs = 30_000) =>
       new Promise<void>((resolve) => {
         server.close();
         const t0 = Date.now();
         const tick = () => {
-          if (!sockets.size) return resolve();
-          if (Date.now() - t0 > graceMs) {
+          if (!sockets.size || Date.now() - t0 > graceMs) {
             for (const s of sockets) s.destroy();
+            try {
+              fs.closeSync(dirFd);
+            } catch {
+              /* closed */
+            }
             return resolve();
           }
-          setTimeout(tick, 50);
+          setTimeout(tick, 20);
         };
         tick();
       }),

@@ -172,7 +172,13 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
   const dicom = sub(program, 'dicom', 'the DICOM adapter configuration (files/dicom-server-config.yaml)');
   const dicomMod = () => import('./commands/dicom.js');
   const ae = sub(dicom, 'ae', 'Clara AE titles the SCP answers to');
-  sub(ae, 'add', 'add a Clara AE title').argument('<ae-title>').option('--processor <class>', 'processor (default: the Clara JobProcessor)').action(lazy(dicomMod, 'aeAdd'));
+  sub(ae, 'add', 'add a Clara AE title')
+    .argument('<ae-title>')
+    .option('--processor <class>', 'processor (default: the Clara JobProcessor)')
+    .addOption(new Option('--grouping <attribute>', 'what groups instances into one job (default 0020,000D, StudyInstanceUID)').choices(['0020,000D', '0020,000E', '0010,0020', 'StudyInstanceUID', 'SeriesInstanceUID', 'PatientID']))
+    .option('--timeout <seconds>', 'quiet period before a group becomes a job (default 5)')
+    .addOption(new Option('--trigger <when>', 'quiet: after the quiet period (default); release: as soon as its associations ended').choices(['quiet', 'release']))
+    .action(lazy(dicomMod, 'aeAdd'));
   sub(ae, 'remove', 'remove a Clara AE title (refused while a mapping uses it)').argument('<ae-title>').action(lazy(dicomMod, 'aeRemove'));
   const source = sub(dicom, 'source', 'DICOM senders allowed to connect');
   sub(source, 'add', 'allow a sender').argument('<ae-title>', "the sender's AE title").requiredOption('--host <ip>', "the sender's address").action(lazy(dicomMod, 'sourceAdd'));
@@ -209,7 +215,10 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .option('--host <ip>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'DICOM port (default: dicom.scp.port)')
     .option('--data <dir>', 'job folders (default: test-data next to the chart folder)')
-    .option('--dashboard <port>', 'serve the jobs dashboard on this port')
+    .option('--dashboard <port>', 'serve the jobs dashboard on this port (needs the access token it prints)')
+    .option('--dashboard-host <ip>', 'address the dashboard listens on (separate from --host)', '127.0.0.1')
+    .option('--dashboard-token <token>', 'the dashboard access token (default: $CLARA_WF_DASHBOARD_TOKEN, else a random one printed at start)')
+    .option('--no-rerun-interrupted', 'leave jobs a crash interrupted failed instead of running them again')
     .option('--max-jobs <n>', 'workflows run at once', '2')
     .addOption(new Option('--runtime <runtime>', 'how stages run (default: docker when an engine answers, else process)').choices(['process', 'docker']))
     .option('--job-timeout <seconds>', 'limit for one workflow run', '3600')

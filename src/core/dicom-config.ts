@@ -13,6 +13,9 @@ export interface AeTitleEntry {
   processor: string;
   'overwrite-same-instance'?: boolean;
   'ignored-sop-classes'?: string[];
+  grouping?: string;
+  timeout?: number;
+  trigger?: 'quiet' | 'release';
 }
 export interface SourceEntry {
   'host-ip': string;
@@ -42,6 +45,9 @@ export interface DicomConfig {
       port: number;
       'ae-titles': AeTitleEntry[];
       'max-associations'?: number;
+      'max-pdu-length'?: number;
+      'artim-timeout'?: number;
+      'idle-timeout'?: number;
       verification?: { enabled?: boolean; 'transfer-syntaxes'?: string[] };
       'log-dimse-datasets'?: boolean;
       'reject-unknown-sources'?: boolean;

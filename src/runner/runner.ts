@@ -3,8 +3,10 @@
 // whole process trees on timeout or abort. Stages run in their own process
 // groups (detached) so a kill reaches everything they started.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { processesWithMarker, RUN_MARKER, signalAll } from '../adapters/processes.js';
 import { containerName, dockerArgv, processArgv, processEnv, type RunPlan, type Runtime, type StagePlan } from './plan.js';
 
 export type StageStatus = 'waiting' | 'running' | 'done' | 'failed' | 'timeout' | 'killed' | 'skipped';
@@ -39,6 +41,8 @@ export interface RunnerOptions {
   dockerBin?: string;
   dockerUser?: string;
   onChange?: (stage: StageState, all: readonly StageState[]) => void;
+  /** Marker put in every stage's environment (default: a new UUID) to find its escaped descendants. */
+  marker?: string;
 }
 
 const terminal = (s: StageStatus) => s !== 'waiting' && s !== 'running';
@@ -55,11 +59,13 @@ export class Runner {
   private readonly killing = new Map<number, StageStatus>();
   private readonly killReasons = new Map<number, string>();
   private readonly runStartedAt = performance.now();
+  readonly marker: string;
 
   constructor(
     private readonly plan: RunPlan,
     private readonly opts: RunnerOptions,
   ) {
+    this.marker = opts.marker ?? randomUUID();
     this.states = plan.stages.map((s) => ({
       name: s.name,
       status: 'waiting',
@@ -167,7 +173,7 @@ export class Runner {
     try {
       child = spawn(argv[0] as string, argv.slice(1), {
         cwd: this.plan.cwd,
-        env: processEnv(this.plan, s, this.opts.env) as NodeJS.ProcessEnv,
+        env: { ...processEnv(this.plan, s, this.opts.env), [RUN_MARKER]: `${this.marker}/${s.name}/` } as NodeJS.ProcessEnv,
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
       });
@@ -207,8 +213,10 @@ export class Runner {
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       this.timers.delete(timer);
-      // Whatever the stage left running in its group dies with it.
+      // Whatever the stage left running dies with it: its process group, and
+      // what escaped the group (setsid) but still carries the stage's marker.
       killGroup(child, 'SIGKILL');
+      signalAll(processesWithMarker(`${this.marker}/${s.name}/`), 'SIGKILL');
       if (!outcome) {
         const killedAs = this.killing.get(i);
         if (killedAs) outcome = { status: killedAs, reason: this.killReasons.get(i) ?? null };
@@ -248,6 +256,7 @@ export class Runner {
   private maybeFinish(): void {
     if (!this.states.every((s) => terminal(s.status)) || this.children.size) return;
     this.watcher?.close();
+    signalAll(processesWithMarker(`${this.marker}/`), 'SIGKILL');
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.finish?.({ ok: this.states.every((s) => s.status === 'done'), stages: this.states, aborted: this.abortReason });

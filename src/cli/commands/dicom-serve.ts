@@ -5,7 +5,7 @@ import { route } from '../../core/dicom-route.js';
 import { checkDicomConfig } from '../../core/dicom-config.js';
 import { readText } from '../../adapters/files.js';
 import type { Runtime } from '../../runner/plan.js';
-import type { ServiceEvent } from '../../runner/dicom-service.js';
+import type { ServiceEvent } from '../../gateway/service.js';
 import type { Ctx } from '../context.js';
 import { wholeNumber } from '../numbers.js';
 import { requireValidValues } from '../values-file.js';
@@ -31,6 +31,9 @@ interface ServeFlags {
   port?: string;
   data?: string;
   dashboard?: string;
+  dashboardHost?: string;
+  dashboardToken?: string;
+  rerunInterrupted?: boolean;
   maxJobs?: string;
   runtime?: Runtime;
   jobTimeout?: string;
@@ -46,7 +49,7 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   const host = f.host ?? '127.0.0.1';
   const dataDir = path.resolve(ctx.io.cwd, f.data ?? path.join(ctx.chartDir, '..', '..', 'test-data'));
   const runtime: Runtime = f.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
-  const { DicomService } = await import('../../runner/dicom-service.js');
+  const { DicomService } = await import('../../gateway/service.js');
   const service = new DicomService({
     config,
     values,
@@ -61,6 +64,7 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
     jobTimeoutMs: wholeNumber(f.jobTimeout, '--job-timeout', 3600, { min: 1, max: 9_999_999, unit: 'of seconds' }) * 1000,
     exportRetries: wholeNumber(f.exportRetries, '--export-retries', 3, { min: 0, max: 100 }),
     exportBackoffMs: wholeNumber(f.exportBackoff, '--export-backoff', 500, { min: 0, max: 600_000, unit: 'of milliseconds' }),
+    rerunInterrupted: f.rerunInterrupted !== false,
   });
   service.on('log', (e: ServiceEvent) => {
     if (ctx.json) ctx.io.stdout.write(JSON.stringify({ time: new Date().toISOString(), ...e }) + '\n');
@@ -69,6 +73,7 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   try {
     await service.start();
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'EACCES' ? `port ${port} needs root (ports below 1024 are privileged); use --port 11112 or similar` : code === 'EADDRINUSE' ? `port ${port} on ${host} is in use` : code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine` : (e as Error).message;
     throw new UsageError(`cannot listen on ${host}:${port}: ${why}`);
@@ -77,14 +82,21 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   if (f.dashboard !== undefined) {
     const { startDashboard } = await import('../../adapters/dashboard.js');
     const dport = wholeNumber(f.dashboard, '--dashboard', 8000, PORT);
+    const dhost = f.dashboardHost ?? '127.0.0.1';
+    const token = f.dashboardToken ?? ctx.io.env.CLARA_WF_DASHBOARD_TOKEN;
+    if (token !== undefined && !/^[A-Za-z0-9._~-]{16,256}$/.test(token)) {
+      await service.stop();
+      throw new UsageError('the dashboard token must be 16-256 characters of A-Z a-z 0-9 . _ ~ - (it travels in a URL and a cookie)');
+    }
     try {
-      dashboard = await startDashboard(service, { host, port: dport });
+      dashboard = await startDashboard(service, { host: dhost, port: dport, token });
     } catch (e) {
       await service.stop();
-      throw new UsageError(`cannot serve the dashboard on ${host}:${dport}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new UsageError(`cannot serve the dashboard on ${dhost}:${dport}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
-    if (ctx.json) ctx.io.stdout.write(JSON.stringify({ time: new Date().toISOString(), type: 'server', message: `dashboard on ${dashboard.url}`, url: dashboard.url }) + '\n');
-    else ctx.out(`${new Date().toISOString().slice(11, 23)} dashboard on ${dashboard.url}`);
+    const warn = dhost === '127.0.0.1' || dhost === '::1' || dhost === 'localhost' ? '' : ` (listening on ${dhost}: reachable from the network; stage logs may hold patient data)`;
+    if (ctx.json) ctx.io.stdout.write(JSON.stringify({ time: new Date().toISOString(), type: 'server', message: `dashboard on ${dashboard.url}${warn}`, url: dashboard.url }) + '\n');
+    else ctx.out(`${new Date().toISOString().slice(11, 23)} dashboard on ${dashboard.url}${warn}`);
   }
   // Runs until SIGINT/SIGTERM: stop accepting, let stores in flight finish, exit 0.
   await new Promise<void>((resolve) => {

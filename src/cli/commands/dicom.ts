@@ -35,15 +35,20 @@ async function report(ctx: Ctx, what: string, changed: boolean, file: string, al
   return 0;
 }
 
-export async function aeAdd(ctx: Ctx, title: string, f: { processor?: string }): Promise<number> {
+export async function aeAdd(ctx: Ctx, title: string, f: { processor?: string; grouping?: string; timeout?: string; trigger?: 'quiet' | 'release' }): Promise<number> {
   ae(title);
+  const intake = {
+    ...(f.grouping ? { grouping: f.grouping } : {}),
+    ...(f.timeout !== undefined ? { timeout: wholeNumber(f.timeout, '--timeout', 5, { min: 0, max: 86400, unit: 'of seconds' }) } : {}),
+    ...(f.trigger ? { trigger: f.trigger } : {}),
+  };
   const r = await editDicomConfig(ctx, ({ text, check, config }) => {
     const existing = list(config.dicom?.scp?.['ae-titles']).find((a) => a['ae-title'] === title);
     if (existing) {
-      if (!f.processor || existing.processor === f.processor) return text;
+      if ((!f.processor || existing.processor === f.processor) && !Object.keys(intake).length) return text;
       throw new UsageError(`AE title ${title} exists already (processor ${existing.processor}); remove it first to change its processor`);
     }
-    return appendToSequence(text, check.yaml!, pointer('dicom', 'scp', 'ae-titles'), { 'ae-title': title, processor: f.processor ?? DEFAULT_PROCESSOR });
+    return appendToSequence(text, check.yaml!, pointer('dicom', 'scp', 'ae-titles'), { 'ae-title': title, processor: f.processor ?? DEFAULT_PROCESSOR, ...intake });
   });
   return report(ctx, `AE title ${title} added`, r.changed, ctx.display(ctx.dicomConfigFile), `AE title ${title} is already configured`);
 }

@@ -1,0 +1,82 @@
+// The gateway's journal: an append-only JSON-lines file, one record a line,
+// each append written and fdatasync'd before the caller goes on (an instance is
+// answered with Success only after its record is on disk). Chosen over SQLite:
+// Node 20 has no built-in binding and the maintained ones ship native builds
+// that cannot be installed here; one writer (serve holds a lock on the data
+// folder), small records and a compaction at every start keep a plain file
+// enough. A torn last line (a crash mid-append) is dropped on reading: it was
+// never acknowledged.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { JournalRecord } from './state.js';
+
+export class Journal {
+  private fd: number;
+
+  private constructor(readonly file: string) {
+    this.fd = fs.openSync(file, 'a', 0o600);
+  }
+
+  /** Open (creating) the journal and read what it holds. */
+  static open(file: string): { journal: Journal; records: JournalRecord[]; torn: number } {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const records: JournalRecord[] = [];
+    let torn = 0;
+    const lines = text.split('\n');
+    for (const line of lines) {
+      if (!line) continue;
+      try {
+        records.push(JSON.parse(line) as JournalRecord);
+      } catch {
+        torn++;
+      }
+    }
+    return { journal: new Journal(file), records, torn };
+  }
+
+  /** Append records durably (one write, one fdatasync). */
+  append(...records: JournalRecord[]): void {
+    const text = records.map((r) => JSON.stringify(r) + '\n').join('');
+    fs.writeSync(this.fd, text);
+    fs.fdatasyncSync(this.fd);
+  }
+
+  /** Replace the whole journal with `records` atomically (temp, fsync, rename, fsync folder). */
+  rewrite(records: JournalRecord[]): void {
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeSync(fd, records.map((r) => JSON.stringify(r) + '\n').join(''));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, this.file);
+    syncDir(path.dirname(this.file));
+    fs.closeSync(this.fd);
+    this.fd = fs.openSync(this.file, 'a', 0o600);
+  }
+
+  close(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      /* closed */
+    }
+  }
+}
+
+export function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

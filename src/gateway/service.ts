@@ -1,0 +1,533 @@
+// `clara-wf dicom serve`: the DICOM gateway. Instances are streamed to disk,
+// fsynced and journalled before Success is answered; they are grouped per
+// called AE title by StudyInstanceUID (or the configured attribute) and each
+// group becomes one job per mapped workflow when it is complete (quiet period
+// or release). Jobs, exports and their history live in the journal, so a
+// crash or a stop loses nothing: the next start re-queues, reruns and resumes.
+// The gateway uses the local runner like any other caller.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startScp, storeFiles, STORE_STATUS, type AssociationInfo, type ReceivedInstance, type ScpServer } from '../adapters/dicom-net.js';
+import { processStartTime, signalAll, stopMarked } from '../adapters/processes.js';
+import { UsageError } from '../core/errors.js';
+import type { DicomConfig } from '../core/dicom-config.js';
+import { route } from '../core/dicom-route.js';
+import { intakeRules, scpLimits } from '../core/intake.js';
+import { workflowsOf, type Values, type WorkflowSpec } from '../core/model.js';
+import { planRun, type RunPlan, type Runtime } from '../runner/plan.js';
+import { Runner } from '../runner/runner.js';
+import { Journal, syncDir } from './journal.js';
+import { apply, compact, isFinal, replay, type GatewayState, type GroupState, type JobRecord, type JournalRecord } from './state.js';
+
+export type { JobRecord } from './state.js';
+
+export interface ServiceEvent {
+  type: 'server' | 'association' | 'job' | 'stage' | 'export' | 'recovery';
+  message: string;
+  [key: string]: unknown;
+}
+
+export interface ServiceOptions {
+  config: DicomConfig;
+  values: Values;
+  valuesDir: string;
+  dataDir: string;
+  host: string;
+  port: number;
+  maxJobs: number;
+  runtime: Runtime;
+  env: Record<string, string | undefined>;
+  graceMs: number;
+  jobTimeoutMs: number;
+  exportRetries: number;
+  exportBackoffMs: number;
+  /** Run jobs interrupted by a crash again (default) or leave them failed. */
+  rerunInterrupted: boolean;
+}
+
+/** Where the gateway keeps its own files inside the data folder. */
+export function gatewayPaths(dataDir: string) {
+  const dir = path.join(dataDir, '.gateway');
+  return { dir, journal: path.join(dir, 'journal.jsonl'), instances: path.join(dir, 'instances'), pid: path.join(dir, 'serve.pid') };
+}
+
+const now = () => new Date().toISOString();
+const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+
+export class DicomService extends EventEmitter {
+  private state: GatewayState = replay([]);
+  private journal: Journal | null = null;
+  private scp: ScpServer | null = null;
+  private readonly paths: ReturnType<typeof gatewayPaths>;
+  private readonly queue: string[] = [];
+  private readonly runners = new Map<string, Runner>();
+  private running = 0;
+  private stopping = false;
+  private idle: (() => void) | null = null;
+  /** Open (not yet closed) group per called AE + key value. */
+  private readonly openGroups = new Map<string, string>();
+  private readonly contributors = new Map<string, Set<string>>();
+  private readonly lastInstanceAt = new Map<string, number>();
+  private readonly groupTimers = new Map<string, NodeJS.Timeout>();
+  private readonly assocGroups = new Map<string, Set<string>>();
+  private readonly closedAt = new Map<string, number>();
+  private readonly afterAbort = new Set<string>();
+
+  constructor(private readonly opts: ServiceOptions) {
+    super();
+    this.paths = gatewayPaths(opts.dataDir);
+  }
+
+  private log(e: ServiceEvent): void {
+    this.emit('log', e);
+  }
+
+  private record(...records: JournalRecord[]): void {
+    (this.journal as Journal).append(...records);
+    for (const r of records) apply(this.state, r);
+  }
+
+  private patch(job: JobRecord, patch: Partial<JobRecord>): void {
+    this.record({ t: 'job', id: job.id, patch });
+    this.emit('job', job);
+  }
+
+  /** Every job, newest first (history included: it survives restarts). */
+  list(): JobRecord[] {
+    return [...this.state.jobs.values()].sort((a, b) => b.receivedAt.localeCompare(a.receivedAt) || a.id.localeCompare(b.id));
+  }
+
+  job(id: string): JobRecord | undefined {
+    return this.state.jobs.get(id);
+  }
+
+  /** The log file of a job's stage (only files the runner itself writes). */
+  logFile(jobId: string, stage: string): string | null {
+    const job = this.state.jobs.get(jobId);
+    if (!job) return null;
+    return this.planFor(job)?.stages.find((s) => s.name === stage)?.logFile ?? null;
+  }
+
+  private planFor(job: JobRecord): RunPlan | null {
+    if (job.target.kind !== 'workflow') return null;
+    const wf = workflowsOf(this.opts.values)[job.target.id] as WorkflowSpec | undefined;
+    if (!wf) return null;
+    return planRun({ values: this.opts.values, workflowId: job.target.id, workflow: wf, jobId: job.id, dataDir: this.opts.dataDir, valuesDir: this.opts.valuesDir });
+  }
+
+  async start(): Promise<ScpServer> {
+    const { opts, paths } = this;
+    fs.mkdirSync(paths.instances, { recursive: true });
+    this.takeDataFolder();
+    const { journal, records, torn } = Journal.open(paths.journal);
+    this.journal = journal;
+    this.state = replay(records);
+    if (torn) this.log({ type: 'recovery', message: `journal: ${plural(torn, 'unreadable line')} dropped (an append cut short by a crash; never acknowledged)` });
+    await this.recover();
+    this.journal.rewrite(compact(this.state));
+    this.record({ t: 'run', id: randomUUID(), pid: process.pid, at: now() });
+
+    const limits = scpLimits(opts.config);
+    this.scp = await startScp({
+      host: opts.host,
+      port: opts.port,
+      instancesDir: paths.instances,
+      ...limits,
+      events: {
+        associate: (a) => {
+          if (this.stopping) return { accept: false, reason: 'busy' };
+          const r = route(opts.config, opts.values, { called: a.calledAe, calling: a.callingAe, host: a.host });
+          if (!r.accept) return { accept: false, reason: r.reason === 'calling-ae-unknown' ? 'calling' : 'called' };
+          this.log({ type: 'association', message: `association ${a.id} from ${a.callingAe}@${a.host} to ${a.calledAe} accepted: ${r.targets.map((t) => `${t.kind} ${t.name}`).join(', ')}`, association: a.id, calledAe: a.calledAe, callingAe: a.callingAe, host: a.host });
+          return { accept: true };
+        },
+        rejected: (a, reason) => {
+          const why = reason === 'busy' ? (this.stopping ? 'shutting down' : `max-associations (${limits.maxAssociations}) associations are open`) : route(opts.config, opts.values, { called: a.calledAe, calling: a.callingAe, host: a.host }).why;
+          this.log({ type: 'association', message: `association ${a.id} from ${a.callingAe}@${a.host} to ${a.calledAe} rejected: ${why}`, association: a.id, rejected: reason });
+        },
+        echo: (a) => this.log({ type: 'association', message: `C-ECHO from ${a.callingAe}@${a.host} to ${a.calledAe}`, association: a.id }),
+        stored: (a, inst) => this.stored(a, inst),
+        ended: (a, how, n, why) => this.ended(a, how, n, why),
+        error: (m) => this.log({ type: 'server', message: m, level: 'error' }),
+      },
+    });
+    this.log({ type: 'server', message: `DICOM SCP listening on ${this.scp.address.host}:${this.scp.address.port} for ${(opts.config.dicom?.scp?.['ae-titles'] ?? []).map((t) => t['ae-title']).join(', ')}`, ...this.scp.address });
+    this.pump();
+    return this.scp;
+  }
+
+  /** One serve per data folder: a second would interleave journals. */
+  private takeDataFolder(): void {
+    const file = this.paths.pid;
+    try {
+      const [pid, start] = fs.readFileSync(file, 'utf8').trim().split(' ');
+      const p = Number(pid);
+      if (p && p !== process.pid && processStartTime(p) !== null && processStartTime(p) === start) {
+        throw new UsageError(`another clara-wf dicom serve (pid ${p}) uses the data folder ${this.opts.dataDir}; stop it, or give this one its own --data folder`);
+      }
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+    }
+    fs.writeFileSync(file, `${process.pid} ${processStartTime(process.pid) ?? ''}\n`);
+  }
+
+  /** Make the journal's state true again after the previous run ended, however it ended. */
+  private async recover(): Promise<void> {
+    const { state } = this;
+    // Instance files nobody acknowledged (written, but the journal has no record): the sender was not told Success.
+    const known = new Set<string>();
+    for (const g of state.groups.values()) for (const i of g.instances) known.add(`${i.id}.dcm`);
+    let unacknowledged = 0;
+    for (const f of fs.readdirSync(this.paths.instances)) {
+      if (known.has(f)) continue;
+      fs.rmSync(path.join(this.paths.instances, f), { force: true });
+      unacknowledged++;
+    }
+    if (unacknowledged) this.log({ type: 'recovery', message: `${plural(unacknowledged, 'instance file')} never acknowledged to a sender (in flight at a crash) deleted` });
+    for (const g of state.groups.values()) {
+      if (g.released) continue;
+      const missing = g.instances.filter((i) => !fs.existsSync(this.instanceFile(i.id)));
+      if (missing.length) this.log({ type: 'recovery', level: 'error', message: `group ${g.id}: ${plural(missing.length, 'acknowledged instance')} missing from ${this.paths.instances} (deleted by hand, or the disk lost them): ${missing.map((i) => i.sopInstanceUid).join(', ')}` });
+    }
+    for (const job of this.list().reverse()) {
+      if (job.state === 'queued') {
+        this.queue.push(job.id);
+        this.log({ type: 'recovery', message: `job ${job.id} (${job.target.name}) re-queued: received, not started before the last stop`, job: job.id });
+      } else if (job.state === 'running') {
+        const found = await this.stopOrphans(job);
+        if (this.opts.rerunInterrupted) {
+          this.record({ t: 'job', id: job.id, patch: { state: 'queued', interrupted: job.interrupted + 1, reason: `interrupted in attempt ${job.attempt} (clara-wf dicom serve ended while it ran); run again` } });
+          this.queue.push(job.id);
+        } else {
+          this.record({ t: 'job', id: job.id, patch: { state: 'failed', interrupted: job.interrupted + 1, finishedAt: now(), reason: `interrupted in attempt ${job.attempt} (clara-wf dicom serve ended while it ran); not run again (--no-rerun-interrupted)`, export: { ...job.export, state: job.export.state === 'pending' ? 'skipped' : job.export.state } } });
+        }
+        this.log({ type: 'recovery', message: `job ${job.id} (${job.target.name}) was running when the last serve ended: interrupted${found ? `, ${plural(found, 'orphaned stage process')} stopped` : ''}; ${this.opts.rerunInterrupted ? 'running it again' : 'left failed'}`, job: job.id });
+      } else if (job.state === 'exporting') {
+        this.queue.push(job.id);
+        this.log({ type: 'recovery', message: `job ${job.id} (${job.target.name}) was exporting: sending its results again (at least once)`, job: job.id });
+      }
+    }
+    // Groups still open when the last serve ended: their associations are gone.
+    for (const g of state.groups.values()) {
+      if (g.closedAt || g.released) continue;
+      this.openGroups.set(this.groupKey(g.calledAe, g.value), g.id);
+      this.contributors.set(g.id, new Set());
+      this.lastInstanceAt.set(g.id, Date.now());
+      this.log({ type: 'recovery', message: `group ${g.id} (${plural(g.instances.length, 'instance')} for ${g.calledAe}) was still open: it closes after its quiet period`, group: g.id });
+      this.arm(g);
+    }
+    for (const g of state.groups.values()) this.releaseIfDone(g);
+  }
+
+  /** Stage processes of a job's earlier attempt still alive (serve was killed): stop them. */
+  private async stopOrphans(job: JobRecord): Promise<number> {
+    let n = 0;
+    for (const p of this.state.stagePids.get(job.id) ?? []) {
+      if (p.start === null || processStartTime(p.pid) !== p.start) continue; // gone, or the pid is someone else's now
+      n += signalAll([-p.pid, p.pid], 'SIGKILL') ? 1 : 0;
+    }
+    for (let a = 1; a <= job.attempt; a++) n += await stopMarked(`${job.id}.${a}/`, this.opts.graceMs);
+    return n;
+  }
+
+  private instanceFile(id: string): string {
+    return path.join(this.paths.instances, `${id}.dcm`);
+  }
+
+  private groupKey(calledAe: string, value: string): string {
+    return `${calledAe}\u0000${value}`;
+  }
+
+  /** An instance is on disk: file it into its group and journal it. Success is answered after this returns. */
+  private stored(a: AssociationInfo, inst: ReceivedInstance): number {
+    if (!this.journal) return STORE_STATUS.processingFailure;
+    const rules = intakeRules(this.opts.config, a.calledAe);
+    const value = inst.ids[rules.grouping.field];
+    const key = this.groupKey(a.calledAe, value);
+    let groupId = this.openGroups.get(key);
+    const records: JournalRecord[] = [];
+    if (!groupId) {
+      groupId = randomUUID();
+      records.push({ t: 'group', id: groupId, calledAe: a.calledAe, tag: rules.grouping.tag, value, at: now() });
+    }
+    records.push({ t: 'instance', id: inst.id, group: groupId, assoc: a.id, sopInstanceUid: inst.ids.sopInstanceUid, sopClassUid: inst.ids.sopClassUid, studyInstanceUid: inst.ids.studyInstanceUid, seriesInstanceUid: inst.ids.seriesInstanceUid, patientId: inst.ids.patientId, transferSyntaxUid: inst.transferSyntaxUid, bytes: inst.bytes, callingAe: a.callingAe, host: a.host, at: now() });
+    this.record(...records);
+    if (!this.openGroups.has(key)) {
+      this.openGroups.set(key, groupId);
+      this.contributors.set(groupId, new Set());
+      this.log({ type: 'association', message: `association ${a.id}: new group ${groupId} for ${a.calledAe} by ${rules.grouping.keyword}`, association: a.id, group: groupId });
+    }
+    this.contributors.get(groupId)?.add(a.id);
+    this.lastInstanceAt.set(groupId, Date.now());
+    const t = this.groupTimers.get(groupId);
+    if (t) {
+      clearTimeout(t);
+      this.groupTimers.delete(groupId);
+    }
+    const mine = this.assocGroups.get(a.id) ?? new Set<string>();
+    mine.add(groupId);
+    this.assocGroups.set(a.id, mine);
+    return STORE_STATUS.success;
+  }
+
+  private ended(a: AssociationInfo, how: 'released' | 'aborted', instances: number, why: string): void {
+    const groups = this.assocGroups.get(a.id) ?? new Set<string>();
+    this.assocGroups.delete(a.id);
+    const kept = instances ? `; ${plural(instances, 'acknowledged instance')} kept` : '';
+    if (how === 'released') this.log({ type: 'association', message: `association ${a.id} released: ${plural(instances, 'instance')} received`, association: a.id, instances });
+    else this.log({ type: 'association', message: `association ${a.id} from ${a.callingAe}@${a.host} aborted after ${plural(instances, 'instance')} (${why})${kept}; an instance in flight, if any, was discarded`, association: a.id, aborted: true, instances });
+    for (const id of groups) {
+      this.contributors.get(id)?.delete(a.id);
+      // A sender that aborted usually tries again: even with `release`, wait the quiet period.
+      if (how === 'aborted') this.afterAbort.add(id);
+      const g = this.state.groups.get(id);
+      if (g && !g.closedAt) this.arm(g);
+    }
+  }
+
+  /** Close a group once its associations ended and, for `quiet`, it has been quiet for the AE's timeout. */
+  private arm(g: GroupState): void {
+    if ((this.contributors.get(g.id)?.size ?? 0) > 0 || this.stopping) return;
+    const rules = intakeRules(this.opts.config, g.calledAe);
+    const wait = rules.trigger === 'release' && !this.afterAbort.has(g.id) ? 0 : Math.max(0, (this.lastInstanceAt.get(g.id) ?? 0) + rules.timeoutMs - Date.now());
+    const old = this.groupTimers.get(g.id);
+    if (old) clearTimeout(old);
+    if (wait === 0) return this.closeGroup(g);
+    const t = setTimeout(() => {
+      this.groupTimers.delete(g.id);
+      this.closeGroup(g);
+    }, wait);
+    this.groupTimers.set(g.id, t);
+  }
+
+  private closeGroup(g: GroupState): void {
+    if (g.closedAt || (this.contributors.get(g.id)?.size ?? 0) > 0) return;
+    this.openGroups.delete(this.groupKey(g.calledAe, g.value));
+    this.contributors.delete(g.id);
+    this.closedAt.set(g.id, performance.now());
+    const firstInst = g.instances[0];
+    if (!firstInst) return;
+    const r = route(this.opts.config, this.opts.values, { called: g.calledAe, calling: firstInst.callingAe, host: firstInst.host });
+    const targets = r.accept ? r.targets : [];
+    const at = now();
+    const wfs = workflowsOf(this.opts.values);
+    const jobs: JobRecord[] = targets.map((t) => {
+      const runnable = t.kind === 'workflow' && !!wfs[t.id];
+      return {
+        id: randomUUID(),
+        group: g.id,
+        groupKey: { tag: g.tag, value: g.value },
+        calledAe: g.calledAe,
+        callingAe: [...new Set(g.instances.map((i) => i.callingAe))].join(','),
+        host: [...new Set(g.instances.map((i) => i.host))].join(','),
+        target: { kind: t.kind, id: t.id, name: t.name },
+        destination: t.destination,
+        state: runnable ? 'queued' : 'stored',
+        instances: g.instances.length,
+        receivedAt: at,
+        startedAt: null,
+        finishedAt: runnable ? null : at,
+        reason: runnable ? null : t.kind === 'pipeline' ? `pipeline ${t.id} runs on Clara (clara-wf pipeline create); the instances are kept in ${path.join(this.opts.dataDir, '<job>', 'input')}` : `workflow ${t.id} is not in values.yaml`,
+        attempt: 0,
+        interrupted: 0,
+        stages: [],
+        export: { destination: t.destination?.name ?? null, state: runnable && t.destination ? 'pending' : 'skipped', sent: 0, failed: 0, attempts: 0, error: null, ms: null },
+        releaseToStartMs: null,
+      };
+    });
+    // Inputs of jobs that do not run are linked before the group is closed in the journal.
+    for (const j of jobs) if (j.state === 'stored') this.linkInputs(j, path.join(this.opts.dataDir, j.id, 'input'));
+    this.record({ t: 'closed', group: g.id, at, jobs });
+    const byStudy = g.tag === '0020,000D' ? 'study' : g.tag === '0020,000E' ? 'series' : 'patient';
+    this.log({ type: 'job', message: `group ${g.id} complete: ${plural(g.instances.length, 'instance')} of one ${byStudy} for ${g.calledAe}${jobs.length ? '' : ', mapped to nothing now; kept'}`, group: g.id, instances: g.instances.length });
+    for (const j of jobs) {
+      this.emit('job', j);
+      if (j.state === 'queued') {
+        this.log({ type: 'job', message: `job ${j.id} queued: workflow ${j.target.name} (${j.target.id}) on ${plural(j.instances, 'instance')} from ${j.callingAe}`, job: j.id, workflow: j.target.id, group: g.id });
+        this.queue.push(j.id);
+      } else {
+        this.log({ type: 'job', message: `job ${j.id}: ${(j.reason ?? '').replace('<job>', j.id)}`, job: j.id });
+      }
+    }
+    this.releaseIfDone(g);
+    this.pump();
+  }
+
+  /** The group's instances as the job's input folder: hard links (the files are read-only), named by SOP Instance UID. */
+  private linkInputs(job: JobRecord, dir: string): void {
+    const g = this.state.groups.get(job.group);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    for (const i of g?.instances ?? []) {
+      const to = path.join(dir, `${i.sopInstanceUid}.dcm`);
+      try {
+        fs.linkSync(this.instanceFile(i.id), to);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EXDEV' && (e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+        fs.copyFileSync(this.instanceFile(i.id), to);
+      }
+    }
+    syncDir(dir);
+  }
+
+  /** Every job of a closed group reached an end: its instance files can go (job folders keep their links). */
+  private releaseIfDone(g: GroupState): void {
+    if (!g.closedAt || g.released) return;
+    if (!g.jobs.every((id) => isFinal(this.state.jobs.get(id)?.state ?? 'done'))) return;
+    if (!g.jobs.length) return; // mapped to nothing: keep the files for the operator
+    for (const i of g.instances) fs.rmSync(this.instanceFile(i.id), { force: true });
+    this.record({ t: 'released', group: g.id });
+  }
+
+  private pump(): void {
+    while (!this.stopping && this.running < this.opts.maxJobs && this.queue.length) {
+      const job = this.state.jobs.get(this.queue.shift() as string);
+      if (!job || isFinal(job.state)) continue;
+      this.running++;
+      const work = job.state === 'exporting' ? this.export(job) : this.run(job);
+      void work
+        .catch((e: Error) => {
+          if (this.stopping) return;
+          this.patch(job, { state: 'failed', finishedAt: now(), reason: `internal error: ${e.message}` });
+          this.log({ type: 'job', level: 'error', message: `job ${job.id} failed: ${e.message}`, job: job.id });
+        })
+        .finally(() => {
+          this.running--;
+          const g = this.state.groups.get(job.group);
+          if (g) this.releaseIfDone(g);
+          this.pump();
+          if (!this.running && this.idle) this.idle();
+        });
+    }
+  }
+
+  private async run(job: JobRecord): Promise<void> {
+    const plan = this.planFor(job);
+    if (!plan) {
+      this.patch(job, { state: 'failed', finishedAt: now(), reason: `workflow ${job.target.id} is not in values.yaml any more`, export: { ...job.export, state: 'skipped' } });
+      return;
+    }
+    const attempt = job.attempt + 1;
+    // A fresh job folder for every attempt; the input comes from the journalled instances.
+    fs.rmSync(plan.jobDir, { recursive: true, force: true });
+    this.linkInputs(job, plan.stages[0]!.input);
+    const stages = plan.stages.map((s) => ({ name: s.name, status: 'waiting' as const, exitCode: null, reason: null, startedAt: null, finishedAt: null }));
+    this.patch(job, { state: 'running', attempt, startedAt: now(), finishedAt: null, stages, reason: null });
+    this.log({ type: 'job', message: `job ${job.id} running ${job.target.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}`, job: job.id, attempt });
+    const closed = this.closedAt.get(job.group);
+    const runner = new Runner(plan, {
+      runtime: this.opts.runtime,
+      env: this.opts.env,
+      runTimeoutMs: this.opts.jobTimeoutMs,
+      graceMs: this.opts.graceMs,
+      marker: `${job.id}.${attempt}`,
+      onChange: (st) => {
+        const i = plan.stages.findIndex((s) => s.name === st.name);
+        const records: JournalRecord[] = [];
+        if (st.status === 'running' && st.pid) records.push({ t: 'stage', job: job.id, attempt, stage: st.name, pid: st.pid, start: processStartTime(st.pid) });
+        const next = job.stages.slice();
+        next[i] = { name: st.name, status: st.status, exitCode: st.exitCode, reason: st.reason, startedAt: st.startedAt?.toISOString() ?? null, finishedAt: st.finishedAt?.toISOString() ?? null };
+        const patch: Partial<JobRecord> = { stages: next };
+        if (job.releaseToStartMs === null && st.status === 'running' && closed !== undefined) patch.releaseToStartMs = performance.now() - closed;
+        records.push({ t: 'job', id: job.id, patch });
+        this.record(...records);
+        this.emit('job', job);
+        if (st.status !== 'waiting') this.log({ type: 'stage', message: `job ${job.id} stage ${st.name} ${st.status}${st.reason ? `: ${st.reason}` : ''}`, job: job.id, stage: st.name, status: st.status });
+      },
+    });
+    this.runners.set(job.id, runner);
+    const result = await runner.run();
+    this.runners.delete(job.id);
+    if (this.stopping) {
+      // Stopped by the gateway itself: not the job's fault; the next start runs it again.
+      this.patch(job, { state: 'queued', interrupted: job.interrupted + 1, reason: `interrupted in attempt ${attempt}: clara-wf dicom serve was stopped; it runs again at the next start` });
+      this.log({ type: 'job', message: `job ${job.id} interrupted by the stop; queued for the next start`, job: job.id });
+      return;
+    }
+    if (!result.ok) {
+      const bad = result.stages.find((s) => s.status !== 'done' && s.status !== 'skipped');
+      const reason = result.aborted ?? (bad ? `stage ${bad.name} ${bad.status}${bad.reason ? ` (${bad.reason})` : ''}` : 'failed');
+      this.patch(job, { state: 'failed', reason, finishedAt: now(), export: { ...job.export, state: job.export.state === 'pending' ? 'skipped' : job.export.state } });
+      this.log({ type: 'job', message: `job ${job.id} failed: ${reason}; nothing was sent`, job: job.id, state: 'failed' });
+      return;
+    }
+    await this.export(job);
+  }
+
+  private async export(job: JobRecord): Promise<void> {
+    const plan = this.planFor(job) as RunPlan;
+    const out = plan.stages[plan.stages.length - 1]!.output;
+    const dest = job.destination;
+    if (!dest) {
+      this.patch(job, { state: 'done', finishedAt: now() });
+      this.log({ type: 'job', message: `job ${job.id} done (no destination mapped: results stay in ${out})`, job: job.id, state: 'done' });
+      return;
+    }
+    this.patch(job, { state: 'exporting' });
+    let files = fs.existsSync(out) ? dicomFilesIn(out) : [];
+    const callingAe = this.opts.config.dicom?.scu?.['ae-title'] ?? 'CLARA';
+    const total = files.length;
+    let lastError: string | null = null;
+    let sent = 0;
+    const t0 = performance.now();
+    for (let attempt = 1; attempt <= this.opts.exportRetries + 1 && files.length; attempt++) {
+      if (this.stopping) return; // stays 'exporting': resumed at the next start
+      const r = await storeFiles({ host: dest.host, port: dest.port, callingAe, calledAe: dest.aeTitle, files });
+      sent += r.sent.length;
+      lastError = r.failed[0]?.why ?? null;
+      this.patch(job, { export: { ...job.export, attempts: job.export.attempts + 1, sent: job.export.sent + r.sent.length } });
+      this.log({ type: 'export', message: `job ${job.id} export to ${dest.name} (${dest.aeTitle}@${dest.host}:${dest.port}) attempt ${attempt}: ${r.sent.length} sent, ${r.failed.length} failed${lastError ? ` (${lastError})` : ''}`, job: job.id, attempt, sent: r.sent.length, failed: r.failed.length });
+      files = r.failed.map((f) => f.file);
+      if (files.length && attempt <= this.opts.exportRetries) await sleep(this.opts.exportBackoffMs * 2 ** (attempt - 1));
+    }
+    const ms = Math.round(performance.now() - t0);
+    if (files.length) {
+      const reason = `export to ${dest.name} failed for ${files.length} of ${total} instances: ${lastError}`;
+      this.patch(job, { state: 'failed', reason, finishedAt: now(), export: { ...job.export, state: 'failed', failed: files.length, error: lastError, ms } });
+      this.log({ type: 'job', message: `job ${job.id} failed: ${reason}`, job: job.id, state: 'failed' });
+    } else {
+      this.patch(job, { state: 'done', finishedAt: now(), export: { ...job.export, state: 'sent', failed: 0, error: null, ms } });
+      this.log({ type: 'job', message: `job ${job.id} done: ${plural(total, 'instance')} sent to ${dest.name}${sent > total ? ` (${sent} C-STOREs over the retries)` : ''}`, job: job.id, state: 'done' });
+    }
+  }
+
+  /**
+   * Stop accepting, let associations in flight finish (up to the grace
+   * period), stop running stages. Nothing is marked failed: what did not
+   * finish is in the journal and resumes at the next start.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.scp?.close(this.opts.graceMs);
+    for (const t of this.groupTimers.values()) clearTimeout(t);
+    for (const r of this.runners.values()) r.abort('clara-wf dicom serve is stopping');
+    if (this.running) await Promise.race([new Promise<void>((r) => (this.idle = r)), sleep(this.opts.graceMs + 5_000)]);
+    this.journal?.close();
+    try {
+      if (fs.readFileSync(this.paths.pid, 'utf8').startsWith(`${process.pid} `)) fs.rmSync(this.paths.pid, { force: true });
+    } catch {
+      /* gone */
+    }
+    this.log({ type: 'server', message: 'stopped' });
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Files under `dir` that are DICOM Part 10 files (preamble + "DICM"). */
+export function dicomFilesIn(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const file = path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
+    const fd = fs.openSync(file, 'r');
+    const head = Buffer.alloc(132);
+    const n = fs.readSync(fd, head, 0, 132, 0);
+    fs.closeSync(fd);
+    if (n === 132 && head.toString('latin1', 128, 132) === 'DICM') out.push(file);
+  }
+  return out.sort();
+}
