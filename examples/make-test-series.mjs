@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Synthesises a small CT-like series: an elliptical body (40 HU) in air
 // (-1000 HU) holding a dense sphere (400 HU), 16-bit signed, one file per slice.
-// Usage: node examples/make-test-series.mjs <out-dir> [--slices N] [--size N]
+// Usage: node examples/make-test-series.mjs <out-dir> [--slices N] [--size N] [--patient ID]
 import fs from 'node:fs';
 import path from 'node:path';
 import { newUid, writeCtSlice } from './stages/dicom-io.mjs';
@@ -13,11 +13,13 @@ const opt = (name, d) => {
   return i >= 0 ? Number(args[i + 1]) : d;
 };
 if (!out) {
-  console.error('usage: node examples/make-test-series.mjs <out-dir> [--slices 16] [--size 64]');
+  console.error('usage: node examples/make-test-series.mjs <out-dir> [--slices 16] [--size 64] [--patient CLARA-WF-0001]');
   process.exit(2);
 }
 const slices = opt('slices', 16);
 const size = opt('size', 64);
+const p = args.indexOf('--patient');
+const patient = p >= 0 ? args[p + 1] : 'CLARA-WF-0001';
 fs.mkdirSync(out, { recursive: true });
 const study = newUid();
 const series = newUid();
@@ -47,7 +49,7 @@ for (let k = 0; k < slices; k++) {
     path.join(out, `slice-${String(k + 1).padStart(3, '0')}.dcm`),
     {
       PatientName: 'Synthetic^Phantom',
-      PatientID: 'CLARA-WF-0001',
+      PatientID: patient,
       StudyInstanceUID: study,
       StudyDate: '20261121',
       StudyTime: '120000',

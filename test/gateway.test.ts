@@ -1,0 +1,333 @@
+// The DICOM gateway under the conditions a hospital network gives it: restarts,
+// kill -9, aborts, hostile and idle peers. Real dcmtk peers (storescu,
+// storescp), raw sockets for what no well-behaved peer sends, and
+// `clara-wf dicom serve` as a real process that the tests kill.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, repoRoot } from './helpers.js';
+import { auth, dicomProject, finished, freePort, hasDcmtk, startServe, startStorescp, waitForPort, type Serve } from './dicom-loop.js';
+
+if (!hasDcmtk) throw new Error('dcmtk is not installed: .ci/run installs it (apt-get install dcmtk)');
+
+let project: Awaited<ReturnType<typeof dicomProject>>;
+let pacs: ChildProcess;
+let pacsPort: number;
+let downPort: number;
+const running: Serve[] = [];
+
+const run = async (...args: string[]) => {
+  const r = await cli(['--chart', project.chart, ...args]);
+  if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+};
+
+/** A series of one study of one patient. */
+function series(name: string, slices: number, patient: string): string {
+  const dir = path.join(project.dir, 'studies', name);
+  spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'make-test-series.mjs'), dir, '--slices', String(slices), '--size', '32', '--patient', patient]);
+  return dir;
+}
+
+/** storescu -v: which files the SCP acknowledged with Success. */
+function sendStudy(port: number, calledAe: string, what: string[], extra: string[] = []): Promise<{ code: number | null; output: string; acknowledged: string[] }> {
+  const child = spawn('storescu', ['-v', '+sd', '+r', ...extra, '-aet', 'DCM4CHEE', '-aec', calledAe, '127.0.0.1', String(port), ...what], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return finished(child).then((r) => {
+    const acknowledged: string[] = [];
+    let current: string | null = null;
+    for (const line of r.output.split('\n')) {
+      const m = /^I: Sending file: (.+)$/.exec(line);
+      if (m) current = m[1] as string;
+      if (/Received Store Response \(Success\)/.test(line) && current) acknowledged.push(current);
+    }
+    return { ...r, acknowledged };
+  });
+}
+
+const dump = (file: string, tag: string) => /\[([^\]]*)\]/.exec(spawnSync('dcmdump', ['+P', tag, file], { encoding: 'utf8' }).stdout)?.[1] ?? '';
+
+async function serveOn(data: string, port?: number, extra: string[] = []): Promise<Serve> {
+  const s = await startServe(project.chart, data, ['--export-retries', '40', '--export-backoff', '100', ...extra], true, port);
+  running.push(s);
+  return s;
+}
+
+async function stop(s: Serve, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  s.child.kill(signal);
+  return s.exited;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const jobsOf = async (s: Serve, ae: string) => (await s.jobs()).filter((j) => j.calledAe === ae);
+
+beforeAll(async () => {
+  pacsPort = await freePort();
+  downPort = await freePort();
+  project = await dicomProject({ pacsPort, downPort });
+  // Tight network limits so the hostile-peer cases are quick.
+  const cfg = path.join(project.chart, 'files', 'dicom-server-config.yaml');
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('    max-associations: 2\n', '    max-associations: 2\n    artim-timeout: 1\n    idle-timeout: 2\n    max-pdu-length: 65536\n'));
+  await run('workflow', 'create', '--name', 'slow-threshold', '--stages', 'dicom-reader,threshold,dicom-writer', '--arg', 'threshold=--min', '--arg', 'threshold=300', '--arg', 'threshold=--delay', '--arg', 'threshold=4000');
+  for (const [ae, wf, dest, opts] of [
+    ['QUIET_AI', 'threshold-example', 'MYPACS', ['--timeout', '1']],
+    ['SLOW_AI', 'slow-threshold', 'MYPACS', ['--trigger', 'release']],
+    ['LATER_AI', 'threshold-example', 'DOWNPACS', ['--trigger', 'release']],
+  ] as const) {
+    await run('dicom', 'ae', 'add', ae, ...opts);
+    await run('dicom', 'map', ae, '--workflow', wf, '--destination', dest);
+  }
+  pacs = startStorescp(project.pacs, pacsPort);
+  await waitForPort(pacsPort);
+});
+
+afterAll(async () => {
+  for (const s of running) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  pacs?.kill();
+});
+
+describe('intake groups instances by study', () => {
+  it('two studies on one association are two jobs; one study over two associations is one job', async () => {
+    const data = path.join(project.dir, 'data-grouping');
+    const s = await serveOn(data);
+    const a = series('g-a', 4, 'PAT-A');
+    const b = series('g-b', 3, 'PAT-B');
+    const one = await sendStudy(s.port, 'QUIET_AI', [a, b]);
+    expect(one.acknowledged).toHaveLength(7);
+    const c = series('g-c', 6, 'PAT-C');
+    const files = fs.readdirSync(c).sort().map((f) => path.join(c, f));
+    expect((await sendStudy(s.port, 'QUIET_AI', files.slice(0, 3))).acknowledged).toHaveLength(3);
+    expect((await sendStudy(s.port, 'QUIET_AI', files.slice(3))).acknowledged).toHaveLength(3);
+    const jobs = await until('three jobs done', async () => {
+      const j = await jobsOf(s, 'QUIET_AI');
+      return j.length === 3 && j.every((x) => x.state === 'done') && j;
+    });
+    const byPatient = new Map<string, number>();
+    for (const j of jobs) {
+      const input = path.join(data, j.id, 'dicom-reader', 'input');
+      const patients = new Set(fs.readdirSync(input).map((f) => dump(path.join(input, f), 'PatientID')));
+      expect(patients.size).toBe(1);
+      byPatient.set([...patients][0] as string, j.instances);
+      expect(j.groupKey.tag).toBe('0020,000D');
+    }
+    expect(Object.fromEntries(byPatient)).toEqual({ 'PAT-A': 4, 'PAT-B': 3, 'PAT-C': 6 });
+    expect(await stop(s)).toBe(0);
+  });
+
+  it('A-ABORT after Success responses keeps every acknowledged instance (storescu --abort)', async () => {
+    const data = path.join(project.dir, 'data-abort');
+    const s = await serveOn(data);
+    const study = series('abort', 5, 'PAT-ABORT');
+    const r = await sendStudy(s.port, 'QUIET_AI', [study], ['--abort']);
+    expect(r.acknowledged).toHaveLength(5);
+    await s.waitFor((e) => e.aborted === true && /5 acknowledged instances kept/.test(e.message));
+    const job = await until('job done', async () => (await jobsOf(s, 'QUIET_AI')).find((j) => j.state === 'done'));
+    expect(job.instances).toBe(5);
+    expect(await stop(s)).toBe(0);
+  });
+});
+
+describe('hostile and idle peers', () => {
+  let s: Serve;
+  beforeAll(async () => {
+    s = await serveOn(path.join(project.dir, 'data-hostile'));
+  });
+  afterAll(async () => {
+    await stop(s);
+  });
+
+  it('a PDU declaring 4 GiB is answered with A-ABORT and closed at once; a real store is not delayed', async () => {
+    const sock = net.connect(s.port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    const got: Buffer[] = [];
+    sock.on('data', (d) => got.push(d));
+    const closed = new Promise<number>((r) => {
+      const t0 = Date.now();
+      sock.on('close', () => r(Date.now() - t0));
+    });
+    sock.write(Buffer.from([0x01, 0x00, 0xff, 0xff, 0xff, 0xff]));
+    // Zeros keep coming, as in the report that drove the server to 100% CPU.
+    const zeros = Buffer.alloc(64 * 1024);
+    const flood = setInterval(() => !sock.destroyed && sock.write(zeros), 5);
+    const t0 = Date.now();
+    const study = series('hostile-1', 16, 'PAT-H1');
+    const r = await sendStudy(s.port, 'QUIET_AI', [study]);
+    const storeMs = Date.now() - t0;
+    clearInterval(flood);
+    expect(r.acknowledged).toHaveLength(16);
+    expect(await closed).toBeLessThan(1000);
+    // The A-ABORT PDU (type 0x07) came back before the close.
+    expect(Buffer.concat(got)[0]).toBe(0x07);
+    expect(storeMs).toBeLessThan(2500);
+  });
+
+  it('idle connections do not count as associations and are closed by the ARTIM timer', async () => {
+    const idle = await Promise.all(
+      [1, 2, 3, 4].map(
+        () =>
+          new Promise<{ closedAfter: Promise<number> }>((resolve) => {
+            const c = net.connect(s.port, '127.0.0.1', () => {
+              const t0 = Date.now();
+              resolve({ closedAfter: new Promise((r) => c.on('close', () => r(Date.now() - t0))) });
+            });
+            c.on('error', () => {});
+            c.on('data', () => {}); // read, or the close is never noticed
+          }),
+      ),
+    );
+    const t0 = Date.now();
+    const r = await sendStudy(s.port, 'QUIET_AI', [series('idle-1', 16, 'PAT-I1')]);
+    expect(r.acknowledged).toHaveLength(16);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    for (const c of idle) {
+      const ms = await c.closedAfter;
+      expect(ms).toBeGreaterThan(800);
+      expect(ms).toBeLessThan(3000);
+    }
+  });
+
+  it('max-associations counts associations: 6 concurrent senders against 2, each accepted or told busy, none hangs', async () => {
+    const sends = await Promise.all([1, 2, 3, 4, 5, 6].map((k) => sendStudy(s.port, 'QUIET_AI', [series(`busy-${k}`, 8, `PAT-B${k}`)])));
+    const accepted = sends.filter((x) => x.acknowledged.length === 8);
+    const busy = sends.filter((x) => /Association Rejected|Local Limit Exceeded/i.test(x.output));
+    expect(accepted.length).toBeGreaterThanOrEqual(2);
+    expect(accepted.length + busy.length).toBe(6);
+  });
+});
+
+describe('restart recovery', () => {
+  it('kill -9 while a stage runs: the orphaned stage is stopped, the job runs again and is exported once the serve is back; history survives', async () => {
+    const data = path.join(project.dir, 'data-kill');
+    const port = await freePort();
+    const s1 = await serveOn(data, port);
+    const study = series('kill-stage', 4, 'PAT-K1');
+    expect((await sendStudy(port, 'SLOW_AI', [study])).acknowledged).toHaveLength(4);
+    const job = await until('threshold running', async () => (await jobsOf(s1, 'SLOW_AI')).find((j) => j.stages.some((x: any) => x.name === 'threshold' && x.status === 'running')));
+    const orphan = await until('the stage process', async () => {
+      const ps = spawnSync('pgrep', ['-f', 'threshold.mjs --min 300 --delay 4000'], { encoding: 'utf8' }).stdout.trim();
+      return ps ? Number(ps.split('\n')[0]) : null;
+    });
+    await stop(s1, 'SIGKILL');
+    expect(fs.existsSync(`/proc/${orphan}`)).toBe(true); // left running by the killed serve
+    const s2 = await serveOn(data, port);
+    await s2.waitFor((e) => e.type === 'recovery' && e.job === job.id && /interrupted, 1 orphaned stage process stopped; running it again/.test(e.message));
+    expect(fs.existsSync(`/proc/${orphan}`) && !/\) Z /.test(fs.readFileSync(`/proc/${orphan}/stat`, 'utf8'))).toBe(false);
+    const done = await until('job done again', async () => (await s2.jobs()).find((j) => j.id === job.id && j.state === 'done'), 40_000);
+    expect(done).toMatchObject({ attempt: 2, interrupted: 1, instances: 4, export: { state: 'sent' } });
+    // History: the jobs of the first run are all still listed.
+    expect((await s2.jobs()).length).toBeGreaterThanOrEqual(1);
+    expect(await stop(s2)).toBe(0);
+  });
+
+  it('kill -9 with an export pending: delivered after the restart (at least once)', async () => {
+    const data = path.join(project.dir, 'data-export');
+    const port = await freePort();
+    const s1 = await serveOn(data, port);
+    expect((await sendStudy(port, 'LATER_AI', [series('later', 3, 'PAT-L1')])).acknowledged).toHaveLength(3);
+    const job = await until('exporting, destination down', async () => (await jobsOf(s1, 'LATER_AI')).find((j) => j.state === 'exporting' && j.export.attempts >= 1));
+    await stop(s1, 'SIGKILL');
+    const later = path.join(project.dir, 'later-pacs');
+    const peer = startStorescp(later, downPort);
+    await waitForPort(downPort);
+    try {
+      const s2 = await serveOn(data, port);
+      await s2.waitFor((e) => e.type === 'recovery' && e.job === job.id && /was exporting/.test(e.message));
+      await until('delivered', async () => (await s2.jobs()).find((j) => j.id === job.id && j.state === 'done'));
+      expect(fs.readdirSync(later).length).toBe(3);
+      expect(await stop(s2)).toBe(0);
+    } finally {
+      peer.kill();
+    }
+  });
+
+  it('SIGTERM while a job runs re-queues it (not failed); the next start runs it', async () => {
+    const data = path.join(project.dir, 'data-term');
+    const port = await freePort();
+    const s1 = await serveOn(data, port, ['--grace', '1']);
+    expect((await sendStudy(port, 'SLOW_AI', [series('term', 3, 'PAT-T1')])).acknowledged).toHaveLength(3);
+    const job = await until('running', async () => (await jobsOf(s1, 'SLOW_AI')).find((j) => j.state === 'running'));
+    expect(await stop(s1, 'SIGTERM')).toBe(0);
+    expect(s1.events.some((e) => e.job === job.id && /interrupted by the stop; queued for the next start/.test(e.message))).toBe(true);
+    const s2 = await serveOn(data, port);
+    await s2.waitFor((e) => e.type === 'recovery' && e.job === job.id && /re-queued/.test(e.message));
+    const done = await until('done', async () => (await s2.jobs()).find((j) => j.id === job.id && j.state === 'done'), 40_000);
+    expect(done.attempt).toBe(2);
+    expect(await stop(s2)).toBe(0);
+  });
+
+  it('the dashboard API needs the token and a Host naming the server', async () => {
+    const s = await serveOn(path.join(project.dir, 'data-dash'));
+    expect((await fetch(`${s.dashboard}/api/jobs`)).status).toBe(401);
+    expect((await fetch(`${s.dashboard}/api/jobs`, auth(s))).status).toBe(200);
+    const rebound = await new Promise<number>((resolve) => {
+      const u = new URL(s.dashboard as string);
+      const req = http.request({ host: u.hostname, port: u.port, path: '/api/jobs', headers: { Host: 'evil.example:80', Authorization: `Bearer ${s.token}` } }, (res) => resolve(res.statusCode ?? 0));
+      req.end();
+    });
+    expect(rebound).toBe(421);
+    expect(await stop(s)).toBe(0);
+  });
+});
+
+describe('50 randomised kill / abort / restart cycles', () => {
+  it('no acknowledged instance is lost and none is attributed to another study', async () => {
+    const data = path.join(project.dir, 'data-chaos');
+    const port = await freePort();
+    // A deterministic pseudo-random sequence, so a failure can be replayed.
+    let seed = 20261202;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const sent = new Map<string, { patient: string; study: string }>(); // SOP Instance UID → identity
+    let s = await serveOn(data, port);
+    for (let cycle = 0; cycle < 50; cycle++) {
+      const patient = `PAT-C${cycle}`;
+      const dir = series(`chaos-${cycle}`, 3 + Math.floor(rnd() * 4), patient);
+      const action = rnd();
+      const send = sendStudy(port, 'QUIET_AI', [dir], action < 0.25 ? ['--abort'] : []);
+      if (action >= 0.5 && action < 0.75) {
+        await new Promise((r) => setTimeout(r, Math.floor(rnd() * 40)));
+        await stop(s, 'SIGKILL');
+      }
+      const r = await send;
+      for (const f of r.acknowledged) sent.set(dump(f, 'SOPInstanceUID'), { patient, study: dump(f, 'StudyInstanceUID') });
+      if (action >= 0.75 && action < 0.85) await stop(s, 'SIGTERM');
+      if (s.child.exitCode !== null || s.child.signalCode !== null) s = await serveOn(data, port);
+    }
+    // Every job the journal holds ends; their inputs are exactly what was acknowledged.
+    const jobs = await until(
+      'all jobs ended',
+      async () => {
+        const j = await jobsOf(s, 'QUIET_AI');
+        return j.length && j.every((x) => ['done', 'failed'].includes(x.state)) && j;
+      },
+      120_000,
+    );
+    const seen = new Map<string, string>();
+    for (const j of jobs) {
+      const input = path.join(data, j.id, 'dicom-reader', 'input');
+      const studies = new Set<string>();
+      for (const f of fs.readdirSync(input)) {
+        const sop = f.replace(/\.dcm$/, '');
+        const study = dump(path.join(input, f), 'StudyInstanceUID');
+        studies.add(study);
+        const expected = sent.get(sop);
+        if (expected) expect(study).toBe(expected.study);
+        seen.set(sop, j.id);
+      }
+      expect(studies.size).toBe(1); // one job, one study
+      expect(j.groupKey.value).toBe([...studies][0]);
+    }
+    const lost = [...sent.keys()].filter((sop) => !seen.has(sop));
+    expect(lost).toEqual([]);
+    expect(await stop(s)).toBe(0);
+  }, 300_000);
+});
