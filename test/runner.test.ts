@@ -112,6 +112,22 @@ describe('process runtime', () => {
     for (const pid of pidsOf(p.jobDir, 's2')) expect(alive(pid)).toBe(false);
   });
 
+  it('a process that left the stage\'s process group (setsid) is still stopped when the stage ends', async () => {
+    const p = project([['escape'], ['copy']]);
+    const r = await runCli(p.args());
+    expect(r.code, r.stderr).toBe(0);
+    const [escaped] = pidsOf(p.jobDir, 's1');
+    // Gone, or a zombie waiting for init to reap it: in neither case running.
+    const running = () => {
+      try {
+        return !/\) Z /.test(fs.readFileSync(`/proc/${escaped}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    expect(running()).toBe(false);
+  });
+
   it('the whole-run timeout stops the run', async () => {
     const p = project([['hang']]);
     const r = await runCli([...p.args('--grace', '1').slice(0, -4), '2', ...p.args('--grace', '1').slice(-4), '--json']);
