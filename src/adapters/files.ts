@@ -15,37 +15,91 @@ export function readText(file: string, what = 'file'): string {
   }
 }
 
-/** Write via a temp file in the same folder, fsync it, rename over the target, fsync the folder. */
-export function writeAtomic(file: string, content: string): void {
+/** Why a write failed, in words a user can act on; null for errors that are bugs. */
+const WRITE_ERRORS: Record<string, string> = {
+  ENOSPC: 'the disk is full (ENOSPC)',
+  EDQUOT: 'the disk quota is exhausted (EDQUOT)',
+  EROFS: 'the file system is read-only (EROFS)',
+  EPERM: 'the operation is not permitted (EPERM: an immutable file or folder, or a file system that refuses it)',
+  EACCES: 'permission denied (EACCES)',
+  EIO: 'an I/O error (EIO)',
+  ENOENT: 'its folder does not exist (ENOENT)',
+};
+
+/** A failed write as a user error (exit 2) with what to do, or the error itself if it is not the user's. */
+export function writeError(e: unknown, file: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code ? WRITE_ERRORS[code] : undefined;
+  return why ? new UsageError(`cannot write ${file}: ${why}; nothing was changed (the file is as it was)`) : e;
+}
+
+/** The file a path names, through symbolic links (a new file: the path itself). */
+export function realTarget(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+const tmpPattern = (base: string) => new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.([0-9]+)\\.[0-9a-f]+\\.(tmp|lock-tmp|stale)$`);
+
+/** Temp files a killed clara-wf left beside `file` (their pid is gone): removed. */
+export function removeLeftovers(file: string): void {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const re = tmpPattern(path.basename(file));
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = re.exec(n);
+    if (m && !alive(Number(m[1]))) fs.rmSync(path.join(dir, n), { force: true });
+  }
+}
+
+/**
+ * Write via a temp file in the same folder, fsync it, rename over the target,
+ * fsync the folder. A symbolic link is written through (its target changes,
+ * the link stays). Disk errors become user errors; the target is untouched.
+ */
+export function writeAtomic(file: string, content: string): void {
+  const target = realTarget(file);
+  const dir = path.dirname(target);
+  removeLeftovers(target);
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let mode = 0o644;
   try {
-    mode = fs.statSync(file).mode & 0o777;
+    mode = fs.statSync(target).mode & 0o777;
   } catch {
     /* new file */
   }
-  const fd = fs.openSync(tmp, 'wx', mode);
   try {
-    const pause = Number(process.env.CLARA_WF_FAULT_PAUSE_MS ?? 0);
-    if (pause > 0) {
-      // Fault injection for the kill -9 tests: stop halfway through the write.
-      const half = Math.floor(content.length / 2);
-      fs.writeSync(fd, content.slice(0, half));
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
-      fs.writeSync(fd, content.slice(half));
-    } else {
-      fs.writeFileSync(fd, content);
+    const fault = process.env.CLARA_WF_FAULT_WRITE_ERRNO;
+    const fd = fs.openSync(tmp, 'wx', mode);
+    try {
+      const pause = Number(process.env.CLARA_WF_FAULT_PAUSE_MS ?? 0);
+      if (pause > 0) {
+        // Fault injection for the kill -9 tests: stop halfway through the write.
+        const half = Math.floor(content.length / 2);
+        fs.writeSync(fd, content.slice(0, half));
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+        fs.writeSync(fd, content.slice(half));
+      } else {
+        fs.writeFileSync(fd, content);
+      }
+      // Fault injection for the disk-error tests (ENOSPC, EROFS, ... as the write would raise them).
+      if (fault) throw Object.assign(new Error(`${fault}: injected`), { code: fault });
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
     }
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
+    fs.renameSync(tmp, target);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
-    throw e;
+    throw writeError(e, file);
   }
   try {
     const dfd = fs.openSync(dir, 'r');
@@ -84,19 +138,31 @@ export interface LockOptions {
  * only knows mtime staleness (seconds of waiting after a crash), hence this.
  */
 export async function withFileLock<T>(file: string, fn: () => Promise<T> | T, opts: LockOptions = {}): Promise<T> {
-  const lock = `${file}.lock`;
+  // Links to one file share one lock: the lock sits beside the real file.
+  const target = realTarget(file);
+  const lock = `${target}.lock`;
   const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
+  removeLeftovers(lock);
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   const staleMs = opts.staleMs ?? 60_000;
   let wait = 2;
   for (;;) {
+    // The lock appears with its content in one step (a hard link of a written
+    // temp file), so a kill can never leave an empty lock behind.
+    const tmp = path.join(path.dirname(lock), `.${path.basename(lock)}.${process.pid}.${randomBytes(4).toString('hex')}.lock-tmp`);
     try {
-      fs.writeFileSync(lock, token, { flag: 'wx' });
+      fs.writeFileSync(tmp, token, { flag: 'wx' });
+      fs.linkSync(tmp, lock);
+      fs.rmSync(tmp, { force: true });
       break;
     } catch (e) {
+      fs.rmSync(tmp, { force: true });
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new UsageError(`cannot lock ${file}: its folder does not exist`);
-      if (code !== 'EEXIST') throw new UsageError(`cannot create lock file ${lock}: ${(e as Error).message}`);
+      if (code !== 'EEXIST') {
+        const w = writeError(e, lock);
+        throw w instanceof UsageError ? w : new UsageError(`cannot create lock file ${lock}: ${(e as Error).message}`);
+      }
     }
     let holder = '';
     let mtime = Date.now();
@@ -111,7 +177,7 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T> | T, op
     const age = Date.now() - mtime;
     const stale = holder === '' ? age > 1000 : !Number.isFinite(pid) || !alive(pid) || age > staleMs;
     if (stale) {
-      const aside = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
+      const aside = path.join(path.dirname(lock), `.${path.basename(lock)}.${process.pid}.${randomBytes(4).toString('hex')}.stale`);
       try {
         fs.renameSync(lock, aside);
         const moved = fs.readFileSync(aside, 'utf8');
