@@ -12,18 +12,81 @@ const IMPLEMENTATION_UID = '2.25.279817405214830862425393155437460519212';
 
 dcmjs.log.setLevel?.('error');
 
-/** All DICOM files under `dir` (recursively), parsed; non-DICOM files are skipped. */
-export function readDicomFiles(dir) {
+// Transfer syntaxes the reader decodes. Uncompressed and deflated data dcmjs
+// reads itself; big endian and compressed pixel data go through dcmjs-codecs
+// (the same author's WebAssembly build of libjpeg-turbo, CharLS and OpenJPEG,
+// MIT), which dcmjs-dimse uses for transcoding too.
+const PLAIN = new Set(['1.2.840.10008.1.2', EXPLICIT_VR_LE, '1.2.840.10008.1.2.1.99']);
+export const DECODED = {
+  '1.2.840.10008.1.2.2': 'Explicit VR Big Endian',
+  '1.2.840.10008.1.2.5': 'RLE Lossless',
+  '1.2.840.10008.1.2.4.50': 'JPEG Baseline (Process 1)',
+  '1.2.840.10008.1.2.4.70': 'JPEG Lossless SV1 (Process 14)',
+  '1.2.840.10008.1.2.4.80': 'JPEG-LS Lossless',
+  '1.2.840.10008.1.2.4.81': 'JPEG-LS Near-lossless',
+  '1.2.840.10008.1.2.4.90': 'JPEG 2000 Lossless',
+  '1.2.840.10008.1.2.4.91': 'JPEG 2000',
+};
+const NOT_DECODED = {
+  '1.2.840.10008.1.2.4.51': 'JPEG Extended (Process 2 & 4)',
+  '1.2.840.10008.1.2.4.57': 'JPEG Lossless (Process 14)',
+};
+const SOP_CLASSES = {
+  '1.2.840.10008.5.1.4.1.1.88.11': 'a Basic Text SR (structured report)',
+  '1.2.840.10008.5.1.4.1.1.88.22': 'an Enhanced SR (structured report)',
+  '1.2.840.10008.5.1.4.1.1.88.33': 'a Comprehensive SR (structured report)',
+  '1.2.840.10008.5.1.4.1.1.481.5': 'an RT Plan',
+  '1.2.840.10008.5.1.4.1.1.481.3': 'an RT Structure Set',
+  '1.2.840.10008.5.1.4.1.1.9.1.1': 'a 12-lead ECG waveform',
+  '1.2.840.10008.5.1.4.1.1.104.1': 'an Encapsulated PDF',
+};
+
+let codecs = null;
+async function transcoder() {
+  if (!codecs) {
+    codecs = await import('dcmjs-codecs');
+    codecs = codecs.default ?? codecs;
+    await codecs.NativeCodecs.initializeAsync();
+  }
+  return codecs;
+}
+
+/** All DICOM files under `dir` (recursively), parsed and with their pixel data decoded; non-DICOM files are skipped. */
+export async function readDicomFiles(dir) {
   const out = [];
   for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const file = path.join(entry.parentPath ?? entry.path, entry.name);
     const bytes = fs.readFileSync(file);
     if (bytes.length < 132 || bytes.toString('latin1', 128, 132) !== 'DICM') continue;
-    const dict = DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-    out.push({ file, meta: DicomMetaDictionary.naturalizeDataset(dict.meta), dataset: DicomMetaDictionary.naturalizeDataset(dict.dict) });
+    const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const dict = DicomMessage.readFile(ab);
+    const meta = DicomMetaDictionary.naturalizeDataset(dict.meta);
+    const ts = meta.TransferSyntaxUID;
+    let dataset = DicomMetaDictionary.naturalizeDataset(dict.dict);
+    if (!PLAIN.has(ts) && dataset.PixelData !== undefined) {
+      if (NOT_DECODED[ts] || !DECODED[ts]) throw new Error(`${file}: its pixel data is in ${NOT_DECODED[ts] ?? 'the transfer syntax'} (${ts}), which the example reader cannot decode; send it uncompressed or in one of: ${Object.values(DECODED).join(', ')}`);
+      const { Transcoder } = await transcoder();
+      const t = new Transcoder(ab);
+      t.transcode(EXPLICIT_VR_LE);
+      dataset = t.getElements();
+    }
+    out.push({ file, meta, dataset });
   }
   return out;
+}
+
+/** Why a file cannot be a slice of the example's volume, or null. */
+function notAnImage(f) {
+  const ds = f.dataset;
+  if (ds.PixelData === undefined) {
+    const what = SOP_CLASSES[ds.SOPClassUID] ?? `a ${ds.Modality ?? ''} object of SOP class ${ds.SOPClassUID}`.replace('a  object', 'an object');
+    return `${f.file} is ${what}, not an image: the example reader takes one series of grayscale images (CT, MR)`;
+  }
+  if ((ds.SamplesPerPixel ?? 1) !== 1) return `${f.file} is a colour image (${ds.PhotometricInterpretation}, ${ds.SamplesPerPixel} samples per pixel): the example reader takes grayscale images (CT, MR)`;
+  if (ds.BitsAllocated !== 8 && ds.BitsAllocated !== 16) return `${f.file} has ${ds.BitsAllocated}-bit pixels: the example reader takes 8- or 16-bit grayscale images`;
+  if ((ds.NumberOfFrames ?? 1) > 1) return `${f.file} is a multi-frame image (${ds.NumberOfFrames} frames): the example reader takes one frame per file`;
+  return null;
 }
 
 const num = (v, d) => (Array.isArray(v) ? Number(v[0]) : v === undefined || v === '' ? d : Number(v));
@@ -31,6 +94,10 @@ const num = (v, d) => (Array.isArray(v) ? Number(v[0]) : v === undefined || v ==
 /** The slices of one series as a Float32 volume of stored values × slope + intercept (HU for CT). */
 export function seriesToVolume(files) {
   if (!files.length) throw new Error('no DICOM files in the input folder');
+  for (const f of files) {
+    const why = notAnImage(f);
+    if (why) throw new Error(why);
+  }
   const series = new Map();
   for (const f of files) {
     const uid = f.dataset.SeriesInstanceUID;
@@ -47,9 +114,9 @@ export function seriesToVolume(files) {
   slices.forEach((s, k) => {
     const ds = s.dataset;
     if (ds.Rows !== rows || ds.Columns !== columns) throw new Error(`slice ${s.file} is ${ds.Rows}x${ds.Columns}, not ${rows}x${columns}`);
-    if (ds.BitsAllocated !== 16) throw new Error(`slice ${s.file}: only 16-bit pixel data is supported`);
     const raw = Array.isArray(ds.PixelData) ? ds.PixelData[0] : ds.PixelData;
-    const pixels = ds.PixelRepresentation === 1 ? new Int16Array(raw) : new Uint16Array(raw);
+    const signed = ds.PixelRepresentation === 1;
+    const pixels = ds.BitsAllocated === 8 ? (signed ? new Int8Array(raw) : new Uint8Array(raw)) : signed ? new Int16Array(raw, 0, rows * columns) : new Uint16Array(raw, 0, rows * columns);
     const slope = num(ds.RescaleSlope, 1);
     const intercept = num(ds.RescaleIntercept, 0);
     for (let i = 0; i < rows * columns; i++) voxels[k * rows * columns + i] = pixels[i] * slope + intercept;

@@ -41,6 +41,7 @@ export const ACCEPTED_TRANSFER_SYNTAXES = [
   '1.2.840.10008.1.2.4.91', // JPEG 2000
   '1.2.840.10008.1.2.5', // RLE Lossless
   '1.2.840.10008.1.2.2', // Explicit VR Big Endian (retired, still sent by old devices)
+  '1.2.840.10008.1.2.1.99', // Deflated Explicit VR Little Endian
 ];
 
 export interface AssociationInfo {
