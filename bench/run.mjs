@@ -140,17 +140,18 @@ async function dicomLoop() {
   const pacsPort = await free();
   const port = await free();
   const dport = await free();
-  fs.writeFileSync(path.join(chart, 'files', 'dicom-server-config.yaml'), `dicom:\n  scp:\n    port: ${port}\n    ae-titles:\n      - ae-title: BENCH_AI\n        processor: x\n    max-associations: 4\n    reject-unknown-sources: false\n  scu:\n    ae-title: ClaraSCU\n    destinations:\n      - name: MYPACS\n        host-ip: 127.0.0.1\n        port: ${pacsPort}\n        ae-title: MYPACS\nworkflows:\n  - name: passthrough\n    clara-ae-title: BENCH_AI\n    destination-name: MYPACS\n    workflow: 00000000-0000-4000-8000-00000000beef\n`);
+  fs.writeFileSync(path.join(chart, 'files', 'dicom-server-config.yaml'), `dicom:\n  scp:\n    port: ${port}\n    ae-titles:\n      - ae-title: BENCH_AI\n        processor: x\n        trigger: release\n    max-associations: 4\n    reject-unknown-sources: false\n  scu:\n    ae-title: ClaraSCU\n    destinations:\n      - name: MYPACS\n        host-ip: 127.0.0.1\n        port: ${pacsPort}\n        ae-title: MYPACS\nworkflows:\n  - name: passthrough\n    clara-ae-title: BENCH_AI\n    destination-name: MYPACS\n    workflow: 00000000-0000-4000-8000-00000000beef\n`);
   const series = path.join(dir, 'series');
   spawnSync(node, [path.join(root, 'examples', 'make-test-series.mjs'), series, '--slices', '100', '--size', '64']);
   fs.mkdirSync(path.join(dir, 'pacs'));
   const pacs = spawn('storescp', ['-od', path.join(dir, 'pacs'), '-aet', 'MYPACS', String(pacsPort)], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: 'ignore' });
   const serve = spawn(bin, ['--chart', chart, 'dicom', 'serve', '--port', String(port), '--data', path.join(dir, 'data'), '--runtime', 'process', '--dashboard', String(dport), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve) => {
+  const token = await new Promise((resolve) => {
     let buf = '';
     serve.stdout.on('data', (d) => {
       buf += d;
-      if (buf.includes('dashboard on')) resolve();
+      const m = /dashboard on http[^ "]*\?token=([A-Za-z0-9_-]+)/.exec(buf);
+      if (m) resolve(m[1]);
     });
   });
   const receive = [];
@@ -162,7 +163,7 @@ async function dicomLoop() {
     receive.push(Number(process.hrtime.bigint() - t0) / 1e6);
     if (res.status !== 0) throw new Error(`storescu failed: ${res.stderr}`);
     for (;;) {
-      const jobs = await (await fetch(`http://127.0.0.1:${dport}/api/jobs`)).json();
+      const jobs = await (await fetch(`http://127.0.0.1:${dport}/api/jobs`, { headers: { Authorization: `Bearer ${token}` } })).json();
       if (jobs.length > r && ['done', 'failed'].includes(jobs[0].state)) {
         if (jobs[0].state !== 'done' || jobs[0].export.sent !== 100) throw new Error(`bench job failed: ${JSON.stringify(jobs[0])}`);
         releaseToStart.push(jobs[0].releaseToStartMs);
@@ -177,8 +178,106 @@ async function dicomLoop() {
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   return { receiveMs: med(receive), releaseToStartMs: med(releaseToStart), exportMs: med(exportMs) };
 }
+// The gateway against dcmtk's storescp on the same input in the same run:
+// one study of 500 × 512×512 16-bit CT (~260 MB) and 8 concurrent senders of
+// 100 instances each. serve journals and fsyncs every instance before Success;
+// storescp does neither. Peak RSS of serve from /proc (VmHWM).
+async function gatewayBench() {
+  const { spawn } = await import('node:child_process');
+  const net = await import('node:net');
+  const free = async () => {
+    const s = net.createServer();
+    await new Promise((r) => s.listen(0, '127.0.0.1', r));
+    const p = s.address().port;
+    await new Promise((r) => s.close(r));
+    return p;
+  };
+  const dir = path.join(out, 'gateway');
+  fs.rmSync(dir, { recursive: true, force: true });
+  const chart = path.join(dir, 'chart');
+  fs.cpSync(path.join(root, 'charts', 'clara-workflow'), chart, { recursive: true });
+  const port = await free();
+  // Pipeline mappings: intake only (the job is stored, no stage runs), so the
+  // figures are the gateway's own.
+  fs.writeFileSync(path.join(chart, 'files', 'dicom-server-config.yaml'), `dicom:\n  scp:\n    port: ${port}\n    ae-titles:\n      - ae-title: BIG_AI\n        processor: x\n        trigger: release\n    max-associations: 8\n    reject-unknown-sources: false\n  scu:\n    ae-title: ClaraSCU\nworkflows: []\npipeline-mappings:\n  - name: intake\n    clara-ae-title: BIG_AI\n    pipeline-id: 0123456789abcdef0123456789abcdef\n`);
+  const big = path.join(dir, 'big');
+  spawnSync(node, [path.join(root, 'examples', 'make-test-series.mjs'), big, '--slices', '500', '--size', '512']);
+  const bytes = fs.readdirSync(big).reduce((n, f) => n + fs.statSync(path.join(big, f)).size, 0);
+  const senders = [];
+  for (let k = 0; k < 8; k++) {
+    const d = path.join(dir, `small-${k}`);
+    spawnSync(node, [path.join(root, 'examples', 'make-test-series.mjs'), d, '--slices', '100', '--size', '64', '--patient', `BENCH-${k}`]);
+    senders.push(d);
+  }
+  const env = { ...process.env, TCP_NODELAY: '1' };
+  const store = (what) =>
+    new Promise((resolve, reject) => {
+      const c = spawn('storescu', ['+sd', '+r', '-aet', 'BENCH', '-aec', 'BIG_AI', '127.0.0.1', String(port), what], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      c.stderr.on('data', (x) => (err += x));
+      c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`storescu ${what}: ${err}`))));
+    });
+  const timed = async (fn) => {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const n = Math.max(3, Math.min(runs, 5));
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const status = (pid, key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+
+  // storescp as the reference receiver (--fork for the concurrent case, as the seed runs it).
+  const scpRuns = { big: [], eight: [] };
+  for (let r = 0; r < n; r++) {
+    const od = path.join(dir, `scp-${r}`);
+    fs.mkdirSync(od);
+    const scp = spawn('storescp', ['--fork', '-od', od, '-aet', 'BIG_AI', String(port)], { env, stdio: 'ignore' });
+    await new Promise((res) => setTimeout(res, 300));
+    scpRuns.big.push(await timed(() => store(big)));
+    scpRuns.eight.push(await timed(() => Promise.all(senders.map(store))));
+    scp.kill();
+    await new Promise((res) => scp.on('close', res));
+    fs.rmSync(od, { recursive: true, force: true });
+  }
+  const serveRuns = { big: [], eight: [], peak: [], before: [], after: [] };
+  for (let r = 0; r < n; r++) {
+    const data = path.join(dir, `data-${r}`);
+    const serve = spawn(bin, ['--chart', chart, 'dicom', 'serve', '--port', String(port), '--data', data, '--runtime', 'process', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let buf = '';
+    serve.stdout.on('data', (d) => (buf += d));
+    while (!buf.includes('listening on')) await new Promise((res) => setTimeout(res, 20));
+    const count = (re) => (buf.match(re) ?? []).length;
+    serveRuns.before.push(status(serve.pid, 'VmRSS'));
+    serveRuns.big.push(await timed(() => store(big)));
+    serveRuns.peak.push(status(serve.pid, 'VmHWM'));
+    while (count(/group [0-9a-f-]+ complete/g) < 1) await new Promise((res) => setTimeout(res, 20));
+    serveRuns.eight.push(await timed(() => Promise.all(senders.map(store))));
+    while (count(/group [0-9a-f-]+ complete/g) < 9) await new Promise((res) => setTimeout(res, 20));
+    const rejected = count(/rejected/g);
+    if (rejected) throw new Error(`gateway bench: ${rejected} associations rejected with max-associations 8`);
+    await new Promise((res) => setTimeout(res, 300));
+    serveRuns.after.push(status(serve.pid, 'VmRSS'));
+    serve.kill('SIGTERM');
+    await new Promise((res) => serve.on('close', res));
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+  return {
+    bigMb: bytes / 1e6,
+    serveBigMs: med(serveRuns.big),
+    scpBigMs: med(scpRuns.big),
+    serveEightMs: med(serveRuns.eight),
+    scpEightMs: med(scpRuns.eight),
+    peakMb: med(serveRuns.peak),
+    beforeMb: med(serveRuns.before),
+    afterMb: med(serveRuns.after),
+  };
+}
+
 const hasDcmtk = spawnSync('storescu', ['--version']).status === 0;
 if (hasDcmtk) {
+  results.gateway = await gatewayBench();
+  const g = results.gateway;
+  console.error(`  gateway: ${g.bigMb.toFixed(0)} MB study in ${g.serveBigMs.toFixed(0)} ms (storescp ${g.scpBigMs.toFixed(0)} ms), peak RSS ${g.peakMb.toFixed(0)} MB (${g.beforeMb.toFixed(0)} before, ${g.afterMb.toFixed(0)} after); 8 × 100 concurrent in ${g.serveEightMs.toFixed(0)} ms (storescp ${g.scpEightMs.toFixed(0)} ms)`);
   results.dicom = await dicomLoop();
   console.error(`  dicom: 100 instances received in ${results.dicom.receiveMs.toFixed(0)} ms (storescu), release → first stage ${results.dicom.releaseToStartMs.toFixed(1)} ms, 100 instances exported in ${results.dicom.exportMs} ms`);
 } else {
@@ -208,6 +307,12 @@ if (results.dicom) {
   rows.push({ check: 'dicom: 100 instances received', value: `${results.dicom.receiveMs.toFixed(0)} ms`, ratio: '', target: '≤ 500 ms', ok: results.dicom.receiveMs <= 500 ? 'ok' : 'MISS' });
   rows.push({ check: 'dicom: release → first stage started', value: `${results.dicom.releaseToStartMs.toFixed(1)} ms`, ratio: '', target: '≤ 50 ms', ok: results.dicom.releaseToStartMs <= 50 ? 'ok' : 'MISS' });
   rows.push({ check: 'dicom: 100 instances exported', value: `${results.dicom.exportMs} ms`, ratio: '', target: '≤ 1000 ms', ok: results.dicom.exportMs <= 1000 ? 'ok' : 'MISS' });
+}
+if (results.gateway) {
+  const g = results.gateway;
+  ratio(`gateway: ${g.bigMb.toFixed(0)} MB study, serve ÷ storescp`, g.serveBigMs, g.scpBigMs, 1.3);
+  rows.push({ check: 'gateway: peak RSS of serve during it', value: `${g.peakMb.toFixed(0)} MB (idle ${g.beforeMb.toFixed(0)} → ${g.afterMb.toFixed(0)})`, ratio: '', target: '≤ 150 MB', ok: g.peakMb <= 150 ? 'ok' : 'MISS' });
+  rows.push({ check: 'gateway: 8 × 100 concurrent, serve ÷ storescp', value: `${g.serveEightMs.toFixed(0)} / ${g.scpEightMs.toFixed(0)} ms`, ratio: `${(g.serveEightMs / g.scpEightMs).toFixed(2)}×`, target: 'all accepted', ok: 'ok' });
 }
 rows.push({ check: 'runner: time per no-op stage (50-chain)', value: `${results.runner.perStageMs.toFixed(2)} ms`, ratio: '', target: '', ok: '' });
 
