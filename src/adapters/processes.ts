@@ -54,6 +54,12 @@ export function processStartTime(pid: number): string | null {
   }
 }
 
+/** The process with this pid and start time exists and is not a zombie waiting to be reaped. */
+export function sameProcessRunning(pid: number, start: string | null): boolean {
+  if (start === null || processStartTime(pid) !== start) return false;
+  return !isZombie(pid);
+}
+
 export function signalAll(pids: number[], signal: NodeJS.Signals): number {
   let n = 0;
   for (const pid of pids) {

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startScp, storeFiles, STORE_STATUS, type AssociationInfo, type ReceivedInstance, type ScpServer } from '../adapters/dicom-net.js';
-import { processStartTime, signalAll, stopMarked } from '../adapters/processes.js';
+import { processStartTime, sameProcessRunning, signalAll, stopMarked } from '../adapters/processes.js';
 import { UsageError } from '../core/errors.js';
 import type { DicomConfig } from '../core/dicom-config.js';
 import { route } from '../core/dicom-route.js';
@@ -165,7 +165,7 @@ export class DicomService extends EventEmitter {
     try {
       const [pid, start] = fs.readFileSync(file, 'utf8').trim().split(' ');
       const p = Number(pid);
-      if (p && p !== process.pid && processStartTime(p) !== null && processStartTime(p) === start) {
+      if (p && p !== process.pid && sameProcessRunning(p, start ?? null)) {
         throw new UsageError(`another clara-wf dicom serve (pid ${p}) uses the data folder ${this.opts.dataDir}; stop it, or give this one its own --data folder`);
       }
     } catch (e) {
@@ -226,7 +226,7 @@ export class DicomService extends EventEmitter {
   private async stopOrphans(job: JobRecord): Promise<number> {
     let n = 0;
     for (const p of this.state.stagePids.get(job.id) ?? []) {
-      if (p.start === null || processStartTime(p.pid) !== p.start) continue; // gone, or the pid is someone else's now
+      if (!sameProcessRunning(p.pid, p.start)) continue; // gone, or the pid is someone else's now
       n += signalAll([-p.pid, p.pid], 'SIGKILL') ? 1 : 0;
     }
     for (let a = 1; a <= job.attempt; a++) n += await stopMarked(`${job.id}.${a}/`, this.opts.graceMs);
