@@ -234,15 +234,11 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
       };
       let ids: InstanceIds;
       try {
-        fs.fsyncSync(p.fd);
-        fs.closeSync(p.fd);
-        p.fd = -1;
-        fs.fsyncSync(dirFd);
         ids = identify(Buffer.concat(p.head), p.ts, () => datasetOf(p.file, p.headerLength));
       } catch (e) {
-        opts.events.error?.(`storing ${p.sopInstance}: ${(e as Error).message}`);
+        opts.events.error?.(`reading ${p.sopInstance}: ${(e as Error).message}`);
         drop();
-        return answer((e as NodeJS.ErrnoException).code === 'ENOSPC' ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure);
+        return answer(STORE_STATUS.cannotUnderstand);
       }
       if (!ids.studyInstanceUid || !ids.seriesInstanceUid || ids.sopInstanceUid !== p.sopInstance) {
         const why = !ids.studyInstanceUid ? 'has no StudyInstanceUID (0020,000D)' : !ids.seriesInstanceUid ? 'has no SeriesInstanceUID (0020,000E)' : `has SOPInstanceUID ${ids.sopInstanceUid || '(none)'}, not the ${p.sopInstance} of its C-STORE request`;
@@ -251,7 +247,16 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
         return answer(STORE_STATUS.dataSetDoesNotMatchSopClass);
       }
       const instance: ReceivedInstance = { file: p.file, id: p.id, ids, transferSyntaxUid: p.ts, bytes: p.bytes };
-      Promise.resolve()
+      const fd = p.fd;
+      p.fd = -1;
+      // The file's data and its name in the folder are made durable (both
+      // syncs at once, off the event loop), then the caller journals it; only
+      // then is Success answered.
+      Promise.all([
+        new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve()))),
+        new Promise<void>((resolve, reject) => fs.fsync(dirFd, (e) => (e ? reject(e) : resolve()))),
+      ])
+        .finally(() => fs.close(fd, () => {}))
         .then(() => opts.events.stored(this.info as AssociationInfo, instance))
         .then(
           (status) => {
@@ -260,7 +265,7 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
             answer(status);
           },
           (e: Error) => {
-            opts.events.error?.(`recording ${p.sopInstance}: ${e.message}`);
+            opts.events.error?.(`storing ${p.sopInstance}: ${e.message}`);
             fs.rmSync(p.file, { force: true });
             answer((e as NodeJS.ErrnoException).code === 'ENOSPC' ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure);
           },

@@ -47,6 +47,38 @@ export class Journal {
     fs.fdatasyncSync(this.fd);
   }
 
+  private batch: { text: string; done: (e?: Error) => void }[] = [];
+  private flushing = false;
+
+  /**
+   * Append records durably without blocking: appends that arrive while one is
+   * being written share the next write and fdatasync (group commit), so
+   * concurrent associations do not queue behind each other's syncs.
+   */
+  appendLater(...records: JournalRecord[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.batch.push({ text: records.map((r) => JSON.stringify(r) + '\n').join(''), done: (e) => (e ? reject(e) : resolve()) });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.batch.length) {
+      const take = this.batch;
+      this.batch = [];
+      try {
+        const buf = Buffer.from(take.map((b) => b.text).join(''));
+        await new Promise<void>((resolve, reject) => fs.write(this.fd, buf, (e) => (e ? reject(e) : resolve())));
+        await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
+        for (const b of take) b.done();
+      } catch (e) {
+        for (const b of take) b.done(e as Error);
+      }
+    }
+    this.flushing = false;
+  }
+
   /** Replace the whole journal with `records` atomically (temp, fsync, rename, fsync folder). */
   rewrite(records: JournalRecord[]): void {
     const tmp = `${this.file}.${process.pid}.tmp`;

@@ -75,6 +75,8 @@ export class DicomService extends EventEmitter {
   private readonly assocGroups = new Map<string, Set<string>>();
   private readonly closedAt = new Map<string, number>();
   private readonly afterAbort = new Set<string>();
+  private readonly pendingWrites = new Map<string, number>();
+  private readonly liveAssociations = new Set<string>();
 
   constructor(private readonly opts: ServiceOptions) {
     super();
@@ -142,6 +144,7 @@ export class DicomService extends EventEmitter {
           const r = route(opts.config, opts.values, { called: a.calledAe, calling: a.callingAe, host: a.host });
           if (!r.accept) return { accept: false, reason: r.reason === 'calling-ae-unknown' ? 'calling' : 'called' };
           this.log({ type: 'association', message: `association ${a.id} from ${a.callingAe}@${a.host} to ${a.calledAe} accepted: ${r.targets.map((t) => `${t.kind} ${t.name}`).join(', ')}`, association: a.id, calledAe: a.calledAe, callingAe: a.callingAe, host: a.host });
+          this.liveAssociations.add(a.id);
           return { accept: true };
         },
         rejected: (a, reason) => {
@@ -241,9 +244,9 @@ export class DicomService extends EventEmitter {
     return `${calledAe}\u0000${value}`;
   }
 
-  /** An instance is on disk: file it into its group and journal it. Success is answered after this returns. */
-  private stored(a: AssociationInfo, inst: ReceivedInstance): number {
-    if (!this.journal) return STORE_STATUS.processingFailure;
+  /** An instance is on disk: file it into its group and journal it. Success is answered once this resolves. */
+  private async stored(a: AssociationInfo, inst: ReceivedInstance): Promise<number> {
+    if (!this.journal || this.stopping) return STORE_STATUS.processingFailure;
     const rules = intakeRules(this.opts.config, a.calledAe);
     const value = inst.ids[rules.grouping.field];
     const key = this.groupKey(a.calledAe, value);
@@ -254,13 +257,25 @@ export class DicomService extends EventEmitter {
       records.push({ t: 'group', id: groupId, calledAe: a.calledAe, tag: rules.grouping.tag, value, at: now() });
     }
     records.push({ t: 'instance', id: inst.id, group: groupId, assoc: a.id, sopInstanceUid: inst.ids.sopInstanceUid, sopClassUid: inst.ids.sopClassUid, studyInstanceUid: inst.ids.studyInstanceUid, seriesInstanceUid: inst.ids.seriesInstanceUid, patientId: inst.ids.patientId, transferSyntaxUid: inst.transferSyntaxUid, bytes: inst.bytes, callingAe: a.callingAe, host: a.host, at: now() });
-    this.record(...records);
+    // Grouping is decided now (a concurrent instance of the same study joins
+    // this group); the state changes once the records are durable.
+    const durable = this.journal.appendLater(...records).then(
+      () => {
+        for (const r of records) apply(this.state, r);
+      },
+      (e: Error) => {
+        // Not journalled: the sender is told it failed. A group that exists only in this batch is forgotten.
+        if (records[0]?.t === 'group' && this.openGroups.get(key) === groupId) this.openGroups.delete(key);
+        throw e;
+      },
+    );
     if (!this.openGroups.has(key)) {
       this.openGroups.set(key, groupId);
       this.contributors.set(groupId, new Set());
       this.log({ type: 'association', message: `association ${a.id}: new group ${groupId} for ${a.calledAe} by ${rules.grouping.keyword}`, association: a.id, group: groupId });
     }
-    this.contributors.get(groupId)?.add(a.id);
+    // An association that ended while this instance was being synced cannot hold the group open.
+    if (this.liveAssociations.has(a.id)) this.contributors.get(groupId)?.add(a.id);
     this.lastInstanceAt.set(groupId, Date.now());
     const t = this.groupTimers.get(groupId);
     if (t) {
@@ -270,12 +285,25 @@ export class DicomService extends EventEmitter {
     const mine = this.assocGroups.get(a.id) ?? new Set<string>();
     mine.add(groupId);
     this.assocGroups.set(a.id, mine);
+    // A group does not close while one of its instances is still being journalled.
+    this.pendingWrites.set(groupId, (this.pendingWrites.get(groupId) ?? 0) + 1);
+    try {
+      await durable;
+    } finally {
+      const left = (this.pendingWrites.get(groupId) ?? 1) - 1;
+      if (left) this.pendingWrites.set(groupId, left);
+      else this.pendingWrites.delete(groupId);
+      const g = this.state.groups.get(groupId);
+      // The association ended meanwhile (an abort): the group waits for nothing else.
+      if (!left && g && !g.closedAt && !(this.contributors.get(groupId)?.size ?? 0)) this.arm(g);
+    }
     return STORE_STATUS.success;
   }
 
   private ended(a: AssociationInfo, how: 'released' | 'aborted', instances: number, why: string): void {
     const groups = this.assocGroups.get(a.id) ?? new Set<string>();
     this.assocGroups.delete(a.id);
+    this.liveAssociations.delete(a.id);
     const kept = instances ? `; ${plural(instances, 'acknowledged instance')} kept` : '';
     if (how === 'released') this.log({ type: 'association', message: `association ${a.id} released: ${plural(instances, 'instance')} received`, association: a.id, instances });
     else this.log({ type: 'association', message: `association ${a.id} from ${a.callingAe}@${a.host} aborted after ${plural(instances, 'instance')} (${why})${kept}; an instance in flight, if any, was discarded`, association: a.id, aborted: true, instances });
@@ -290,7 +318,7 @@ export class DicomService extends EventEmitter {
 
   /** Close a group once its associations ended and, for `quiet`, it has been quiet for the AE's timeout. */
   private arm(g: GroupState): void {
-    if ((this.contributors.get(g.id)?.size ?? 0) > 0 || this.stopping) return;
+    if ((this.contributors.get(g.id)?.size ?? 0) > 0 || this.pendingWrites.has(g.id) || this.stopping) return;
     const rules = intakeRules(this.opts.config, g.calledAe);
     const wait = rules.trigger === 'release' && !this.afterAbort.has(g.id) ? 0 : Math.max(0, (this.lastInstanceAt.get(g.id) ?? 0) + rules.timeoutMs - Date.now());
     const old = this.groupTimers.get(g.id);
@@ -304,7 +332,7 @@ export class DicomService extends EventEmitter {
   }
 
   private closeGroup(g: GroupState): void {
-    if (g.closedAt || (this.contributors.get(g.id)?.size ?? 0) > 0) return;
+    if (g.closedAt || (this.contributors.get(g.id)?.size ?? 0) > 0 || this.pendingWrites.has(g.id)) return;
     this.openGroups.delete(this.groupKey(g.calledAe, g.value));
     this.contributors.delete(g.id);
     this.closedAt.set(g.id, performance.now());
