@@ -72,6 +72,12 @@ console.error(`  charts: ref, 2k (${(fs.statSync(path.join(c2k, 'values.yaml')).
 const node = process.execPath;
 const wf = (chart, ...a) => () => ['--chart', chart, ...a];
 const results = {};
+if (process.env.BENCH_ONLY === 'gateway') {
+  // Just the gateway rows (BENCH_ONLY=gateway npm run bench), for working on it.
+  const g = await gatewayBench();
+  console.log(JSON.stringify(g, null, 2));
+  process.exit(0);
+}
 // Node's own start-up, for scale: NODE_EXTRA_CA_CERTS (set on these machines)
 // is parsed before any script runs; bin/clara-wf defers it (see the launcher).
 results.nodeFloor = measure(`node -e 0${process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS set)' : ''}`, node, () => ['-e', '0']);
