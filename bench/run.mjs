@@ -125,18 +125,20 @@ const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 results.runner = { medianLockToStartMs: med(runnerRuns.map((r) => r.medianDelay)), maxLockToStartMs: med(runnerRuns.map((r) => r.maxDelay)), perStageMs: med(runnerRuns.map((r) => r.perStage)), wallMs: med(runnerRuns.map((r) => r.wall)) };
 console.error(`  runner: 50 no-op stages in ${results.runner.wallMs.toFixed(0)} ms (clara-wf process); ${results.runner.perStageMs.toFixed(2)} ms per stage from first start to last finish; lock → next start median ${results.runner.medianLockToStartMs.toFixed(3)} ms, max ${results.runner.maxLockToStartMs.toFixed(3)} ms`);
 
+/** A free TCP port on 127.0.0.1. */
+async function free() {
+  const net = await import('node:net');
+  const s = net.createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const p = s.address().port;
+  await new Promise((r) => s.close(r));
+  return p;
+}
+
 // DICOM loop: 100 small instances in (storescu, TCP_NODELAY=1), the release →
 // first stage latency, and 100 instances out to storescp, through a pass-through workflow.
 async function dicomLoop() {
   const { spawn } = await import('node:child_process');
-  const net = await import('node:net');
-  const free = async () => {
-    const s = net.createServer();
-    await new Promise((r) => s.listen(0, '127.0.0.1', r));
-    const p = s.address().port;
-    await new Promise((r) => s.close(r));
-    return p;
-  };
   const dir = path.join(out, 'dicom-loop');
   fs.rmSync(dir, { recursive: true, force: true });
   const chart = path.join(dir, 'chart');
@@ -190,14 +192,6 @@ async function dicomLoop() {
 // storescp does neither. Peak RSS of serve from /proc (VmHWM).
 async function gatewayBench() {
   const { spawn } = await import('node:child_process');
-  const net = await import('node:net');
-  const free = async () => {
-    const s = net.createServer();
-    await new Promise((r) => s.listen(0, '127.0.0.1', r));
-    const p = s.address().port;
-    await new Promise((r) => s.close(r));
-    return p;
-  };
   const dir = path.join(out, 'gateway');
   fs.rmSync(dir, { recursive: true, force: true });
   const chart = path.join(dir, 'chart');
