@@ -14,7 +14,7 @@ export interface InstanceIds {
 }
 
 /** How many bytes of each dataset intake keeps in memory to read the identifiers. */
-export const HEAD_BYTES = 256 * 1024;
+export const HEAD_BYTES = 64 * 1024;
 
 const DEFLATED = '1.2.840.10008.1.2.1.99';
 
@@ -42,7 +42,8 @@ const first = (dict: Record<string, any>, tag: string): string => {
 export function identify(head: Buffer, transferSyntaxUid: string, whole: () => Buffer): InstanceIds {
   const d = data();
   const read = (buf: Buffer) => {
-    const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+    // dcmjs wants an ArrayBuffer of its own: one copy (a head is small).
+    const ab = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength ? buf.buffer : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
     const stream = transferSyntaxUid === DEFLATED ? new d.DeflatedReadBufferStream(new d.ReadBufferStream(ab), {}) : new d.ReadBufferStream(ab);
     const syntax = transferSyntaxUid === '1.2.840.10008.1.2' || transferSyntaxUid === '1.2.840.10008.1.2.2' ? transferSyntaxUid : '1.2.840.10008.1.2.1';
     // Stop at the first element past (0020,000E): nothing beyond is needed (dcmjs
