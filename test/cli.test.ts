@@ -19,6 +19,21 @@ describe('exit codes', () => {
     for (const c of ['cs', 'stage', 'workflow', 'validate', 'schema', 'graph']) expect(r.stdout).toContain(c);
     expect(r.stdout).toMatch(/Exit codes: 0 ok, 1 validation failed, 2 usage/);
   });
+  it('a subcommand\'s usage error points at that subcommand\'s help', async () => {
+    const r = await cli(['workflow', 'create', '--stages', 'a']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('(run clara-wf workflow create --help for usage)');
+    expect((await cli(['dicom', 'ae', 'add'])).stderr).toContain('(run clara-wf dicom ae add --help for usage)');
+    expect((await cli(['frobnicate'])).stderr).toContain('(run clara-wf --help for usage)');
+  });
+  it('without --chart, the chart is found from a subfolder, as from the project folder', async () => {
+    const dir = tempDir({ 'project/charts/clara-workflow/Chart.yaml': 'apiVersion: v2\nname: clara-workflow\nversion: 0.1.0\n', 'project/charts/clara-workflow/values.yaml': referenceValues, 'project/docs/deep/x.txt': '' });
+    for (const cwd of ['project', 'project/docs/deep', 'project/charts/clara-workflow']) {
+      const r = await cli(['workflow', 'list', '--json'], { cwd: path.join(dir, cwd) });
+      expect(r.code, `${cwd}: ${r.stderr}`).toBe(0);
+      expect(JSON.parse(r.stdout).length).toBeGreaterThanOrEqual(3);
+    }
+  });
   it('an unknown command or option is 2', async () => {
     expect((await cli(['frobnicate'])).code).toBe(2);
     expect((await cli(['validate', '--nope'])).code).toBe(2);

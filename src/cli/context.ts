@@ -1,4 +1,5 @@
 // What every command gets: resolved global options and the output streams.
+import fs from 'node:fs';
 import path from 'node:path';
 import { formatDiagnostic, summary, toJson, type Diagnostic } from '../core/diagnostic.js';
 
@@ -19,6 +20,25 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
+/**
+ * The chart a command works on when --chart is not given, as helm users
+ * expect from a project folder: the nearest `charts/clara-workflow` from the
+ * working folder up, or the clara-workflow chart the working folder is in.
+ * Nothing found: `<cwd>/charts/clara-workflow` (whose absence is then reported).
+ */
+export function findChart(cwd: string): string {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    const nested = path.join(dir, 'charts', 'clara-workflow');
+    if (fs.existsSync(path.join(nested, 'Chart.yaml'))) return nested;
+    try {
+      if (/^name:\s*["']?clara-workflow["']?\s*$/m.test(fs.readFileSync(path.join(dir, 'Chart.yaml'), 'utf8'))) return dir;
+    } catch {
+      /* no chart here */
+    }
+    if (path.dirname(dir) === dir) return path.resolve(cwd, 'charts', 'clara-workflow');
+  }
+}
+
 export class Ctx {
   readonly chartDir: string;
   readonly valuesFile: string;
@@ -34,7 +54,7 @@ export class Ctx {
     readonly io: Io,
     g: GlobalOptions,
   ) {
-    this.chartDir = path.resolve(io.cwd, g.chart ?? 'charts/clara-workflow');
+    this.chartDir = g.chart !== undefined ? path.resolve(io.cwd, g.chart) : findChart(io.cwd);
     this.valuesFile = path.resolve(io.cwd, g.values ?? path.join(this.chartDir, 'values.yaml'));
     this.dicomConfigFile = path.resolve(io.cwd, g.dicomConfig ?? path.join(this.chartDir, 'files', 'dicom-server-config.yaml'));
     this.dicomConfigExplicit = g.dicomConfig !== undefined;

@@ -18,7 +18,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
   program
     .description('Compile, check, render, run and install Clara Deploy workflows (values.yaml is the source of truth).')
     .version('0.1.0')
-    .option('--chart <dir>', 'chart folder', 'charts/clara-workflow')
+    .option('--chart <dir>', 'chart folder (default: the nearest charts/clara-workflow from the working folder up, or the clara-workflow chart it is in)')
     .option('--values <file>', 'values file (default: <chart>/values.yaml)')
     .option('--dicom-config <file>', 'DICOM adapter configuration (default: <chart>/files/dicom-server-config.yaml)')
     .option('--json', 'machine-readable output on stdout')
@@ -44,8 +44,17 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
       const code = await (mod[fn] as Action)(ctx, ...args.slice(0, -1));
       hooks.setExitCode(typeof code === 'number' ? code : 0);
     };
-  const sub = (parent: Command, name: string, description: string) =>
-    parent.command(name).description(description).configureOutput(write).exitOverride();
+  /** A subcommand; its usage errors point at its own --help (`clara-wf workflow create --help`). */
+  const sub = (parent: Command, name: string, description: string) => {
+    const names: string[] = [name];
+    for (let p: Command | null = parent; p && p.parent; p = p.parent) names.unshift(p.name());
+    return parent
+      .command(name)
+      .description(description)
+      .configureOutput(write)
+      .exitOverride()
+      .showHelpAfterError(`(run clara-wf ${names.join(' ')} --help for usage)`);
+  };
 
   const stageMod = () => import('./commands/stage.js');
   const workflowMod = () => import('./commands/workflow.js');
