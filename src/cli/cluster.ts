@@ -19,6 +19,7 @@ export interface ClusterFlags {
   atomic?: boolean;
   file?: string[];
   set?: string[];
+  setString?: string[];
   dryRun?: boolean;
 }
 

@@ -108,7 +108,14 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
   sub(workflow, 'show', 'show a workflow with its stages, locks and folders').argument('<workflow>', 'ID or name').action(lazy(workflowMod, 'show'));
   sub(workflow, 'remove', 'remove a workflow').argument('<workflow>', 'ID or name').action(lazy(workflowMod, 'remove'));
 
-  sub(program, 'validate', 'check values.yaml: schema, markers and cross-field rules')
+  /** helm's overlay flags, for the commands that read the values helm installs. */
+  const overlayOptions = (c: Command, prefix = '') =>
+    c
+      .option('-f, --file <values.yaml>', `${prefix}values file layered on top, as helm -f (repeatable, in order)`, collect)
+      .option('--set <key=value>', `${prefix}value as helm --set: a.b=1,list[0]=x,list={a,b} (repeatable)`, collect)
+      .option('--set-string <key=value>', `${prefix}value as helm --set-string: always a string (repeatable)`, collect);
+
+  overlayOptions(sub(program, 'validate', 'check values.yaml (and, with -f/--set, the values helm would install): schema, markers and cross-field rules'))
     .option('--strict', 'treat warnings as errors')
     .action(lazy(() => import('./commands/validate.js'), 'validate'));
 
@@ -121,13 +128,11 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
     .action(lazy(() => import('./commands/graph.js'), 'graph'));
 
-  sub(program, 'render', 'render the chart with helm (validating values alongside)')
+  overlayOptions(sub(program, 'render', 'render the chart with helm (validating values alongside)'))
     .option('--workflow <id|name>', 'run mode: render the Jobs of this workflow (with --job)')
     .option('--job <id>', 'run mode: the job ID (a UUID or DNS label)')
     .option('--output-dir <dir>', 'write one file per template instead of printing')
     .option('--show-only <template>', 'only this template, e.g. jobs.yaml (repeatable)', collect)
-    .option('-f, --file <values.yaml>', 'extra values file layered on top (repeatable)', collect)
-    .option('--set <key=value>', 'extra value, as helm --set (repeatable)', collect)
     .option('--release <name>', 'release name', 'clara-workflow')
     .option('-n, --namespace <ns>', 'namespace to render for')
     .action(lazy(() => import('./commands/render.js'), 'render'));
@@ -163,12 +168,10 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
       .option('--timeout <duration>', 'helm timeout, e.g. 5m0s');
   const installMod = () => import('./commands/install.js');
   for (const [name, what] of [['install', 'install the chart (helm upgrade --install, after validation and a pre-flight)'], ['upgrade', 'upgrade the release (same as install)']] as const) {
-    clusterOptions(sub(program, name, what))
+    overlayOptions(clusterOptions(sub(program, name, what)))
       .option('--create-namespace', 'create the namespace if needed')
       .option('--wait', 'wait until resources are ready')
       .option('--atomic', 'roll back on failure')
-      .option('-f, --file <values.yaml>', 'extra values file (repeatable)', collect)
-      .option('--set <key=value>', 'extra value (repeatable)', collect)
       .option('--dry-run', 'render and run the pre-flight; change nothing')
       .action(lazy(installMod, 'install'));
   }

@@ -12,6 +12,7 @@ export interface RenderRequest {
   job?: string;
   extraValues?: string[];
   set?: string[];
+  setString?: string[];
   showOnly?: string[];
   release?: string;
   namespace?: string;
@@ -47,6 +48,7 @@ export function helmTemplateArgs(ctx: Ctx, req: RenderRequest): string[] {
   if (path.resolve(ctx.valuesFile) !== path.resolve(ctx.chartDir, 'values.yaml')) args.push('--values', ctx.valuesFile);
   for (const f of req.extraValues ?? []) args.push('--values', path.resolve(ctx.io.cwd, f));
   for (const s of req.set ?? []) args.push('--set', s);
+  for (const s of req.setString ?? []) args.push('--set-string', s);
   if (req.workflow) args.push('--set-string', `job.workflow=${req.workflow}`, '--set-string', `job.id=${req.job}`);
   for (const t of req.showOnly ?? []) args.push('--show-only', t.includes('/') ? t : `templates/${t}`);
   return args;
@@ -74,7 +76,7 @@ export async function renderChart(ctx: Ctx, req: RenderRequest, stream?: (chunk:
   try {
     // Loaded after helm has started: the parser and rules are not on helm's path.
     const [{ requireValidValues }, { findWorkflow }] = await Promise.all([import('./values-file.js'), import('../core/workflow.js')]);
-    const { values } = requireValidValues(ctx, 'nothing was rendered');
+    const { values } = requireValidValues(ctx, 'nothing was rendered', { file: req.extraValues, set: req.set, setString: req.setString });
     if (req.workflow) findWorkflow(values, req.workflow);
   } catch (e) {
     run.child.kill('SIGTERM');

@@ -1,9 +1,11 @@
 // Reading and editing the values file: parse once, edit under the lock, write
 // only a result that validates, atomically.
+import path from 'node:path';
 import { readText, withFileLock, writeAtomic } from '../adapters/files.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
 import type { Values } from '../core/model.js';
 import { checkValues, readValues, type ValuesCheck } from '../core/validate-values.js';
+import { checkMergedValues, type ValuesLayer } from '../core/validate-merged.js';
 import type { Ctx } from './context.js';
 
 export interface LoadedValues {
@@ -18,7 +20,7 @@ export interface LoadedValues {
  * that is not YAML is a usage error (exit 2), one with errors a validation
  * failure (exit 1). `consequence` says what did not happen ("nothing was run").
  */
-export function requireValidValues(ctx: Ctx, consequence: string): ValuesCheck & { values: Values; text: string; file: string } {
+export function requireValidValues(ctx: Ctx, consequence: string, overlays: Overlays = {}): ValuesCheck & { values: Values; text: string; file: string } {
   const file = ctx.display(ctx.valuesFile);
   const text = readText(ctx.valuesFile, 'values file');
   const check = checkValues(text, file);
@@ -26,7 +28,30 @@ export function requireValidValues(ctx: Ctx, consequence: string): ValuesCheck &
     const E = check.unparsable ? UsageError : ValidationFailed;
     throw new E(`${file} does not validate; ${consequence}`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[file, text]]));
   }
-  return { ...check, values: check.values as Values, text, file };
+  const layers = valuesLayers(ctx, overlays);
+  if (!layers.length) return { ...check, values: check.values as Values, text, file };
+  // What helm will install: values.yaml with the -f files and --set values on top.
+  const merged = checkMergedValues({ values: check.values as Values, yaml: check.yaml!, file, text }, layers);
+  if (!merged.ok) {
+    const E = merged.unparsable ? UsageError : ValidationFailed;
+    throw new E(`the values helm would install (${file} with ${layers.length} overlay${layers.length === 1 ? '' : 's'}) do not validate; ${consequence}`, merged.diagnostics.filter((d) => d.severity === 'error'), merged.sources);
+  }
+  return { ...check, values: merged.values as Values, diagnostics: merged.diagnostics, text, file };
+}
+
+/** -f files and --set / --set-string values, as helm takes them. */
+export interface Overlays {
+  file?: string[];
+  set?: string[];
+  setString?: string[];
+}
+
+export function valuesLayers(ctx: Ctx, o: Overlays): ValuesLayer[] {
+  return [
+    ...(o.file ?? []).map((f): ValuesLayer => ({ kind: 'file', file: ctx.display(path.resolve(ctx.io.cwd, f)), text: readText(path.resolve(ctx.io.cwd, f), 'values file') })),
+    ...(o.set ?? []).map((arg): ValuesLayer => ({ kind: 'set', arg })),
+    ...(o.setString ?? []).map((arg): ValuesLayer => ({ kind: 'set-string', arg })),
+  ];
 }
 
 /**

@@ -13,12 +13,13 @@ export function valuesArgs(ctx: Ctx, f: ClusterFlags): string[] {
   if (path.resolve(ctx.valuesFile) !== path.resolve(ctx.chartDir, 'values.yaml')) args.push('--values', ctx.valuesFile);
   for (const file of f.file ?? []) args.push('--values', path.resolve(ctx.io.cwd, file));
   for (const s of f.set ?? []) args.push('--set', s);
+  for (const s of f.setString ?? []) args.push('--set-string', s);
   return args;
 }
 
 export async function install(ctx: Ctx, f: ClusterFlags): Promise<number> {
   checkClusterFlags(f);
-  requireValidValues(ctx, 'nothing was sent to the cluster');
+  requireValidValues(ctx, 'nothing was sent to the cluster', { file: f.file, set: f.set, setString: f.setString });
   const release = f.release ?? 'clara-workflow';
   const helm = locateHelm(ctx.io.env);
   const version = checkHelmVersion(helm, ctx.io.env);

@@ -12,12 +12,13 @@ interface Flags {
   showOnly?: string[];
   file?: string[];
   set?: string[];
+  setString?: string[];
   release?: string;
   namespace?: string;
 }
 
 export async function render(ctx: Ctx, flags: Flags): Promise<number> {
-  const req: RenderRequest = { workflow: flags.workflow, job: flags.job, extraValues: flags.file, set: flags.set, showOnly: flags.showOnly, release: flags.release, namespace: flags.namespace };
+  const req: RenderRequest = { workflow: flags.workflow, job: flags.job, extraValues: flags.file, set: flags.set, setString: flags.setString, showOnly: flags.showOnly, release: flags.release, namespace: flags.namespace };
   if (!flags.outputDir) {
     await renderChart(ctx, req, (chunk) => ctx.io.stdout.write(chunk));
     return 0;

@@ -3,11 +3,14 @@ import { UsageError } from '../../core/errors.js';
 import { hasErrors, type Diagnostic } from '../../core/diagnostic.js';
 import { checkDicomConfig } from '../../core/dicom-config.js';
 import { checkValues } from '../../core/validate-values.js';
+import { checkMergedValues, type ValuesLayer } from '../../core/validate-merged.js';
+import type { Values } from '../../core/model.js';
+import { valuesLayers, type Overlays } from '../values-file.js';
 import { readText } from '../../adapters/files.js';
 import type { Ctx } from '../context.js';
 
 /** values.yaml, then the DICOM adapter configuration (which refers to it). */
-export function validate(ctx: Ctx, opts: { strict?: boolean }): number {
+export function validate(ctx: Ctx, opts: { strict?: boolean } & Overlays): number {
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
   let unreadable = false;
@@ -30,11 +33,29 @@ export function validate(ctx: Ctx, opts: { strict?: boolean }): number {
     diagnostics.push(...values.diagnostics);
     if (values.unparsable) unreadable = true;
   }
+  // With -f / --set: also the values helm would install, as install and render check them.
+  let effective = values?.values ?? null;
+  let layers: ValuesLayer[] = [];
+  try {
+    layers = valuesLayers(ctx, opts);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    diagnostics.push({ severity: 'error', code: 'FILE_UNREADABLE', message: e.message, file: '', line: 0, column: 0, path: '' });
+    unreadable = true;
+  }
+  if (values && !values.unparsable && values.yaml && layers.length) {
+    const merged = checkMergedValues({ values: values.values as Values, yaml: values.yaml, file: ctx.display(ctx.valuesFile), text: valuesText as string }, layers);
+    for (const [f, t] of merged.sources) sources.set(f, t);
+    const seen = new Set(diagnostics.map(key));
+    diagnostics.push(...merged.diagnostics.filter((d) => !seen.has(key(d))));
+    if (merged.unparsable) unreadable = true;
+    effective = merged.values ?? effective;
+  }
 
   if (ctx.dicomConfigExplicit || fs.existsSync(ctx.dicomConfigFile)) {
     const dicomText = read(ctx.dicomConfigFile, 'DICOM configuration');
     if (dicomText !== null) {
-      const dicom = checkDicomConfig(dicomText, ctx.display(ctx.dicomConfigFile), values?.values ?? null, ctx.display(ctx.valuesFile));
+      const dicom = checkDicomConfig(dicomText, ctx.display(ctx.dicomConfigFile), effective, ctx.display(ctx.valuesFile));
       diagnostics.push(...dicom.diagnostics);
       if (dicom.unparsable) unreadable = true;
     }
@@ -58,3 +79,5 @@ export function validate(ctx: Ctx, opts: { strict?: boolean }): number {
   if (unreadable) return 2;
   return ok ? 0 : 1;
 }
+
+const key = (d: Diagnostic) => `${d.file}:${d.line}:${d.column}:${d.code}:${d.message}`;
