@@ -128,7 +128,7 @@ describe('install and upgrade check the merged values before the cluster', async
       const ok = await cli(['install', '-n', 'clara', '--create-namespace', '-f', 'ok.yaml', '--set-string', 'stages.user-ai.image.tag=2.0'], { cwd: dir, env });
       expect(ok.code, ok.stderr).toBe(0);
       const catalog = server.objects('ConfigMap', 'clara').find((o) => o.metadata.name === 'clara-workflow-workflows');
-      const userWorkflow = JSON.parse(catalog.data[`${WF}.json`]);
+      const userWorkflow = JSON.parse(catalog?.data[`${WF}.json`]);
       expect(userWorkflow.stages.find((s: any) => s.name === 'user-ai').spec).toMatchObject({ timeout: '600', image: { tag: '2.0' } });
     } finally {
       await server.stop();
