@@ -135,3 +135,19 @@ describe('install and upgrade check the merged values before the cluster', async
     }
   });
 });
+
+describe('--set syntax errors', () => {
+  for (const [arg, says] of [
+    ['stages.user-ai.timeout', 'has no value'],
+    ['stages.user-ai.env.X={a,b', "list must terminate with '}'"],
+    ['workflows.x.args[one]=a', 'must be a number in [ ]'],
+  ] as const) {
+    it(`--set ${arg}: exit 2, SET_SYNTAX, helm rejects it too`, async () => {
+      const r = await cli(['validate', '--json', '--set', arg], { cwd: repoRoot });
+      expect(r.code).toBe(2);
+      const d = JSON.parse(r.stdout).diagnostics.find((x: any) => x.code === 'SET_SYNTAX');
+      expect(d.message).toContain(says);
+      expect(spawnSync(helmBin, ['template', 'x', path.join(repoRoot, 'charts', 'clara-workflow'), '--set', arg], { encoding: 'utf8' }).status).not.toBe(0);
+    });
+  }
+});

@@ -76,6 +76,13 @@ export function applySet(into: Obj, arg: string, kind: SetKind): void {
     i = next;
     return typed(v, asString);
   };
+  /** The number of a `[n]` list index (the '[' is read already). */
+  const index = (): number => {
+    const [n, close, after] = until(arg, i, ']');
+    i = after;
+    if (close !== ']' || !/^[0-9]+$/.test(n)) throw new SetSyntaxError(`list index in "${arg}" must be a number in [ ]`);
+    return Number(n);
+  };
   const assign = (target: Obj): void => {
     const [key, stop, next] = until(arg, i, '=[,.');
     i = next;
@@ -90,12 +97,9 @@ export function applySet(into: Obj, arg: string, kind: SetKind): void {
       return;
     }
     if (stop === '[') {
-      const [n, close, after] = until(arg, i, ']');
-      i = after;
-      if (close !== ']' || !/^[0-9]+$/.test(n)) throw new SetSyntaxError(`list index in "${arg}" must be a number in [ ]`);
       const list = Array.isArray(target[key]) ? (target[key] as unknown[]) : [];
       target[key] = list;
-      assignIndex(list, Number(n));
+      assignIndex(list, index());
       return;
     }
     throw new SetSyntaxError(`key "${key}" has no value (expected ${key}=<value>)`);
@@ -114,12 +118,9 @@ export function applySet(into: Obj, arg: string, kind: SetKind): void {
       return;
     }
     if (c === '[') {
-      const [n, close, after] = until(arg, i, ']');
-      i = after;
-      if (close !== ']' || !/^[0-9]+$/.test(n)) throw new SetSyntaxError(`list index in "${arg}" must be a number in [ ]`);
       const inner = Array.isArray(list[idx]) ? (list[idx] as unknown[]) : [];
       setIndex(list, idx, inner);
-      assignIndex(inner, Number(n));
+      assignIndex(inner, index());
       return;
     }
     throw new SetSyntaxError(`"${arg}": expected =, . or [ after a list index`);
