@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Runs the Kubernetes API test server (test/kube/server.ts) on its own, for
 // trying the cluster commands without a cluster:
-//   node scripts/test-server.mjs [--tls] [--simulate-jobs] [--kubeconfig <file>]
+//   node scripts/test-server.mjs [--tls] [--no-simulate-jobs] [--kubeconfig <file>]
+// Stage Jobs are simulated by default (each succeeds after 0.5 s), so
+// `clara-wf test --runtime cluster` works as the README shows;
+// --no-simulate-jobs leaves them pending, as a cluster without nodes would.
 // It writes a kubeconfig (default ./kubeconfig.test) and serves until Ctrl-C.
 import { build } from 'esbuild';
 import path from 'node:path';
@@ -16,14 +19,15 @@ await build({ entryPoints: [path.join(root, 'test', 'kube', 'server.ts')], outfi
 const { KubeTestServer } = await import(pathToFileURL(out).href);
 const server = await KubeTestServer.start({
   tls: args.includes('--tls'),
-  simulateJobs: args.includes('--simulate-jobs') ? () => ({ result: 'succeed', runMs: 500 }) : undefined,
+  simulateJobs: args.includes('--no-simulate-jobs') ? undefined : () => ({ result: 'succeed', runMs: 500 }),
 });
 const i = args.indexOf('--kubeconfig');
 const target = path.resolve(i >= 0 ? args[i + 1] : 'kubeconfig.test');
 const file = server.kubeconfig(path.dirname(target));
 if (file !== target) fs.renameSync(file, target);
 console.log(`Kubernetes API test server at ${server.url}; kubeconfig: ${target}`);
-console.log(`try: KUBECONFIG=${target} npx clara-wf install`);
+console.log(`stage Jobs ${args.includes('--no-simulate-jobs') ? 'stay pending (--no-simulate-jobs)' : 'are simulated: each succeeds after 0.5 s'}`);
+console.log(`try: KUBECONFIG=${target} ./bin/clara-wf install`);
 const stop = async () => {
   await server.stop();
   process.exit(0);

@@ -148,6 +148,12 @@ describe('pre-flight and safety', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, dryRun: true });
     expect(server.mutations()).toEqual([]);
     expect(server.objects('ConfigMap')).toEqual([]);
+    // In words: what would happen, and that nothing did (not helm's "has been upgraded").
+    const h = await cli(['install', '--dry-run'], { cwd: repoRoot, env });
+    expect(h.code, h.stderr).toBe(0);
+    expect(h.stdout).toMatch(/^dry run: nothing was changed on the cluster\.\ninstall would make release clara-workflow in default revision 1 \(not installed now\), with 3 objects:\n  CustomResourceDefinition pipelines\.clara\.nvidia\.com \(crds\/pipelines\.clara\.nvidia\.com\.yaml: created only if missing\)\n  ConfigMap clara-workflow-workflows\n  ConfigMap clara-workflow-dicom\n$/);
+    expect(h.stdout).not.toMatch(/Happy Helming|has been upgraded/);
+    expect(server.mutations()).toEqual([]);
   });
 
   it('an invalid values file never causes a single request', async () => {
