@@ -18,6 +18,8 @@ interface Case {
   files?: Record<string, string>;
   set?: string[];
   setString?: string[];
+  setJson?: string[];
+  setFile?: string[];
   /** Rejected: the file (or --set argument) and line the first error points at. */
   rejects?: { file: string; line: number; code: string };
   /** Accepted: what the merged values hold there (checked as well as equality with helm). */
@@ -47,16 +49,23 @@ const cases: Case[] = [
   { name: 'a new stage added by an overlay must be complete', files: { 'a.yaml': 'stages:\n  extra-ai:\n    image:\n      repository: extra\n      tag: "1"\n' }, rejects: { file: 'a.yaml', line: 2, code: 'MISSING_KEY' } },
   { name: 'an unknown top-level key', files: { 'a.yaml': 'stagez: {}\n' }, rejects: { file: 'a.yaml', line: 1, code: 'UNKNOWN_KEY' } },
   { name: 'a list index with --set', setString: ['workflows.' + WF + '.args[0]=-v'], rejects: { file: `--set-string workflows.${WF}.args[0]=-v`, line: 1, code: 'ARGS_INVALID' } },
+  { name: '--set-json sets a structured value', setJson: ['stages.user-ai.env={"A":"1","B":"two, with a comma"}'], expect: (v) => expect(v.stages['user-ai'].env).toEqual({ A: '1', B: 'two, with a comma' }) },
+  { name: '--set-json with the wrong type', setJson: ['stages.user-ai.timeout=300'], rejects: { file: '--set-json stages.user-ai.timeout=300', line: 1, code: 'WRONG_TYPE' } },
+  { name: '--set-file takes a file\'s content as a string', files: { 'note.txt': 'from a file' }, setFile: ['stages.user-ai.env.NOTE=note.txt'], expect: (v) => expect(v.stages['user-ai'].env.NOTE).toBe('from a file') },
   { name: 'a list with {} and --set', set: [`workflows.${WF}.waitLocks={,dicom-reader.lock,user-ai.lock}`], expect: (v) => expect(v.workflows[WF].waitLocks).toEqual(['', 'dicom-reader.lock', 'user-ai.lock']) },
 ];
+
+const overlayFiles = (c: Case) => Object.keys(c.files ?? {}).filter((f) => f.endsWith('.yaml'));
 
 /** helm template with a debug template that prints .Values as JSON: [exit code, values or stderr]. */
 function helmValues(chart: string, cwd: string, c: Case): { code: number; values?: unknown; stderr: string } {
   const args = ['template', 'x', chart, '--show-only', 'templates/zz-values.yaml'];
-  for (const f of Object.keys(c.files ?? {})) args.push('-f', path.join(cwd, f));
+  for (const f of overlayFiles(c)) args.push('-f', path.join(cwd, f));
   for (const s of c.set ?? []) args.push('--set', s);
   for (const s of c.setString ?? []) args.push('--set-string', s);
-  const r = spawnSync(helmBin, args, { encoding: 'utf8', env: { ...process.env, HOME: cwd } });
+  for (const s of c.setJson ?? []) args.push('--set-json', s);
+  for (const s of c.setFile ?? []) args.push('--set-file', s);
+  const r = spawnSync(helmBin, args, { encoding: 'utf8', cwd, env: { ...process.env, HOME: cwd } });
   if (r.status !== 0) return { code: r.status ?? 1, stderr: r.stderr };
   const line = r.stdout.split('\n').find((l) => l.startsWith('values: ')) as string;
   return { code: 0, values: JSON.parse(JSON.parse(line.slice('values: '.length))), stderr: '' };
@@ -73,7 +82,7 @@ describe('overlays: clara-wf and helm agree on the values helm installs', () => 
   for (const c of cases) {
     it(c.name, async () => {
       const cwd = tempDir(c.files ?? {});
-      const flags = [...Object.keys(c.files ?? {}).flatMap((f) => ['-f', f]), ...(c.set ?? []).flatMap((s) => ['--set', s]), ...(c.setString ?? []).flatMap((s) => ['--set-string', s])];
+      const flags = [...overlayFiles(c).flatMap((f) => ['-f', f]), ...(c.set ?? []).flatMap((s) => ['--set', s]), ...(c.setString ?? []).flatMap((s) => ['--set-string', s]), ...(c.setJson ?? []).flatMap((s) => ['--set-json', s]), ...(c.setFile ?? []).flatMap((s) => ['--set-file', s])];
       fs.symlinkSync(path.join(dir, 'charts'), path.join(cwd, 'charts'));
       const ours = await cli(['validate', '--json', ...flags], { cwd });
       const helm = helmValues(chart, cwd, c);
@@ -86,11 +95,13 @@ describe('overlays: clara-wf and helm agree on the values helm installs', () => 
         expect(helm.code, `helm accepted what clara-wf rejects (${c.name})`).not.toBe(0);
       } else {
         const layers: ValuesLayer[] = [
-          ...Object.entries(c.files ?? {}).map(([file, text]) => ({ kind: 'file' as const, file, text })),
+          ...overlayFiles(c).map((file) => ({ kind: 'file' as const, file, text: (c.files as Record<string, string>)[file] as string })),
           ...(c.set ?? []).map((arg) => ({ kind: 'set' as const, arg })),
           ...(c.setString ?? []).map((arg) => ({ kind: 'set-string' as const, arg })),
+          ...(c.setJson ?? []).map((arg) => ({ kind: 'set-json' as const, arg })),
+          ...(c.setFile ?? []).map((arg) => ({ kind: 'set-file' as const, arg })),
         ];
-        const merged = checkMergedValues({ values: base.values as Values, yaml: base.yaml!, file: 'values.yaml', text: referenceValues }, layers);
+        const merged = checkMergedValues({ values: base.values as Values, yaml: base.yaml!, file: 'values.yaml', text: referenceValues }, layers, (p) => fs.readFileSync(path.join(cwd, p), 'utf8'));
         c.expect?.(merged.values);
         if (c.name.startsWith('null deletes a workflow')) {
           // values.yaml's own check passes; the DICOM mapping to the deleted workflow fails, in both.

@@ -7,8 +7,9 @@ import semver from 'semver';
 import type { Cluster, ClusterOptions } from '../adapters/kube.js';
 import { ExternalToolError, UsageError } from '../core/errors.js';
 import type { Ctx } from './context.js';
+import type { Overlays } from './values-file.js';
 
-export interface ClusterFlags {
+export interface ClusterFlags extends Overlays {
   namespace?: string;
   createNamespace?: boolean;
   kubeconfig?: string;
@@ -17,9 +18,6 @@ export interface ClusterFlags {
   timeout?: string;
   wait?: boolean;
   atomic?: boolean;
-  file?: string[];
-  set?: string[];
-  setString?: string[];
   dryRun?: boolean;
 }
 

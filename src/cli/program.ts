@@ -113,7 +113,9 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     c
       .option('-f, --file <values.yaml>', `${prefix}values file layered on top, as helm -f (repeatable, in order)`, collect)
       .option('--set <key=value>', `${prefix}value as helm --set: a.b=1,list[0]=x,list={a,b} (repeatable)`, collect)
-      .option('--set-string <key=value>', `${prefix}value as helm --set-string: always a string (repeatable)`, collect);
+      .option('--set-string <key=value>', `${prefix}value as helm --set-string: always a string (repeatable)`, collect)
+      .option('--set-json <key=json>', `${prefix}JSON value as helm --set-json: a.b={"x":1} (repeatable)`, collect)
+      .option('--set-file <key=path>', `${prefix}a file's content as the value, as helm --set-file (repeatable)`, collect);
 
   overlayOptions(sub(program, 'validate', 'check values.yaml (and, with -f/--set, the values helm would install): schema, markers and cross-field rules'))
     .option('--strict', 'treat warnings as errors')

@@ -6,13 +6,13 @@ import path from 'node:path';
 import { checkHelmVersion, helmFailed, locateHelm, startHelm } from '../adapters/helm.js';
 import { UsageError } from '../core/errors.js';
 import type { Ctx } from './context.js';
+import { overlayHelmArgs, type Overlays } from './values-file.js';
 
 export interface RenderRequest {
   workflow?: string;
   job?: string;
-  extraValues?: string[];
-  set?: string[];
-  setString?: string[];
+  /** -f files and --set values on top of the values file. */
+  overlays?: Overlays;
   showOnly?: string[];
   release?: string;
   namespace?: string;
@@ -46,9 +46,7 @@ export function helmTemplateArgs(ctx: Ctx, req: RenderRequest): string[] {
   if (req.namespace) args.push('--namespace', req.namespace);
   // The chart's own values.yaml is read by helm anyway; another --values file is layered on top.
   if (path.resolve(ctx.valuesFile) !== path.resolve(ctx.chartDir, 'values.yaml')) args.push('--values', ctx.valuesFile);
-  for (const f of req.extraValues ?? []) args.push('--values', path.resolve(ctx.io.cwd, f));
-  for (const s of req.set ?? []) args.push('--set', s);
-  for (const s of req.setString ?? []) args.push('--set-string', s);
+  args.push(...overlayHelmArgs(ctx, req.overlays ?? {}));
   if (req.workflow) args.push('--set-string', `job.workflow=${req.workflow}`, '--set-string', `job.id=${req.job}`);
   for (const t of req.showOnly ?? []) args.push('--show-only', t.includes('/') ? t : `templates/${t}`);
   return args;
@@ -76,7 +74,7 @@ export async function renderChart(ctx: Ctx, req: RenderRequest, stream?: (chunk:
   try {
     // Loaded after helm has started: the parser and rules are not on helm's path.
     const [{ requireValidValues }, { findWorkflow }] = await Promise.all([import('./values-file.js'), import('../core/workflow.js')]);
-    const { values } = requireValidValues(ctx, 'nothing was rendered', { file: req.extraValues, set: req.set, setString: req.setString });
+    const { values } = requireValidValues(ctx, 'nothing was rendered', req.overlays);
     if (req.workflow) findWorkflow(values, req.workflow);
   } catch (e) {
     run.child.kill('SIGTERM');

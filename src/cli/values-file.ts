@@ -31,7 +31,7 @@ export function requireValidValues(ctx: Ctx, consequence: string, overlays: Over
   const layers = valuesLayers(ctx, overlays);
   if (!layers.length) return { ...check, values: check.values as Values, text, file };
   // What helm will install: values.yaml with the -f files and --set values on top.
-  const merged = checkMergedValues({ values: check.values as Values, yaml: check.yaml!, file, text }, layers);
+  const merged = checkMergedValues({ values: check.values as Values, yaml: check.yaml!, file, text }, layers, (p) => readText(path.resolve(ctx.io.cwd, p), '--set-file file'));
   if (!merged.ok) {
     const E = merged.unparsable ? UsageError : ValidationFailed;
     throw new E(`the values helm would install (${file} with ${layers.length} overlay${layers.length === 1 ? '' : 's'}) do not validate; ${consequence}`, merged.diagnostics.filter((d) => d.severity === 'error'), merged.sources);
@@ -44,6 +44,8 @@ export interface Overlays {
   file?: string[];
   set?: string[];
   setString?: string[];
+  setJson?: string[];
+  setFile?: string[];
 }
 
 export function valuesLayers(ctx: Ctx, o: Overlays): ValuesLayer[] {
@@ -51,6 +53,19 @@ export function valuesLayers(ctx: Ctx, o: Overlays): ValuesLayer[] {
     ...(o.file ?? []).map((f): ValuesLayer => ({ kind: 'file', file: ctx.display(path.resolve(ctx.io.cwd, f)), text: readText(path.resolve(ctx.io.cwd, f), 'values file') })),
     ...(o.set ?? []).map((arg): ValuesLayer => ({ kind: 'set', arg })),
     ...(o.setString ?? []).map((arg): ValuesLayer => ({ kind: 'set-string', arg })),
+    ...(o.setJson ?? []).map((arg): ValuesLayer => ({ kind: 'set-json', arg })),
+    ...(o.setFile ?? []).map((arg): ValuesLayer => ({ kind: 'set-file', arg })),
+  ];
+}
+
+/** The same overlays as helm arguments, in the order given. */
+export function overlayHelmArgs(ctx: Ctx, o: Overlays): string[] {
+  return [
+    ...(o.file ?? []).flatMap((f) => ['--values', path.resolve(ctx.io.cwd, f)]),
+    ...(o.setJson ?? []).flatMap((s) => ['--set-json', s]),
+    ...(o.set ?? []).flatMap((s) => ['--set', s]),
+    ...(o.setString ?? []).flatMap((s) => ['--set-string', s]),
+    ...(o.setFile ?? []).flatMap((s) => ['--set-file', s]),
   ];
 }
 

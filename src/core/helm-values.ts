@@ -3,7 +3,7 @@
 // (helm's strvals syntax and typing), then the result coalesced onto the
 // chart's values, where a null deletes the key. Pure: objects in, objects out.
 
-export type SetKind = 'set' | 'set-string';
+export type SetKind = 'set' | 'set-string' | 'set-json' | 'set-file';
 
 export class SetSyntaxError extends Error {}
 
@@ -53,11 +53,18 @@ function setIndex(list: unknown[], idx: number, v: unknown): unknown[] {
  * Apply one --set argument (`a.b=1,c[0].d=x,e={p,q}`) to `into`, as helm's
  * strvals.ParseInto / ParseIntoString do.
  */
-export function applySet(into: Obj, arg: string, kind: SetKind): void {
-  const asString = kind === 'set-string';
+export function applySet(into: Obj, arg: string, kind: SetKind, readFile?: (path: string) => string): void {
+  const asString = kind === 'set-string' || kind === 'set-file';
   let i = 0;
   // One assignment: a key path, '=', a value; assignments are separated by ','.
   const value = (): unknown => {
+    if (kind === 'set-json') return jsonValue();
+    if (kind === 'set-file') {
+      const [p, , next] = until(arg, i, ',');
+      i = next;
+      if (!readFile) throw new SetSyntaxError('--set-file needs a file reader');
+      return readFile(p);
+    }
     if (arg[i] === '{' && !asString) {
       i++;
       const list: unknown[] = [];
@@ -75,6 +82,31 @@ export function applySet(into: Obj, arg: string, kind: SetKind): void {
     const [v, , next] = until(arg, i, ',');
     i = next;
     return typed(v, asString);
+  };
+  /** One JSON value from i (objects and strings may hold commas), then ',' or the end. */
+  const jsonValue = (): unknown => {
+    let depth = 0;
+    let inString = false;
+    let j = i;
+    for (; j < arg.length; j++) {
+      const c = arg[j];
+      if (inString) {
+        if (c === '\\') j++;
+        else if (c === '"') inString = false;
+        continue;
+      }
+      if (c === '"') inString = true;
+      else if (c === '{' || c === '[') depth++;
+      else if (c === '}' || c === ']') depth--;
+      else if (c === ',' && depth === 0) break;
+    }
+    const text = arg.slice(i, j);
+    i = j < arg.length ? j + 1 : j;
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new SetSyntaxError(`"${text}" is not a JSON value`);
+    }
   };
   /** The number of a `[n]` list index (the '[' is read already). */
   const index = (): number => {

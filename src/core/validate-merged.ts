@@ -27,14 +27,14 @@ export interface MergedCheck {
 /** How a --set argument is shown as a diagnostic's file. */
 export const setLabel = (kind: SetKind, arg: string) => `--${kind} ${arg}`;
 
-export function checkMergedValues(base: { values: Values; yaml: ParsedYaml; file: string; text: string }, layers: readonly ValuesLayer[]): MergedCheck {
+export function checkMergedValues(base: { values: Values; yaml: ParsedYaml; file: string; text: string }, layers: readonly ValuesLayer[], readFile?: (path: string) => string): MergedCheck {
   const sources = new Map<string, string>([[base.file, base.text]]);
   const user: Record<string, unknown> = {};
   const own: { layer: ValuesLayer; data: Record<string, unknown>; yaml?: ParsedYaml }[] = [];
   const findings: { finding: Finding; at: number }[] = [];
   const files = layers.filter((l) => l.kind === 'file');
-  // helm's order: every -f file, then every --set, then every --set-string.
-  const ordered = [...files, ...layers.filter((l) => l.kind === 'set'), ...layers.filter((l) => l.kind === 'set-string')];
+  // helm 3's order: every -f file, then --set-json, --set, --set-string, --set-file.
+  const ordered = [...files, ...(['set-json', 'set', 'set-string', 'set-file'] as const).flatMap((k) => layers.filter((l) => l.kind === k))];
   for (const layer of ordered) {
     if (layer.kind === 'file') {
       sources.set(layer.file, layer.text);
@@ -54,8 +54,8 @@ export function checkMergedValues(base: { values: Values; yaml: ParsedYaml; file
       sources.set(label, layer.arg);
       const data: Record<string, unknown> = {};
       try {
-        applySet(data, layer.arg, layer.kind);
-        applySet(user, layer.arg, layer.kind);
+        applySet(data, layer.arg, layer.kind, readFile);
+        applySet(user, layer.arg, layer.kind, readFile);
       } catch (e) {
         if (!(e instanceof SetSyntaxError)) throw e;
         return { values: null, diagnostics: [{ severity: 'error', code: 'SET_SYNTAX', message: `${label}: ${e.message}`, hint: 'helm syntax: key.path=value, list[0]=value, list={a,b}; a backslash escapes , . = [', file: label, line: 1, column: 1, path: '' }], sources, unparsable: true, ok: false };

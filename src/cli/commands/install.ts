@@ -5,22 +5,20 @@ import { checkHelmVersion, helmFailed, locateHelm, startHelm } from '../../adapt
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Ctx } from '../context.js';
-import { requireValidValues } from '../values-file.js';
+import { overlayHelmArgs, requireValidValues } from '../values-file.js';
 import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFlags } from '../cluster.js';
 
 
 export function valuesArgs(ctx: Ctx, f: ClusterFlags): string[] {
   const args: string[] = [];
   if (path.resolve(ctx.valuesFile) !== path.resolve(ctx.chartDir, 'values.yaml')) args.push('--values', ctx.valuesFile);
-  for (const file of f.file ?? []) args.push('--values', path.resolve(ctx.io.cwd, file));
-  for (const s of f.set ?? []) args.push('--set', s);
-  for (const s of f.setString ?? []) args.push('--set-string', s);
+  args.push(...overlayHelmArgs(ctx, f));
   return args;
 }
 
 export async function install(ctx: Ctx, f: ClusterFlags): Promise<number> {
   checkClusterFlags(f);
-  requireValidValues(ctx, 'nothing was sent to the cluster', { file: f.file, set: f.set, setString: f.setString });
+  requireValidValues(ctx, 'nothing was sent to the cluster', f);
   const release = f.release ?? 'clara-workflow';
   const helm = locateHelm(ctx.io.env);
   const version = checkHelmVersion(helm, ctx.io.env);

@@ -4,21 +4,19 @@ import { writeAtomic } from '../../adapters/files.js';
 import { splitManifests } from '../../core/manifests.js';
 import type { Ctx } from '../context.js';
 import { renderChart, type RenderRequest } from '../render-chart.js';
+import type { Overlays } from '../values-file.js';
 
-interface Flags {
+interface Flags extends Overlays {
   workflow?: string;
   job?: string;
   outputDir?: string;
   showOnly?: string[];
-  file?: string[];
-  set?: string[];
-  setString?: string[];
   release?: string;
   namespace?: string;
 }
 
 export async function render(ctx: Ctx, flags: Flags): Promise<number> {
-  const req: RenderRequest = { workflow: flags.workflow, job: flags.job, extraValues: flags.file, set: flags.set, setString: flags.setString, showOnly: flags.showOnly, release: flags.release, namespace: flags.namespace };
+  const req: RenderRequest = { workflow: flags.workflow, job: flags.job, overlays: flags, showOnly: flags.showOnly, release: flags.release, namespace: flags.namespace };
   if (!flags.outputDir) {
     await renderChart(ctx, req, (chunk) => ctx.io.stdout.write(chunk));
     return 0;

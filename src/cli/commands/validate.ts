@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { hasErrors, type Diagnostic } from '../../core/diagnostic.js';
 import { checkDicomConfig } from '../../core/dicom-config.js';
@@ -44,7 +45,7 @@ export function validate(ctx: Ctx, opts: { strict?: boolean } & Overlays): numbe
     unreadable = true;
   }
   if (values && !values.unparsable && values.yaml && layers.length) {
-    const merged = checkMergedValues({ values: values.values as Values, yaml: values.yaml, file: ctx.display(ctx.valuesFile), text: valuesText as string }, layers);
+    const merged = checkMergedValues({ values: values.values as Values, yaml: values.yaml, file: ctx.display(ctx.valuesFile), text: valuesText as string }, layers, (p) => readText(path.resolve(ctx.io.cwd, p), '--set-file file'));
     for (const [f, t] of merged.sources) sources.set(f, t);
     const seen = new Set(diagnostics.map(key));
     diagnostics.push(...merged.diagnostics.filter((d) => !seen.has(key(d))));
