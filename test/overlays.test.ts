@@ -135,6 +135,9 @@ describe('install and upgrade check the merged values before the cluster', async
           expect(r.stderr).toContain('nothing was sent to the cluster');
         }
       }
+      const run = await cli(['test', 'user-workflow', '--runtime', 'cluster', '-f', 'typo.yaml'], { cwd: dir, env });
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(/typo\.yaml:3:5 error UNKNOWN_KEY[\s\S]*nothing was run/);
       expect(server.requests).toHaveLength(0);
       const ok = await cli(['install', '-n', 'clara', '--create-namespace', '-f', 'ok.yaml', '--set-string', 'stages.user-ai.image.tag=2.0'], { cwd: dir, env });
       expect(ok.code, ok.stderr).toBe(0);
