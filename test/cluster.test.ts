@@ -250,6 +250,13 @@ describe('test --runtime cluster (test server with the job simulator)', () => {
     expect(r.stderr).toMatch(/dicom-writer skipped/);
   });
 
+  it('Jobs that never start: the run says what it waits for, every 10 s, instead of going quiet', async () => {
+    const { env } = await cluster(); // no job simulation: pods never run, as on a cluster without nodes
+    const r = await cli(['test', 'liver-seg', JOB, '11', '--runtime', 'cluster'], { cwd: repoRoot, env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/waited 10 s of 11 s: no stage Job has a running pod yet \(kubectl get pods -n default -l app\.kubernetes\.io\/instance=\S+ shows why/);
+  });
+
   it('the run timeout stops following, reports it and uninstalls', async () => {
     const { server, env } = await cluster({ simulateJobs: () => ({ result: 'hang' }) });
     const t0 = Date.now();

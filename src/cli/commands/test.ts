@@ -8,7 +8,7 @@ import { UsageError } from '../../core/errors.js';
 import { findWorkflow } from '../../core/workflow.js';
 import { planRun, stagesWithoutLocalCommand, type RunPlan, type Runtime } from '../../runner/plan.js';
 import { lineReporter, summaryJson, ttyReporter, type Reporter } from '../../runner/progress.js';
-import { Runner, type RunResult } from '../../runner/runner.js';
+import { Runner, type RunResult, type StageState } from '../../runner/runner.js';
 import type { Ctx } from '../context.js';
 import { JOB_ID_RE } from '../render-chart.js';
 import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFlags } from '../cluster.js';
@@ -179,8 +179,32 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
   if (installed.code !== 0) helmFailed(`helm upgrade --install ${release}`, installed);
 
   const reporter = progressReporter(ctx);
-  const run = new ClusterRun(plan, { cluster, release, runTimeoutMs: runTimeout * 1000, onChange: (st, all) => reporter?.change(st, all) });
-  const { result, interrupted } = await followRun(run, reporter);
+  let latest: readonly StageState[] = [];
+  const run = new ClusterRun(plan, {
+    cluster,
+    release,
+    runTimeoutMs: runTimeout * 1000,
+    onChange: (st, all) => {
+      latest = all;
+      reporter?.change(st, all);
+    },
+  });
+  // A cluster can leave Jobs pending for ever (no node, no image): say what
+  // the run waits for, and for how long, instead of going quiet.
+  const t0 = Date.now();
+  const waiting = setInterval(() => {
+    // Before the first change every stage is waiting.
+    const open = latest.length ? latest.filter((st) => st.status === 'waiting' || st.status === 'running') : plan.stages.map((st) => ({ name: st.name, status: 'waiting' as const }));
+    if (!open.length || ctx.json) return;
+    const running = open.filter((st) => st.status === 'running').map((st) => st.name);
+    const secs = Math.round((Date.now() - t0) / 1000);
+    ctx.info(
+      running.length
+        ? `waited ${secs} s of ${runTimeout} s: stage Job${running.length === 1 ? '' : 's'} ${running.join(', ')} running; ${open.length - running.length} stage${open.length - running.length === 1 ? '' : 's'} after ${running.length === 1 ? 'it' : 'them'}`
+        : `waited ${secs} s of ${runTimeout} s: no stage Job has a running pod yet (kubectl get pods -n ${cluster.namespace} -l app.kubernetes.io/instance=${release} shows why: no node, an image that cannot be pulled, a claim that is not bound)`,
+    );
+  }, 10_000);
+  const { result, interrupted } = await followRun(run, reporter).finally(() => clearInterval(waiting));
   const failed = result.stages.filter((s) => s.status === 'failed' || s.status === 'timeout');
   const logs = new Map<string, string>();
   for (const s of failed) logs.set(s.name, await run.logs(s.name));
