@@ -112,7 +112,7 @@ for (let r = 0; r < Math.max(3, Math.min(runs, 5)); r++) {
   const job = `bench-${r}`;
   fs.mkdirSync(path.join(chainDir, 'data', job, 'noop-0', 'input'), { recursive: true });
   const t0 = process.hrtime.bigint();
-  const res = spawnSync(bin, ['--values', path.join(chainDir, 'values.yaml'), 'test', 'chain', job, '--runtime', 'process', '--data', path.join(chainDir, 'data'), '--json'], { encoding: 'utf8' });
+  const res = spawnSync(bin, ['--values-file', path.join(chainDir, 'values.yaml'), 'test', 'chain', job, '--runtime', 'process', '--data', path.join(chainDir, 'data'), '--json'], { encoding: 'utf8' });
   const wall = Number(process.hrtime.bigint() - t0) / 1e6;
   if (res.status !== 0) throw new Error(`runner bench failed:\n${res.stderr}`);
   const summary = JSON.parse(res.stdout);

@@ -25,7 +25,7 @@ const io = { stdout: sink, stderr: sink, env: { ...process.env, NO_COLOR: '1', X
 const runs = [
   [['validate'], 0],
   [['validate', '--json'], 0],
-  [['--values', broken, 'validate'], 1],
+  [['--values-file', broken, 'validate'], 1],
   [['render'], 0],
   [['cs', 'code-cache', '--tag', '1.0'], 0],
   [['workflow', 'list'], 0],

@@ -34,6 +34,20 @@ describe('exit codes', () => {
       expect(JSON.parse(r.stdout).length).toBeGreaterThanOrEqual(3);
     }
   });
+  it('--values is helm\'s overlay (after the command); --values-file replaces values.yaml; the old global form says what changed', async () => {
+    const dir = chartCopy();
+    fs.writeFileSync(path.join(dir, 'extra.yaml'), 'stages:\n  user-ai:\n    imgae: {}\n');
+    const overlay = await cli(['validate', '--values', 'extra.yaml', '--json'], { cwd: dir });
+    expect(overlay.code).toBe(1);
+    expect(JSON.parse(overlay.stdout).diagnostics[0]).toMatchObject({ file: 'extra.yaml', line: 3, code: 'UNKNOWN_KEY' });
+    const legacy = await cli(['--values', 'extra.yaml', 'validate'], { cwd: dir });
+    expect(legacy.code).toBe(2);
+    expect(legacy.stderr).toContain('use --values-file <file>');
+    fs.writeFileSync(path.join(dir, 'copy.yaml'), referenceValues);
+    expect((await cli(['--values-file', 'copy.yaml', 'cs', 'only-in-copy'], { cwd: dir })).code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'copy.yaml'), 'utf8')).toContain('##BEGIN_only-in-copy##');
+    expect(fs.readFileSync(path.join(dir, 'charts/clara-workflow/values.yaml'), 'utf8')).toBe(referenceValues);
+  });
   it('an unknown command or option is 2', async () => {
     expect((await cli(['frobnicate'])).code).toBe(2);
     expect((await cli(['validate', '--nope'])).code).toBe(2);
@@ -43,12 +57,12 @@ describe('exit codes', () => {
     expect((await cli(['validate'], { cwd: dir })).code).toBe(0);
     const f = path.join(dir, 'bad.yaml');
     fs.writeFileSync(f, referenceValues.replace('timeout: "300"', 'timeout: "5m"'));
-    expect((await cli(['--values', f, 'validate'])).code).toBe(1);
+    expect((await cli(['--values-file', f, 'validate'])).code).toBe(1);
     fs.writeFileSync(f, 'stages: [\n');
-    const r = await cli(['--values', f, 'validate', '--json']);
+    const r = await cli(['--values-file', f, 'validate', '--json']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).diagnostics[0]).toMatchObject({ code: 'YAML_SYNTAX', line: 2 });
-    const missing = await cli(['--values', path.join(dir, 'nope.yaml'), 'validate', '--json']);
+    const missing = await cli(['--values-file', path.join(dir, 'nope.yaml'), 'validate', '--json']);
     expect(missing.code).toBe(2);
     expect(JSON.parse(missing.stdout).diagnostics[0]).toMatchObject({ code: 'FILE_UNREADABLE' });
   });
@@ -56,8 +70,8 @@ describe('exit codes', () => {
     const text = referenceValues.replace('tag: "0.1.0"', 'tag: latest');
     const dir = tempDir({ 'v.yaml': text });
     const f = path.join(dir, 'v.yaml');
-    expect((await cli(['--values', f, 'validate'])).code).toBe(0);
-    const s = await cli(['--values', f, 'validate', '--strict', '--json']);
+    expect((await cli(['--values-file', f, 'validate'])).code).toBe(0);
+    const s = await cli(['--values-file', f, 'validate', '--strict', '--json']);
     expect(s.code).toBe(1);
     expect(JSON.parse(s.stdout).diagnostics[0]).toMatchObject({ severity: 'error', code: 'IMAGE_TAG_LATEST', line: lineOf(text, 'tag: latest'), column: 12 });
   });
@@ -83,7 +97,7 @@ describe('human output', () => {
     const text = referenceValues.replace('"user-ai/output"', '"user-ai/ output"');
     const line = lineOf(text, '"dicom-reader/output", "user-ai/ output"');
     const dir = tempDir({ 'v.yaml': text });
-    const r = await cli(['--values', path.join(dir, 'v.yaml'), '--no-color', 'validate'], { cwd: dir });
+    const r = await cli(['--values-file', path.join(dir, 'v.yaml'), '--no-color', 'validate'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`v.yaml:${line}:62 error IOFOLDER_INVALID ioFolders entry "user-ai/ output" contains whitespace`);
     expect(r.stderr).toContain(`  > ${line} |     ioFolders:`);

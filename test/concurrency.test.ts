@@ -15,7 +15,7 @@ describe('concurrent cs', () => {
     const dir = tempDir({ 'values.yaml': referenceValues });
     const file = path.join(dir, 'values.yaml');
     const names = Array.from({ length: 10 }, (_, i) => `par-${i}`);
-    const results = await Promise.all(names.map((n) => runCli(['--values', file, 'cs', n, '--tag', '1.0'])));
+    const results = await Promise.all(names.map((n) => runCli(['--values-file', file, 'cs', n, '--tag', '1.0'])));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const check = checkValues(fs.readFileSync(file, 'utf8'), 'v');
     expect(check.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -42,7 +42,7 @@ describe('kill -9 during writes', () => {
       // Half the runs pause halfway through writing the temp file (fault
       // injection), so the kill lands mid-write; the others die at random.
       const pause = i % 2 === 0;
-      const child = spawnCli(['--values', file, 'cs', name, '--tag', '1'], { env: pause ? { CLARA_WF_FAULT_PAUSE_MS: '2000' } : {} });
+      const child = spawnCli(['--values-file', file, 'cs', name, '--tag', '1'], { env: pause ? { CLARA_WF_FAULT_PAUSE_MS: '2000' } : {} });
       const closed = new Promise((r) => child.on('close', r));
       let tempSeen = false;
       if (pause) {
@@ -72,7 +72,7 @@ describe('kill -9 during writes', () => {
     }
     expect(killedMidWrite).toBeGreaterThanOrEqual(6);
     // A stale lock left by a killed process does not block the next run.
-    const r = await runCli(['--values', file, 'cs', 'after-kills', '--tag', '1']);
+    const r = await runCli(['--values-file', file, 'cs', 'after-kills', '--tag', '1']);
     expect(r.code, r.stderr).toBe(0);
     expect(checkValues(fs.readFileSync(file, 'utf8'), 'v').fences.map((f) => f.name)).toContain('after-kills');
     expect(completed + killedMidWrite).toBeLessThanOrEqual(16);

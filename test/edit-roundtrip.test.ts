@@ -19,7 +19,7 @@ function setup(name: string, eol: 'LF' | 'CRLF') {
   const file = path.join(dir, 'values.yaml');
   const read = () => fs.readFileSync(file, 'utf8');
   const run = async (...args: string[]) => {
-    const r = await cli(['--values', file, ...args]);
+    const r = await cli(['--values-file', file, ...args]);
     expect(r.stderr + r.stdout).not.toMatch(/internal error/);
     expect(r.code, r.stderr).toBe(0);
     return r;
@@ -124,7 +124,7 @@ describe.each(variants)('$name ($eol)', ({ name, eol }) => {
 describe('edits that must not happen', () => {
   it('a failing edit leaves the file untouched (unknown stage in workflow)', async () => {
     const t = setup('comments-everywhere.yaml', 'LF');
-    const r = await cli(['--values', t.file, 'workflow', 'create', '--name', 'x', '--stages', 'reader,nope']);
+    const r = await cli(['--values-file', t.file, 'workflow', 'create', '--name', 'x', '--stages', 'reader,nope']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/nope not defined/);
     expect(t.read()).toBe(t.text);
@@ -134,7 +134,7 @@ describe('edits that must not happen', () => {
     const t = setup('comments-everywhere.yaml', 'LF');
     const broken = t.text.replace('timeout: "600"', 'timeout: "10m"');
     fs.writeFileSync(t.file, broken);
-    const r = await cli(['--values', t.file, 'cs', 'another']);
+    const r = await cli(['--values-file', t.file, 'cs', 'another']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/TIMEOUT_INVALID/);
     expect(r.stderr).toMatch(/Nothing was written/);
@@ -143,11 +143,11 @@ describe('edits that must not happen', () => {
 
   it('stage remove refuses a stage in use, and --force removes its workflows too', async () => {
     const t = setup('comments-everywhere.yaml', 'LF');
-    const r = await cli(['--values', t.file, 'stage', 'remove', 'seg']);
+    const r = await cli(['--values-file', t.file, 'stage', 'remove', 'seg']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/used by workflow main/);
     expect(t.read()).toBe(t.text);
-    const f = await cli(['--values', t.file, 'stage', 'remove', 'seg', '--force']);
+    const f = await cli(['--values-file', t.file, 'stage', 'remove', 'seg', '--force']);
     expect(f.code).toBe(0);
     expect(f.stdout).toMatch(/workflow main .* removed/);
     const v = checkValues(t.read(), 'v');
@@ -158,10 +158,10 @@ describe('edits that must not happen', () => {
 
   it('refuses a workflow ID or name already in use', async () => {
     const t = setup('comments-everywhere.yaml', 'LF');
-    const a = await cli(['--values', t.file, 'workflow', 'create', '--name', 'new', '--stages', 'reader', '--id', '11111111-2222-4333-8444-555555555555']);
+    const a = await cli(['--values-file', t.file, 'workflow', 'create', '--name', 'new', '--stages', 'reader', '--id', '11111111-2222-4333-8444-555555555555']);
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/already used by workflow "main"/);
-    const b = await cli(['--values', t.file, 'workflow', 'create', '--name', 'main', '--stages', 'reader']);
+    const b = await cli(['--values-file', t.file, 'workflow', 'create', '--name', 'main', '--stages', 'reader']);
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/named "main" exists already/);
     expect(t.read()).toBe(t.text);
@@ -171,7 +171,7 @@ describe('edits that must not happen', () => {
     const t = setup('comments-everywhere.yaml', 'LF');
     const unfenced = t.text.replace('  ##BEGIN_reader##\n', '').replace('  ##END_reader##\n', '');
     fs.writeFileSync(t.file, unfenced);
-    const r = await cli(['--values', t.file, 'cs', 'reader', '--tag', '2']);
+    const r = await cli(['--values-file', t.file, 'cs', 'reader', '--tag', '2']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/without ##BEGIN_reader## \/ ##END_reader## markers/);
     expect(t.read()).toBe(unfenced);

@@ -14,7 +14,7 @@ describe('values.yaml edits and the file system', () => {
     const dir = tempDir({ 'real/values.yaml': referenceValues });
     const link = path.join(dir, 'link.yaml');
     fs.symlinkSync(path.join(dir, 'real', 'values.yaml'), link);
-    const r = await runCli(['--values', link, 'cs', 'via-link']);
+    const r = await runCli(['--values-file', link, 'cs', 'via-link']);
     expect(r.code, r.stderr).toBe(0);
     expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
     expect(fs.readFileSync(path.join(dir, 'real', 'values.yaml'), 'utf8')).toContain('##BEGIN_via-link##');
@@ -29,7 +29,7 @@ describe('values.yaml edits and the file system', () => {
     fs.writeFileSync(path.join(dir, `.values.yaml.${dead}.abcd1234.tmp`), 'half a file');
     fs.writeFileSync(path.join(dir, `.values.yaml.lock.${dead}.abcd1234.lock-tmp`), `${dead} x`);
     fs.writeFileSync(`${file}.lock`, `${dead} deadbeef`);
-    const r = await runCli(['--values', file, 'cs', 'after-crash']);
+    const r = await runCli(['--values-file', file, 'cs', 'after-crash']);
     expect(r.code, r.stderr).toBe(0);
     expect(leftovers(dir)).toEqual([]);
   });
@@ -42,7 +42,7 @@ describe('values.yaml edits and the file system', () => {
     it(`${errno} is a user error (exit 2) naming the cause; the file keeps its bytes and nothing is left over`, async () => {
       const dir = tempDir({ 'values.yaml': referenceValues });
       const file = path.join(dir, 'values.yaml');
-      const r = await runCli(['--values', file, 'cs', 'no-room'], { env: { CLARA_WF_FAULT_WRITE_ERRNO: errno } });
+      const r = await runCli(['--values-file', file, 'cs', 'no-room'], { env: { CLARA_WF_FAULT_WRITE_ERRNO: errno } });
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`cannot write ${file}: ${words} (${errno}`);
       expect(r.stderr).toContain('nothing was changed');

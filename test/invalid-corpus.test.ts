@@ -33,7 +33,7 @@ describe('bad-input corpus', () => {
     for (const name of files.slice(0, 12)) {
       const file = path.join(dir, name);
       const want = expectation(fs.readFileSync(file, 'utf8'));
-      const r = await cli(['--values', file, 'validate', '--json']);
+      const r = await cli(['--values-file', file, 'validate', '--json']);
       expect(r.code).toBe(want.exit);
       const out = JSON.parse(r.stdout);
       expect(Object.keys(out)).toEqual(['ok', 'diagnostics']);

@@ -42,7 +42,7 @@ function project(behaviours: string[][], opts: { timeouts?: string[]; job?: stri
   const data = path.join(dir, 'data');
   fs.mkdirSync(path.join(data, job, 's1', 'input'), { recursive: true });
   fs.writeFileSync(path.join(data, job, 's1', 'input', 'image.dcm'), 'pixels');
-  const args = (...extra: string[]) => ['--values', path.join(dir, 'chart', 'values.yaml'), 'test', 'chain', job, ...extra, '--runtime', 'process', '--data', data];
+  const args = (...extra: string[]) => ['--values-file', path.join(dir, 'chart', 'values.yaml'), 'test', 'chain', job, ...extra, '--runtime', 'process', '--data', data];
   return { dir, data, job, names, jobDir: path.join(data, job), args };
 }
 
@@ -165,12 +165,12 @@ describe('process runtime', () => {
   it('usage errors before anything starts: unknown workflow, no input, no local.command', async () => {
     const p = project([['copy']]);
     const values = path.join(p.dir, 'chart', 'values.yaml');
-    expect((await cli(['--values', values, 'test', 'nope', '--runtime', 'process', '--data', p.data])).code).toBe(2);
-    const noInput = await cli(['--values', values, 'test', 'chain', '22222222-2222-2222-2222-222222222222', '--runtime', 'process', '--data', p.data]);
+    expect((await cli(['--values-file', values, 'test', 'nope', '--runtime', 'process', '--data', p.data])).code).toBe(2);
+    const noInput = await cli(['--values-file', values, 'test', 'chain', '22222222-2222-2222-2222-222222222222', '--runtime', 'process', '--data', p.data]);
     expect(noInput.code).toBe(2);
     expect(noInput.stderr).toMatch(/put the workflow's input data in .*22222222-2222-2222-2222-222222222222\/s1\/input/);
     fs.writeFileSync(values, fs.readFileSync(values, 'utf8').replace('    local:\n      command: ["node", "stage.mjs"]\n', ''));
-    const noCmd = await cli(['--values', values, 'test', 'chain', p.job, '--runtime', 'process', '--data', p.data]);
+    const noCmd = await cli(['--values-file', values, 'test', 'chain', p.job, '--runtime', 'process', '--data', p.data]);
     expect(noCmd.code).toBe(2);
     expect(noCmd.stderr).toMatch(/stage s1 has no local.command/);
     expect(fs.existsSync(path.join(p.jobDir, 'locks'))).toBe(false);

@@ -12,7 +12,7 @@ export interface Io {
 
 export interface GlobalOptions {
   chart?: string;
-  values?: string;
+  valuesFile?: string;
   dicomConfig?: string;
   json?: boolean;
   quiet?: boolean;
@@ -55,7 +55,7 @@ export class Ctx {
     g: GlobalOptions,
   ) {
     this.chartDir = g.chart !== undefined ? path.resolve(io.cwd, g.chart) : findChart(io.cwd);
-    this.valuesFile = path.resolve(io.cwd, g.values ?? path.join(this.chartDir, 'values.yaml'));
+    this.valuesFile = path.resolve(io.cwd, g.valuesFile ?? path.join(this.chartDir, 'values.yaml'));
     this.dicomConfigFile = path.resolve(io.cwd, g.dicomConfig ?? path.join(this.chartDir, 'files', 'dicom-server-config.yaml'));
     this.dicomConfigExplicit = g.dicomConfig !== undefined;
     this.json = !!g.json;

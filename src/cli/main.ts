@@ -1,7 +1,7 @@
 // Entry point: argv + streams in, exit code out. The one place that maps
 // failures to exit codes (0 ok, 1 validation, 2 usage, 3 golden drift, 4 helm/cluster).
 import { CommanderError } from 'commander';
-import { isKnownError } from '../core/errors.js';
+import { isKnownError, UsageError } from '../core/errors.js';
 import { Ctx, type Io } from './context.js';
 import { buildProgram } from './program.js';
 
@@ -15,6 +15,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     setExitCode: (c) => (exitCode = c),
   });
   try {
+    // `--values` before the command meant "instead of values.yaml" in earlier
+    // versions; it is helm's overlay flag now, and given per command.
+    const command = argv.findIndex((a) => program.commands.some((c) => c.name() === a));
+    const legacy = argv.findIndex((a) => a === '--values' || a.startsWith('--values='));
+    if (legacy >= 0 && (command < 0 || legacy < command)) {
+      throw new UsageError('--values is helm\'s overlay flag now, given after the command (clara-wf render -f extra.yaml); to read or edit another file instead of <chart>/values.yaml, use --values-file <file>');
+    }
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (e) {

@@ -19,7 +19,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .description('Compile, check, render, run and install Clara Deploy workflows (values.yaml is the source of truth).')
     .version('0.1.0')
     .option('--chart <dir>', 'chart folder (default: the nearest charts/clara-workflow from the working folder up, or the clara-workflow chart it is in)')
-    .option('--values <file>', 'values file (default: <chart>/values.yaml)')
+    .option('--values-file <file>', 'the values file clara-wf reads and edits instead of <chart>/values.yaml (helm\'s -f/--values overlays are per command)')
     .option('--dicom-config <file>', 'DICOM adapter configuration (default: <chart>/files/dicom-server-config.yaml)')
     .option('--json', 'machine-readable output on stdout')
     .option('-q, --quiet', 'print only errors and results')
@@ -111,7 +111,8 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
   /** helm's overlay flags, for the commands that read the values helm installs. */
   const overlayOptions = (c: Command, prefix = '') =>
     c
-      .option('-f, --file <values.yaml>', `${prefix}values file layered on top, as helm -f (repeatable, in order)`, collect)
+      .option('-f, --values <values.yaml>', `${prefix}values file layered on top, as helm -f/--values (repeatable, in order)`, collect)
+      .addOption(new Option('--file <values.yaml>', 'the same as -f/--values (the name earlier versions used)').hideHelp().argParser(collect))
       .option('--set <key=value>', `${prefix}value as helm --set: a.b=1,list[0]=x,list={a,b} (repeatable)`, collect)
       .option('--set-string <key=value>', `${prefix}value as helm --set-string: always a string (repeatable)`, collect)
       .option('--set-json <key=json>', `${prefix}JSON value as helm --set-json: a.b={"x":1} (repeatable)`, collect)
@@ -149,7 +150,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .action(lazy(goldenMod, 'update'));
 
   // Seed-compatible: clara-wf test <workflow-ID> [job-ID] [timeout]
-  kubeOptions(sub(program, 'test', 'run a workflow locally: stages start as their wait locks appear'), 'cluster: ')
+  overlayOptions(kubeOptions(sub(program, 'test', 'run a workflow locally: stages start as their wait locks appear'), 'cluster: '), 'cluster: ')
     .argument('<workflow>', 'workflow ID or name')
     .argument('[job-id]', 'job ID (default: a new UUID, printed)')
     .argument('[timeout]', 'whole-run timeout in seconds (default: 300)')
@@ -160,8 +161,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .option('--keep', 'cluster: keep the run-mode release afterwards')
     .option('--create-namespace', 'cluster: create the namespace if needed')
     .option('--release <name>', 'cluster: release name prefix (the job ID is appended)')
-    .option('-f, --file <values.yaml>', 'cluster: extra values file (repeatable)', collect)
-    .option('--set <key=value>', 'cluster: extra value (repeatable)', collect)
+
     .action(lazy(() => import('./commands/test.js'), 'test'));
 
   const clusterOptions = (c: Command) =>

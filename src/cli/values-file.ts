@@ -41,6 +41,8 @@ export function requireValidValues(ctx: Ctx, consequence: string, overlays: Over
 
 /** -f files and --set / --set-string values, as helm takes them. */
 export interface Overlays {
+  /** -f/--values files (and --file, the earlier name). */
+  values?: string[];
   file?: string[];
   set?: string[];
   setString?: string[];
@@ -48,9 +50,11 @@ export interface Overlays {
   setFile?: string[];
 }
 
+const overlayFiles = (o: Overlays) => [...(o.values ?? []), ...(o.file ?? [])];
+
 export function valuesLayers(ctx: Ctx, o: Overlays): ValuesLayer[] {
   return [
-    ...(o.file ?? []).map((f): ValuesLayer => ({ kind: 'file', file: ctx.display(path.resolve(ctx.io.cwd, f)), text: readText(path.resolve(ctx.io.cwd, f), 'values file') })),
+    ...overlayFiles(o).map((f): ValuesLayer => ({ kind: 'file', file: ctx.display(path.resolve(ctx.io.cwd, f)), text: readText(path.resolve(ctx.io.cwd, f), 'values file') })),
     ...(o.set ?? []).map((arg): ValuesLayer => ({ kind: 'set', arg })),
     ...(o.setString ?? []).map((arg): ValuesLayer => ({ kind: 'set-string', arg })),
     ...(o.setJson ?? []).map((arg): ValuesLayer => ({ kind: 'set-json', arg })),
@@ -61,7 +65,7 @@ export function valuesLayers(ctx: Ctx, o: Overlays): ValuesLayer[] {
 /** The same overlays as helm arguments, in the order given. */
 export function overlayHelmArgs(ctx: Ctx, o: Overlays): string[] {
   return [
-    ...(o.file ?? []).flatMap((f) => ['--values', path.resolve(ctx.io.cwd, f)]),
+    ...overlayFiles(o).flatMap((f) => ['--values', path.resolve(ctx.io.cwd, f)]),
     ...(o.setJson ?? []).flatMap((s) => ['--set-json', s]),
     ...(o.set ?? []).flatMap((s) => ['--set', s]),
     ...(o.setString ?? []).flatMap((s) => ['--set-string', s]),
