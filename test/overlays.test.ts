@@ -165,3 +165,20 @@ describe('--set syntax errors', () => {
     });
   }
 });
+
+describe('every command that reads values takes the overlays', () => {
+  it('publish and pipeline export find a workflow an overlay adds; a bad overlay stops them', async () => {
+    const wf = 'workflows:\n  0d6c3c52-8a43-4a9e-9d5e-4f0c2f9f6b11:\n    name: "overlay-wf"\n    stages: ["dicom-reader", "dicom-writer"]\n    waitLocks: ["", "dicom-reader.lock"]\n    ioFolders: ["dicom-reader/input", "dicom-reader/output", "dicom-writer/output"]\n    args: ["", ""]\n';
+    const dir = tempDir({ 'wf.yaml': wf, 'typo.yaml': 'stages:\n  user-ai:\n    imgae: {}\n' });
+    fs.cpSync(path.join(repoRoot, 'charts'), path.join(dir, 'charts'), { recursive: true });
+    const pub = await cli(['publish', 'overlay-wf', 'Overlay', 'out', '-f', 'wf.yaml'], { cwd: dir });
+    expect(pub.code, pub.stderr).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'out', '0d6c3c52-8a43-4a9e-9d5e-4f0c2f9f6b11.json'))).toBe(true);
+    const exp = await cli(['pipeline', 'export', 'overlay-wf', '--values', 'wf.yaml'], { cwd: dir });
+    expect(exp.code, exp.stderr).toBe(0);
+    expect(exp.stdout).toMatch(/name: overlay-wf/);
+    const bad = await cli(['pipeline', 'export', 'user-workflow', '-f', 'typo.yaml'], { cwd: dir });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/typo\.yaml:3:5 error UNKNOWN_KEY[\s\S]*nothing was exported/);
+  });
+});

@@ -225,7 +225,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .action(lazy(dicomMod, 'unmap'));
   sub(dicom, 'show', 'AE titles, what they trigger, sources and destinations').action(lazy(dicomMod, 'show'));
   const serveMod = () => import('./commands/dicom-serve.js');
-  sub(dicom, 'serve', 'a local DICOM SCP: received studies run their mapped workflow, results go to the mapped destination')
+  overlayOptions(sub(dicom, 'serve', 'a local DICOM SCP: received studies run their mapped workflow, results go to the mapped destination'))
     .option('--host <ip>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'DICOM port (default: dicom.scp.port)')
     .option('--data <dir>', 'job folders (default: test-data next to the chart folder)')
@@ -250,7 +250,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
   const pipeline = sub(program, 'pipeline', 'Clara pipeline definitions (api-version 0.3.0 / 0.4.0)');
   const pipelineMod = () => import('./commands/pipeline.js');
   sub(pipeline, 'validate', 'check a pipeline file').argument('<file>').action(lazy(pipelineMod, 'validate'));
-  sub(pipeline, 'export', 'a workflow as a pipeline definition').argument('<workflow>', 'ID or name').option('-o, --output <file>', 'write to a file instead of stdout').action(lazy(pipelineMod, 'exportCmd'));
+  overlayOptions(sub(pipeline, 'export', 'a workflow as a pipeline definition')).argument('<workflow>', 'ID or name').option('-o, --output <file>', 'write to a file instead of stdout').action(lazy(pipelineMod, 'exportCmd'));
   sub(pipeline, 'import', 'a pipeline as stage blocks and a workflow in values.yaml')
     .argument('<file>')
     .option('--name <name>', 'workflow name (default: the pipeline name)')
@@ -264,7 +264,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
   kubeOptions(sub(pipeline, 'remove', 'remove a registered pipeline')).argument('<id>').action(lazy(pipelineMod, 'remove'));
 
   // Seed-compatible: clara-wf publish <workflow-ID> "<name>" <dir>
-  sub(program, 'publish', 'write the resolved workflow as <dir>/<workflow-ID>.json')
+  overlayOptions(sub(program, 'publish', 'write the resolved workflow as <dir>/<workflow-ID>.json'))
     .argument('<workflow>', 'workflow ID or name')
     .argument('<display-name>', 'name shown for the workflow')
     .argument('<dir>', 'folder to publish into')

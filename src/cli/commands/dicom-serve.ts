@@ -8,12 +8,12 @@ import type { Runtime } from '../../runner/plan.js';
 import type { ServiceEvent } from '../../gateway/service.js';
 import type { Ctx } from '../context.js';
 import { wholeNumber } from '../numbers.js';
-import { requireValidValues } from '../values-file.js';
+import { requireValidValues, type Overlays } from '../values-file.js';
 import { dockerAvailable } from './test.js';
 
 /** values.yaml and the DICOM configuration, both valid. */
-function loadBoth(ctx: Ctx) {
-  const values = requireValidValues(ctx, 'nothing was started');
+function loadBoth(ctx: Ctx, overlays: Overlays = {}) {
+  const values = requireValidValues(ctx, 'nothing was started', overlays);
   const vf = values.file;
   const df = ctx.display(ctx.dicomConfigFile);
   const dtext = readText(ctx.dicomConfigFile, 'DICOM configuration');
@@ -26,7 +26,7 @@ function loadBoth(ctx: Ctx) {
 /** 0 asks the system for a free port. */
 const PORT = { min: 0, max: 65535 };
 
-interface ServeFlags {
+interface ServeFlags extends Overlays {
   host?: string;
   port?: string;
   data?: string;
@@ -43,7 +43,7 @@ interface ServeFlags {
 }
 
 export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
-  const { values, config } = loadBoth(ctx);
+  const { values, config } = loadBoth(ctx, f);
   const port = wholeNumber(f.port, '--port', config.dicom.scp.port, PORT);
   if (port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535, not ${port}`);
   const host = f.host ?? '127.0.0.1';

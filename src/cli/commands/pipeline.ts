@@ -16,7 +16,7 @@ import { insertWorkflowEntry, upsertStageBlock } from '../../core/values-edit.js
 import { findWorkflow, newWorkflowId } from '../../core/workflow.js';
 import type { Ctx } from '../context.js';
 import { checkClusterFlags, connect, type ClusterFlags } from '../cluster.js';
-import { editValues, requireValidValues } from '../values-file.js';
+import { editValues, requireValidValues, type Overlays } from '../values-file.js';
 import { table } from './stage.js';
 
 const GROUP = 'clara.nvidia.com';
@@ -59,8 +59,8 @@ export function validate(ctx: Ctx, file: string): number {
   return ok ? 0 : 1;
 }
 
-export function exportCmd(ctx: Ctx, ref: string, f: { output?: string }): number {
-  const { values } = requireValidValues(ctx, 'nothing was exported');
+export function exportCmd(ctx: Ctx, ref: string, f: { output?: string } & Overlays): number {
+  const { values } = requireValidValues(ctx, 'nothing was exported', f);
   const { workflow } = findWorkflow(values, ref);
   const out = pipelineText(exportPipeline(values, workflow), `workflow ${workflow.name}`);
   const sanity = checkPipeline(out, 'export');

@@ -7,10 +7,10 @@ import { UsageError } from '../../core/errors.js';
 import { GENERATED_MARKER } from '../../core/manifests.js';
 import { catalogEntry, findWorkflow, resolveWorkflow } from '../../core/workflow.js';
 import type { Ctx } from '../context.js';
-import { requireValidValues } from '../values-file.js';
+import { requireValidValues, type Overlays } from '../values-file.js';
 
-export function publish(ctx: Ctx, ref: string, displayName: string, dir: string, flags: { force?: boolean }): number {
-  const check = requireValidValues(ctx, 'nothing was published');
+export function publish(ctx: Ctx, ref: string, displayName: string, dir: string, flags: { force?: boolean } & Overlays): number {
+  const check = requireValidValues(ctx, 'nothing was published', flags);
   if (!displayName.trim()) throw new UsageError('the display name is empty');
   const { id, workflow } = findWorkflow(check.values, ref);
   const entry = catalogEntry(resolveWorkflow(check.values, id, workflow));
