@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkValues } from '../src/core/validate-values.js';
 import { checkMergedValues, type ValuesLayer } from '../src/core/validate-merged.js';
 import type { Values } from '../src/core/model.js';
@@ -71,8 +71,17 @@ function helmValues(chart: string, cwd: string, c: Case): { code: number; values
   return { code: 0, values: JSON.parse(JSON.parse(line.slice('values: '.length))), stderr: '' };
 }
 
-describe('overlays: clara-wf and helm agree on the values helm installs', () => {
+describe('overlays: clara-wf and helm agree on the values helm installs', async () => {
+  // install --dry-run with the same flags must decide the same, before any request for a rejected case.
+  const { KubeTestServer } = await import('./kube/server.js');
+  const server = await KubeTestServer.start({});
+  afterAll(() => server.stop());
+  const kubeHome = tempDir();
+  const kubeEnv = { HOME: kubeHome, KUBECONFIG: server.kubeconfig(kubeHome) };
   const dir = tempDir();
+  // install gets a chart copy without the debug template (helm validates objects for a dry run).
+  const plainChart = path.join(tempDir(), 'clara-workflow');
+  fs.cpSync(path.join(repoRoot, 'charts', 'clara-workflow'), plainChart, { recursive: true });
   const chart = path.join(dir, 'charts', 'clara-workflow');
   fs.cpSync(path.join(repoRoot, 'charts', 'clara-workflow'), chart, { recursive: true });
   // Only in this copy: print the merged values.
@@ -88,9 +97,14 @@ describe('overlays: clara-wf and helm agree on the values helm installs', () => 
       const helm = helmValues(chart, cwd, c);
       const report = JSON.parse(ours.stdout);
       const errors = report.diagnostics.filter((d: any) => d.severity === 'error');
+      const before = server.requests.length;
+      const install = await cli(['--chart', plainChart, 'install', '--dry-run', ...flags], { cwd, env: kubeEnv });
       if (c.rejects) {
         expect(ours.code, ours.stdout).toBe(1);
         expect(errors[0]).toMatchObject({ file: c.rejects.file, line: c.rejects.line, code: c.rejects.code });
+        expect(install.code, install.stderr).toBe(1);
+        expect(install.stderr).toContain(`${c.rejects.file}:${c.rejects.line}:`);
+        expect(server.requests.length, 'a rejected install sent requests').toBe(before);
         // helm rejects it too: by the schema, or by the chart's fail guards.
         expect(helm.code, `helm accepted what clara-wf rejects (${c.name})`).not.toBe(0);
       } else {
@@ -104,13 +118,18 @@ describe('overlays: clara-wf and helm agree on the values helm installs', () => 
         const merged = checkMergedValues({ values: base.values as Values, yaml: base.yaml!, file: 'values.yaml', text: referenceValues }, layers, (p) => fs.readFileSync(path.join(cwd, p), 'utf8'));
         c.expect?.(merged.values);
         if (c.name.startsWith('null deletes a workflow')) {
-          // values.yaml's own check passes; the DICOM mapping to the deleted workflow fails, in both.
+          // values.yaml's own check passes; the DICOM mapping to the deleted workflow fails: in
+          // validate, in install before the cluster, and in helm (the chart's guard).
           expect(ours.code).toBe(1);
           expect(errors.map((d: any) => d.code)).toEqual(['MAPPING_WORKFLOW_UNKNOWN']);
           expect(helm.code).not.toBe(0);
+          expect(install.code, install.stderr).toBe(1);
+          expect(install.stderr).toMatch(/dicom-server-config\.yaml:\d+:\d+ error MAPPING_WORKFLOW_UNKNOWN/);
+          expect(server.requests.length, 'a rejected install sent requests').toBe(before);
           return;
         }
         expect(ours.code, ours.stdout).toBe(0);
+        expect(install.code, install.stderr).toBe(0);
         expect(helm.code, helm.stderr).toBe(0);
         expect(merged.values).toEqual(helm.values);
       }

@@ -1,7 +1,7 @@
 // Reading and editing the DICOM adapter configuration, checked against values.yaml.
 import fs from 'node:fs';
 import { readText } from '../adapters/files.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError, ValidationFailed } from '../core/errors.js';
 import { checkDicomConfig, type DicomCheck, type DicomConfig } from '../core/dicom-config.js';
 import type { Values } from '../core/model.js';
 import { readValues } from '../core/validate-values.js';
@@ -37,4 +37,14 @@ export function editDicomConfig(ctx: Ctx, edit: (loaded: LoadedDicom) => string)
   const values = valuesForReferences(ctx);
   const shown = ctx.display(ctx.dicomConfigFile);
   return guardedEdit(ctx.dicomConfigFile, shown, () => loadDicomConfig(ctx, values), (text) => checkDicomConfig(text, shown, values, ctx.display(ctx.valuesFile)), edit);
+}
+
+/** The DICOM configuration, valid against `values` (the merged values where overlays are given), or an error. */
+export function requireValidDicomConfig(ctx: Ctx, values: Values, consequence: string): DicomConfig {
+  const df = ctx.display(ctx.dicomConfigFile);
+  const dtext = readText(ctx.dicomConfigFile, 'DICOM configuration');
+  const dicom = checkDicomConfig(dtext, df, values, ctx.display(ctx.valuesFile));
+  if (dicom.unparsable) throw new UsageError(`${df} is not valid YAML; ${consequence}`, dicom.diagnostics, new Map([[df, dtext]]));
+  if (!dicom.ok) throw new ValidationFailed(`${df} does not validate against the values; ${consequence}`, dicom.diagnostics.filter((d) => d.severity === 'error'), new Map([[df, dtext]]));
+  return dicom.config as DicomConfig;
 }

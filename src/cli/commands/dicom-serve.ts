@@ -1,26 +1,19 @@
 // dicom serve / route / echo: the local DICOM loop of seed 000 (§12.5–12.10).
 import path from 'node:path';
-import { ExternalToolError, UsageError, ValidationFailed } from '../../core/errors.js';
+import { ExternalToolError, UsageError } from '../../core/errors.js';
 import { route } from '../../core/dicom-route.js';
-import { checkDicomConfig } from '../../core/dicom-config.js';
-import { readText } from '../../adapters/files.js';
 import type { Runtime } from '../../runner/plan.js';
 import type { ServiceEvent } from '../../gateway/service.js';
 import type { Ctx } from '../context.js';
 import { wholeNumber } from '../numbers.js';
 import { requireValidValues, type Overlays } from '../values-file.js';
+import { requireValidDicomConfig } from '../dicom-file.js';
 import { dockerAvailable } from './test.js';
 
 /** values.yaml and the DICOM configuration, both valid. */
 function loadBoth(ctx: Ctx, overlays: Overlays = {}) {
   const values = requireValidValues(ctx, 'nothing was started', overlays);
-  const vf = values.file;
-  const df = ctx.display(ctx.dicomConfigFile);
-  const dtext = readText(ctx.dicomConfigFile, 'DICOM configuration');
-  const dicom = checkDicomConfig(dtext, df, values.values, vf);
-  if (dicom.unparsable) throw new UsageError(`${df} is not valid YAML`, dicom.diagnostics, new Map([[df, dtext]]));
-  if (!dicom.ok) throw new ValidationFailed(`${df} does not validate`, dicom.diagnostics.filter((d) => d.severity === 'error'), new Map([[df, dtext]]));
-  return { values: values.values, config: dicom.config! };
+  return { values: values.values, config: requireValidDicomConfig(ctx, values.values, 'nothing was started') };
 }
 
 /** 0 asks the system for a free port. */

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Ctx } from '../context.js';
 import { overlayHelmArgs, requireValidValues } from '../values-file.js';
+import { requireValidDicomConfig } from '../dicom-file.js';
 import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFlags } from '../cluster.js';
 
 
@@ -18,7 +19,9 @@ export function valuesArgs(ctx: Ctx, f: ClusterFlags): string[] {
 
 export async function install(ctx: Ctx, f: ClusterFlags): Promise<number> {
   checkClusterFlags(f);
-  requireValidValues(ctx, 'nothing was sent to the cluster', f);
+  const { values } = requireValidValues(ctx, 'nothing was sent to the cluster', f);
+  // The catalog renders the DICOM configuration: its mappings must name workflows of these values.
+  if (fs.existsSync(ctx.dicomConfigFile)) requireValidDicomConfig(ctx, values, 'nothing was sent to the cluster');
   const release = f.release ?? 'clara-workflow';
   const helm = locateHelm(ctx.io.env);
   const version = checkHelmVersion(helm, ctx.io.env);
