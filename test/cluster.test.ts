@@ -1,6 +1,7 @@
 // install / upgrade / uninstall / status and `test --runtime cluster`, with the
 // real helm and the real client-node against the Kubernetes API test server.
 // With CLARA_WF_E2E_KUBECONFIG set, the lifecycle also runs against that cluster.
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -287,5 +288,30 @@ describe.runIf(!!e2e)('against a real cluster (CLARA_WF_E2E_KUBECONFIG)', () => 
     expect((await run('upgrade', '-n', ns, '--release', 'e2e', '--set', 'stages.user-ai.image.tag=0.1.1')).code).toBe(0);
     expect(JSON.parse((await run('status', '-n', ns, '--release', 'e2e', '--json')).stdout)).toMatchObject({ revision: 2 });
     expect((await run('uninstall', '-n', ns, '--release', 'e2e')).code).toBe(0);
+  });
+});
+
+// The real kubectl (when the machine has it) against the test server: the
+// Pipeline CRD's printer columns, as on a cluster.
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+describe('kubectl get pipeline', () => {
+  it.skipIf(!hasKubectl)('shows the CRD printer columns: ID, NAME, OPERATORS, AGE', async () => {
+    const { env, kubeconfig } = await cluster();
+    expect((await cli(['install'], { cwd: repoRoot, env })).code).toBe(0);
+    const created = await cli(['pipeline', 'create', '-p', 'examples/my-pipeline.yaml'], { cwd: repoRoot, env });
+    expect(created.code, created.stderr).toBe(0);
+    const id = created.stdout.trim();
+    // Async: the test server answers from this process's event loop.
+    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const c = spawn('kubectl', ['--kubeconfig', kubeconfig, 'get', 'pipeline'], { env: { ...process.env, HOME: env.HOME } });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (d) => (stdout += d));
+      c.stderr.on('data', (d) => (stderr += d));
+      c.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ID\s+NAME\s+OPERATORS\s+AGE\n/);
+    expect(r.stdout).toMatch(new RegExp(`^${id}\\s+lung-nodules\\s+4\\s+\\d+s$`, 'm'));
   });
 });

@@ -22,6 +22,8 @@ interface ResourceType {
   singular: string;
   namespaced: boolean;
   shortNames?: string[];
+  /** A CRD's additionalPrinterColumns, for `kubectl get` (Table responses). */
+  columns?: { name: string; type: string; jsonPath: string }[];
 }
 
 const BUILTIN: ResourceType[] = [
@@ -205,7 +207,7 @@ export class KubeTestServer {
   private registerCrd(crd: Obj): void {
     const spec = crd.spec;
     const version = (spec.versions ?? []).find((v: Obj) => v.served) ?? spec.versions?.[0];
-    this.types.push({ group: spec.group, version: version.name, kind: spec.names.kind, plural: spec.names.plural, singular: spec.names.singular ?? spec.names.kind.toLowerCase(), namespaced: spec.scope === 'Namespaced', shortNames: spec.names.shortNames });
+    this.types.push({ group: spec.group, version: version.name, kind: spec.names.kind, plural: spec.names.plural, singular: spec.names.singular ?? spec.names.kind.toLowerCase(), namespaced: spec.scope === 'Namespaced', shortNames: spec.names.shortNames, columns: version.additionalPrinterColumns });
     crd.status = {
       acceptedNames: spec.names,
       storedVersions: [version.name],
@@ -286,6 +288,8 @@ export class KubeTestServer {
       if (method === 'GET') {
         const items = [...this.store.values()].filter((o) => this.typeOf(o) === rt && (!ns || o.metadata.namespace === ns) && matchLabels(o, q.get('labelSelector')) && matchFields(o, q.get('fieldSelector')));
         if (q.get('watch') === 'true' || q.get('watch') === '1') return this.watch(res, rt, ns, q);
+        // kubectl get asks for a Table (Accept: ...;as=Table): columns as the API server builds them.
+        if (/as=Table/.test(String(req.headers.accept ?? ''))) return this.send(res, 200, table(rt, items, String(this.rv)));
         return this.send(res, 200, { apiVersion: apiVersionOf(rt), kind: `${rt.kind}List`, metadata: { resourceVersion: String(this.rv) }, items });
       }
       if (method === 'POST') {
@@ -448,6 +452,28 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 }
 
 /** Label selectors: k=v, k==v, k!=v, k, !k, k in (a,b), k notin (a,b); comma = and. */
+/** A meta.k8s.io/v1 Table: Name, the CRD's printer columns (or Age), each cell by its simple JSON path. */
+function table(rt: ResourceType, items: Obj[], rv: string): Obj {
+  const cols = rt.columns?.length ? rt.columns : [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }];
+  const at = (o: Obj, p: string): unknown => p.replace(/^\./, '').split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Obj)[k] : undefined), o);
+  const age = (t: unknown) => {
+    const s = Math.max(0, Math.round((Date.now() - Date.parse(String(t))) / 1000));
+    return s < 120 ? `${s}s` : s < 7200 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h`;
+  };
+  const hasName = cols.some((c) => c.jsonPath === '.metadata.name');
+  const defs = [...(hasName ? [] : [{ name: 'Name', type: 'string', format: 'name', description: 'Name', priority: 0 }]), ...cols.map((c) => ({ name: c.name, type: c.type, format: '', description: c.name, priority: 0 }))];
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: { resourceVersion: rv },
+    columnDefinitions: defs,
+    rows: items.map((o) => ({
+      cells: [...(hasName ? [] : [o.metadata.name]), ...cols.map((c) => (c.type === 'date' ? age(at(o, c.jsonPath)) : (at(o, c.jsonPath) ?? '')))],
+      object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata },
+    })),
+  };
+}
+
 export function matchLabels(o: Obj, selector: string | null): boolean {
   if (!selector) return true;
   const labels: Record<string, string> = o.metadata?.labels ?? {};
