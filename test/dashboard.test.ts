@@ -46,7 +46,11 @@ describe('dashboard', () => {
     // Sent after the page loaded: it must arrive through the live event stream.
     expect((await finished(storescu(serve.port, 'THRESH_AI', project.series))).code).toBe(0);
     const row = await page.waitForSelector('tr.job[data-state="done"]', { timeout: 30_000 });
-    expect(await row.innerText()).toMatch(/THRESH_AI ← DCM4CHEE\s+threshold-example\s+done\s+12/);
+    // Cell by cell: a row's innerText loses its tabs while the table is being laid out.
+    const cells = await row.$$eval('td', (tds) => tds.map((t) => (t.textContent ?? '').trim()));
+    const at = cells.indexOf('THRESH_AI ← DCM4CHEE');
+    expect(at, JSON.stringify(cells)).toBeGreaterThanOrEqual(0);
+    expect(cells.slice(at, at + 4)).toEqual(['THRESH_AI ← DCM4CHEE', 'threshold-example', 'done', '12']);
     await row.click();
     await page.waitForFunction(() => document.querySelectorAll('tr[data-status="done"]').length === 3);
 
