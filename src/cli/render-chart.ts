@@ -2,7 +2,6 @@
 // (neither waits for the other); an invalid values file stops helm and nothing is printed.
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { checkHelmVersion, helmFailed, locateHelm, startHelm } from '../adapters/helm.js';
 import { UsageError } from '../core/errors.js';
 import type { Ctx } from './context.js';
@@ -44,8 +43,6 @@ export const JOB_ID_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
 export function helmTemplateArgs(ctx: Ctx, req: RenderRequest): string[] {
   const args = ['template', req.release ?? 'clara-workflow', ctx.chartDir];
   if (req.namespace) args.push('--namespace', req.namespace);
-  // The chart's own values.yaml is read by helm anyway; another --values file is layered on top.
-  if (path.resolve(ctx.valuesFile) !== path.resolve(ctx.chartDir, 'values.yaml')) args.push('--values', ctx.valuesFile);
   args.push(...overlayHelmArgs(ctx, req.overlays ?? {}));
   if (req.workflow) args.push('--set-string', `job.workflow=${req.workflow}`, '--set-string', `job.id=${req.job}`);
   for (const t of req.showOnly ?? []) args.push('--show-only', t.includes('/') ? t : `templates/${t}`);

@@ -31,7 +31,7 @@ export function requireValidValues(ctx: Ctx, consequence: string, overlays: Over
   const layers = valuesLayers(ctx, overlays);
   if (!layers.length) return { ...check, values: check.values as Values, text, file };
   // What helm will install: values.yaml with the -f files and --set values on top.
-  const merged = checkMergedValues({ values: check.values as Values, yaml: check.yaml!, file, text }, layers, (p) => readText(path.resolve(ctx.io.cwd, p), '--set-file file'));
+  const merged = checkMergedValues({ values: check.values as Values, yaml: check.yaml!, file, text }, layers, setFileReader(ctx));
   if (!merged.ok) {
     const E = merged.unparsable ? UsageError : ValidationFailed;
     throw new E(`the values helm would install (${file} with ${layers.length} overlay${layers.length === 1 ? '' : 's'}) do not validate; ${consequence}`, merged.diagnostics.filter((d) => d.severity === 'error'), merged.sources);
@@ -62,9 +62,17 @@ export function valuesLayers(ctx: Ctx, o: Overlays): ValuesLayer[] {
   ];
 }
 
-/** The same overlays as helm arguments, in the order given. */
+/** How --set-file reads its files: relative to the working folder, unreadable is a usage error. */
+export const setFileReader = (ctx: Ctx) => (p: string) => readText(path.resolve(ctx.io.cwd, p), '--set-file file');
+
+/**
+ * The values helm gets: a --values-file other than the chart's values.yaml
+ * (helm reads that one anyway, so the file is layered on top), then the
+ * overlays as helm arguments.
+ */
 export function overlayHelmArgs(ctx: Ctx, o: Overlays): string[] {
   return [
+    ...(path.resolve(ctx.valuesFile) !== path.resolve(ctx.chartDir, 'values.yaml') ? ['--values', ctx.valuesFile] : []),
     ...overlayFiles(o).flatMap((f) => ['--values', path.resolve(ctx.io.cwd, f)]),
     ...(o.setJson ?? []).flatMap((s) => ['--set-json', s]),
     ...(o.set ?? []).flatMap((s) => ['--set', s]),

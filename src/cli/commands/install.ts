@@ -10,12 +10,6 @@ import { requireValidDicomConfig } from '../dicom-file.js';
 import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFlags } from '../cluster.js';
 
 
-export function valuesArgs(ctx: Ctx, f: ClusterFlags): string[] {
-  const args: string[] = [];
-  if (path.resolve(ctx.valuesFile) !== path.resolve(ctx.chartDir, 'values.yaml')) args.push('--values', ctx.valuesFile);
-  args.push(...overlayHelmArgs(ctx, f));
-  return args;
-}
 
 export async function install(ctx: Ctx, f: ClusterFlags): Promise<number> {
   checkClusterFlags(f);
@@ -31,7 +25,7 @@ export async function install(ctx: Ctx, f: ClusterFlags): Promise<number> {
   ctx.info(
     `${cluster.server} (context ${cluster.context}) runs ${pre.serverVersion}; release ${release} in ${cluster.namespace}: ${pre.release ? `revision ${pre.release.revision}, ${pre.release.status}` : 'not installed yet'}${f.dryRun ? ' [dry run]' : ''}`,
   );
-  const args = ['upgrade', '--install', release, ctx.chartDir, ...helmClusterArgs(cluster, f), ...valuesArgs(ctx, f)];
+  const args = ['upgrade', '--install', release, ctx.chartDir, ...helmClusterArgs(cluster, f), ...overlayHelmArgs(ctx, f)];
   if (f.createNamespace) args.push('--create-namespace');
   if (f.timeout) args.push('--timeout', f.timeout);
   if (f.wait) args.push('--wait');

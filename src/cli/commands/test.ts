@@ -15,8 +15,7 @@ import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFla
 import { helmFailed, locateHelm, startHelm, checkHelmVersion } from '../../adapters/helm.js';
 import { ClusterRun } from '../../runner/cluster.js';
 import { createHash } from 'node:crypto';
-import { valuesArgs } from './install.js';
-import { requireValidValues } from '../values-file.js';
+import { overlayHelmArgs, requireValidValues } from '../values-file.js';
 import { wholeNumber } from '../numbers.js';
 
 interface Flags extends ClusterFlags {
@@ -173,7 +172,7 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
   if (printJob && !ctx.json) ctx.err(`job ${plan.jobId}`);
   ctx.info(`running ${wf.name} (${wf.id}) as job ${plan.jobId}: release ${release} in ${cluster.namespace} on ${cluster.server}`);
   const base = helmClusterArgs(cluster, flags);
-  const install = ['upgrade', '--install', release, ctx.chartDir, ...base, ...valuesArgs(ctx, flags), '--set-string', `job.workflow=${wf.id}`, '--set-string', `job.id=${plan.jobId}`];
+  const install = ['upgrade', '--install', release, ctx.chartDir, ...base, ...overlayHelmArgs(ctx, flags), '--set-string', `job.workflow=${wf.id}`, '--set-string', `job.id=${plan.jobId}`];
   if (flags.createNamespace) install.push('--create-namespace');
   const installed = await startHelm(helm.bin, install, { env: ctx.io.env, cwd: ctx.io.cwd }).done;
   if (installed.code !== 0) helmFailed(`helm upgrade --install ${release}`, installed);

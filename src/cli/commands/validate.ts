@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { hasErrors, type Diagnostic } from '../../core/diagnostic.js';
 import { checkDicomConfig } from '../../core/dicom-config.js';
 import { checkValues } from '../../core/validate-values.js';
 import { checkMergedValues, type ValuesLayer } from '../../core/validate-merged.js';
 import type { Values } from '../../core/model.js';
-import { valuesLayers, type Overlays } from '../values-file.js';
+import { setFileReader, valuesLayers, type Overlays } from '../values-file.js';
 import { readText } from '../../adapters/files.js';
 import type { Ctx } from '../context.js';
 
@@ -45,7 +44,7 @@ export function validate(ctx: Ctx, opts: { strict?: boolean } & Overlays): numbe
     unreadable = true;
   }
   if (values && !values.unparsable && values.yaml && layers.length) {
-    const merged = checkMergedValues({ values: values.values as Values, yaml: values.yaml, file: ctx.display(ctx.valuesFile), text: valuesText as string }, layers, (p) => readText(path.resolve(ctx.io.cwd, p), '--set-file file'));
+    const merged = checkMergedValues({ values: values.values as Values, yaml: values.yaml, file: ctx.display(ctx.valuesFile), text: valuesText as string }, layers, setFileReader(ctx));
     for (const [f, t] of merged.sources) sources.set(f, t);
     const seen = new Set(diagnostics.map(key));
     diagnostics.push(...merged.diagnostics.filter((d) => !seen.has(key(d))));
