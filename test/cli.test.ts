@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, lineOf, referenceValues, repoRoot, tempDir } from './helpers.js';
+import { chartCopy as fullChartCopy, cli, lineOf, referenceValues, repoRoot, tempDir } from './helpers.js';
 
 const chartCopy = () => {
   const dir = tempDir({
@@ -47,6 +47,21 @@ describe('exit codes', () => {
     expect((await cli(['--values-file', 'copy.yaml', 'cs', 'only-in-copy'], { cwd: dir })).code).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'copy.yaml'), 'utf8')).toContain('##BEGIN_only-in-copy##');
     expect(fs.readFileSync(path.join(dir, 'charts/clara-workflow/values.yaml'), 'utf8')).toBe(referenceValues);
+  });
+  it('render --values-file: helm reads the chart values.yaml under it, and so does the check', async () => {
+    const { dir } = fullChartCopy();
+    // A full values file without liver-seg: helm still renders liver-seg (it
+    // reads the chart's values.yaml first), so --workflow finds it too.
+    const withoutLiver = referenceValues.replace(/^  fd3ee8bf-b9f3-4808-bd60-243f870ff9bd:\n(?:    .*\n)+/m, '');
+    expect(withoutLiver).not.toContain('liver-seg');
+    fs.writeFileSync(path.join(dir, 'copy.yaml'), withoutLiver);
+    const r = await cli(['--values-file', 'copy.yaml', 'render', '--workflow', 'fd3ee8bf-b9f3-4808-bd60-243f870ff9bd', '--job', '33333333-3333-3333-3333-333333333333'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('ai-livertumor');
+    // A value the merge makes invalid is reported at copy.yaml's line.
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), withoutLiver + 'job:\n  workflw: x\n');
+    const bad = await cli(['--values-file', 'bad.yaml', 'render', '--json'], { cwd: dir });
+    expect(bad.code).toBe(1);
   });
   it('an unknown command or option is 2', async () => {
     expect((await cli(['frobnicate'])).code).toBe(2);

@@ -1,47 +1,83 @@
-// The README's console blocks that run offline, run for real: every block
-// marked with an HTML comment `<!-- readme-test -->` on the line before its
-// fence is executed in order, in a fresh copy of the project (charts/ and
-// examples/), and each `$ clara-wf ...` command must print what the README
-// shows (stdout, then stderr) and `$ echo $?` the exit code shown. A drifting
-// README fails here. `<!-- readme-test: file <path> -->` followed by a fenced
-// block writes that file first (for the overlay examples).
+// The README's console blocks run for real, in order, in a fresh copy of the
+// project (charts/ and examples/, with package.json, scripts/, test/ and
+// node_modules/ linked so `npm run test-server` works as a newcomer runs it).
+// A drifting README fails here. Markers, on the line before a fence:
+//
+//   <!-- readme-test -->         each `$ clara-wf ...` must print exactly what
+//                                the block shows (stdout, then stderr), and
+//                                `$ echo $?` the exit code shown.
+//   <!-- readme-test: loose -->  any shell command (bash, the project's
+//                                bin/clara-wf first on PATH); output compared
+//                                after normalising what changes from run to run
+//                                (times, pids, durations, random UUIDs and UIDs,
+//                                tokens, test-server ports); a `...` line stands
+//                                for any lines, `...` inside a line for any text.
+//                                `# runs until Ctrl-C` after a command starts it
+//                                in the background (the lines shown must appear);
+//                                `export NAME=value` sets the environment of
+//                                later commands; `pkill -9 -f <text>` kills this
+//                                test's own background commands matching it.
+//   <!-- readme-test: output --> more output of the last background command,
+//                                waited for (30 s) and matched from where the
+//                                previous match ended.
+//   <!-- readme-test: file X --> the block is written to file X first.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { cli, repoRoot, tempDir } from './helpers.js';
 
+type Mode = 'exact' | 'loose' | 'output' | 'file';
 interface Step {
-  kind: 'run' | 'file';
+  mode: Mode;
   line: number;
   command?: string;
-  expected?: string;
+  background?: boolean;
+  expected: string[];
   file?: string;
-  content?: string;
 }
 
 function steps(readme: string): Step[] {
   const lines = readme.split('\n');
   const out: Step[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const m = /^<!-- readme-test(?:: file (\S+))? -->$/.exec(lines[i] as string);
+    const m = /^<!-- readme-test(?:: (loose|output|file (\S+)))? -->$/.exec(lines[i] as string);
     if (!m) continue;
+    const mode: Mode = m[2] ? 'file' : ((m[1] as Mode | undefined) ?? 'exact');
     const start = i + 1;
     if (!/^```/.test(lines[start] ?? '')) throw new Error(`README.md:${i + 1}: readme-test marker not followed by a fence`);
     let end = start + 1;
     while (end < lines.length && !/^```\s*$/.test(lines[end] as string)) end++;
     const body = lines.slice(start + 1, end);
-    if (m[1]) {
-      out.push({ kind: 'file', line: start + 1, file: m[1], content: body.join('\n') + '\n' });
+    if (mode === 'file') {
+      out.push({ mode, line: start + 1, file: m[2], expected: body });
+      continue;
+    }
+    if (mode === 'output') {
+      out.push({ mode, line: start + 1, expected: body.filter((l) => l.trim() !== '') });
       continue;
     }
     for (let k = 0; k < body.length; k++) {
       const l = body[k] as string;
-      if (!l.startsWith('$ ')) continue;
+      if (!l.startsWith('$ ')) {
+        if (mode === 'loose' && (l.trim() === '' || l.startsWith('# '))) continue;
+        if (mode === 'exact' || k === 0) throw new Error(`README.md:${start + 2 + k}: output before any command`);
+        continue;
+      }
+      const line = start + 2 + k;
       let command = l.slice(2);
       while (command.endsWith('\\')) command = command.slice(0, -1) + ' ' + (body[++k] as string).trim();
       const expected: string[] = [];
-      while (k + 1 < body.length && !(body[k + 1] as string).startsWith('$ ')) expected.push(body[++k] as string);
-      out.push({ kind: 'run', line: start + 1 + k, command: command.replace(/\s+#.*$/, '').trim(), expected: expected.join('\n') });
+      while (k + 1 < body.length && !(body[k + 1] as string).startsWith('$ ')) {
+        const next = body[++k] as string;
+        // In loose blocks, blank lines and `# terminal 2: ...` remarks are prose.
+        if (mode === 'loose' && (next.trim() === '' || next.startsWith('# '))) continue;
+        expected.push(next);
+      }
+      const background = /#\s*runs until Ctrl-C\s*$/.test(command);
+      command = command.replace(/\s+#.*$/, '').trim();
+      out.push({ mode, line, command, background, expected });
     }
   }
   return out;
@@ -54,30 +90,176 @@ function argv(command: string): string[] {
   return out;
 }
 
+/**
+ * What changes from run to run, replaced by a placeholder on both sides.
+ * UUIDs the project fixes (workflow IDs in values.yaml, the README's job IDs
+ * like 1111…) stay literal and are compared.
+ */
+function normaliser(fixedUuids: Set<string>, dir: string) {
+  return (s: string) =>
+    s
+      .split(dir)
+      .join('<project>')
+      .replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, '<timestamp>')
+      .replace(/\b\d{2}:\d{2}:\d{2}\.\d{3}\b/g, '<time>')
+      .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, (u) => (fixedUuids.has(u) || /^(\d)\1{7}-/.test(u) ? u : '<uuid>'))
+      .replace(/^[0-9a-f]{8}(?= )/gm, '<id8>')
+      .replace(/\bpid \d+/g, 'pid <n>')
+      .replace(/\b\d+(\.\d+)? ?(s|ms)\b/g, '<n>$2')
+      .replace(/token=[A-Za-z0-9_-]+/g, 'token=<token>')
+      .replace(/\b2\.25\.\d+/g, '2.25.<uid>')
+      .replace(/http(s?):\/\/127\.0\.0\.1:\d+/g, 'http$1://127.0.0.1:<port>');
+}
+
+/** Expected lines (with `...` wildcards) against actual lines; anchored at both ends unless `open`. */
+function matchLines(expected: string[], actual: string[], open = false): number | undefined {
+  const re = expected.map((e) => (e.trim() === '...' ? undefined : new RegExp('^' + e.split('...').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$')));
+  const go = (i: number, j: number): number | undefined => {
+    if (i === re.length) return open || j === actual.length ? j : undefined;
+    const r = re[i];
+    if (!r) {
+      for (let k = j; k <= actual.length; k++) {
+        const got = go(i + 1, k);
+        if (got !== undefined) return got;
+      }
+      return undefined;
+    }
+    return j < actual.length && r.test(actual[j] as string) ? go(i + 1, j + 1) : undefined;
+  };
+  return go(0, 0);
+}
+
+interface Background {
+  command: string;
+  child: ChildProcess;
+  output: string;
+  consumed: number;
+}
+const running: Background[] = [];
+
+afterAll(async () => {
+  for (const b of running) if (b.child.exitCode === null) b.child.kill('SIGKILL');
+});
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 describe('README console blocks', () => {
   it('run as written, with the output shown', async () => {
     const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
     const list = steps(readme);
-    expect(list.filter((s) => s.kind === 'run').length).toBeGreaterThanOrEqual(10);
+    expect(list.filter((s) => s.command).length).toBeGreaterThanOrEqual(30);
+    // The walk-through's fixed ports: a busy one would make the loop talk to a stranger.
+    for (const port of [11112, 8000, 1004]) expect(await portFree(port), `port ${port} must be free for the README walk-through`).toBe(true);
     const dir = tempDir();
     fs.cpSync(path.join(repoRoot, 'charts'), path.join(dir, 'charts'), { recursive: true });
     fs.cpSync(path.join(repoRoot, 'examples'), path.join(dir, 'examples'), { recursive: true });
+    for (const linked of ['package.json', 'scripts', 'test', 'node_modules', 'bin', 'dist']) fs.symlinkSync(path.join(repoRoot, linked), path.join(dir, linked));
+    const values = fs.readFileSync(path.join(dir, 'charts/clara-workflow/values.yaml'), 'utf8');
+    const norm = normaliser(new Set(values.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? []), dir);
+    const env: Record<string, string> = { NO_COLOR: '1', PATH: `${path.join(repoRoot, 'bin')}:${process.env.PATH}` };
+    const shellEnv = () => ({ ...process.env, ...env }) as NodeJS.ProcessEnv;
+    const where = (s: Step) => `README.md:${s.line}: ${s.command ?? '(output block)'}`;
+    const lines = (text: string) => norm(text.replace(/\s+$/, '')).split('\n').filter((l, i, a) => !(a.length === 1 && l === ''));
     let last = 0;
+
+    const awaitOutput = async (b: Background, expected: string[], s: Step) => {
+      const want = expected.map(norm);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const rest = b.output.slice(b.consumed);
+        const complete = rest.slice(0, rest.lastIndexOf('\n') + 1);
+        const got = complete === '' ? [] : norm(complete.replace(/\n$/, '')).split('\n');
+        const n = want.length === 0 ? 0 : matchLines(want, got, true);
+        if (n !== undefined) {
+          // Advance past the matched lines.
+          let off = 0;
+          for (let k = 0; k < n; k++) off = complete.indexOf('\n', off) + 1;
+          b.consumed += off;
+          return;
+        }
+        if (Date.now() > deadline || b.child.exitCode !== null) {
+          expect(got.join('\n'), `${where(s)}: output of "${b.command}" (waited 30 s)`).toBe(want.join('\n'));
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+
     for (const s of list) {
-      if (s.kind === 'file') {
-        fs.writeFileSync(path.join(dir, s.file as string), s.content as string);
+      if (s.mode === 'file') {
+        fs.writeFileSync(path.join(dir, s.file as string), s.expected.join('\n') + '\n');
         continue;
       }
-      const args = argv(s.command as string);
+      if (s.mode === 'output') {
+        const b = running.at(-1);
+        if (!b) throw new Error(`${where(s)}: no background command runs`);
+        await awaitOutput(b, s.expected, s);
+        continue;
+      }
+      const command = s.command as string;
+      const args = argv(command);
       if (args[0] === 'echo' && args[1] === '$?') {
-        expect(String(last), `README.md:${s.line}: ${s.command}`).toBe((s.expected as string).trim());
+        expect(String(last), where(s)).toBe(s.expected.join('\n').trim());
         continue;
       }
-      if (args[0] !== 'clara-wf') throw new Error(`README.md:${s.line}: a readme-test block runs clara-wf commands only, not "${s.command}"`);
-      const r = await cli(args.slice(1), { cwd: dir, env: { NO_COLOR: '1' } });
-      last = r.code;
-      const got = (r.stdout + r.stderr).replace(/\s+$/, '');
-      expect(got, `README.md:${s.line}: ${s.command}`).toBe((s.expected as string).replace(/\s+$/, ''));
+      if (s.mode === 'exact') {
+        if (args[0] !== 'clara-wf') throw new Error(`${where(s)}: an exact readme-test block runs clara-wf commands only`);
+        const r = await cli(args.slice(1), { cwd: dir, env: { ...env } });
+        last = r.code;
+        expect((r.stdout + r.stderr).replace(/\s+$/, ''), where(s)).toBe(s.expected.join('\n').replace(/\s+$/, ''));
+        continue;
+      }
+      const exported = /^export (\w+)=(.*)$/.exec(command);
+      if (exported) {
+        env[exported[1] as string] = spawnSync('bash', ['-c', `printf %s ${exported[2]}`], { cwd: dir, env: shellEnv(), encoding: 'utf8' }).stdout;
+        continue;
+      }
+      if (args[0] === 'pkill' && args[1] === '-9' && args[2] === '-f') {
+        const victims = running.filter((b) => b.command.includes(args[3] as string) && b.child.exitCode === null);
+        expect(victims.length, `${where(s)}: a background command to kill`).toBeGreaterThan(0);
+        for (const b of victims) {
+          b.child.kill('SIGKILL');
+          await new Promise((r) => b.child.once('close', r));
+        }
+        continue;
+      }
+      if (s.background) {
+        const child = spawn('bash', ['-c', `exec ${command}`], { cwd: dir, env: shellEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+        const b: Background = { command, child, output: '', consumed: 0 };
+        child.stdout?.on('data', (d) => (b.output += d));
+        child.stderr?.on('data', (d) => (b.output += d));
+        running.push(b);
+        if (s.expected.length) await awaitOutput(b, s.expected, s);
+        else await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      // stderr joins stdout in order, as a terminal shows them.
+      const r = spawnSync('bash', ['-c', `exec 2>&1\n${command}`], { cwd: dir, env: shellEnv(), encoding: 'utf8', timeout: 120_000 });
+      last = r.status ?? 128;
+      const got = lines(r.stdout ?? '');
+      const want = s.expected.map(norm);
+      if (matchLines(want, got) === undefined) expect(got.join('\n'), where(s)).toBe(want.join('\n'));
     }
+  }, 240_000);
+});
+
+describe('the README matcher', () => {
+  const norm = normaliser(new Set(['5f1c8d2e-3b4a-4c6d-9e8f-0a1b2c3d4e5f']), '/tmp/x');
+  it('normalises what changes from run to run, and nothing the project fixes', () => {
+    expect(norm('01:59:02.676 job c81fd8f5-7eef-4fcc-a958-71b37d6fa038 (pid 42) done after 0.2s')).toBe('<time> job <uuid> (pid <n>) done after <n>s');
+    expect(norm('workflow 5f1c8d2e-3b4a-4c6d-9e8f-0a1b2c3d4e5f job 11111111-1111-1111-1111-111111111111')).toBe('workflow 5f1c8d2e-3b4a-4c6d-9e8f-0a1b2c3d4e5f job 11111111-1111-1111-1111-111111111111');
+  });
+  it('fails on a changed line, accepts `...` for lines and text', () => {
+    expect(matchLines(['a', '...', 'd'], ['a', 'b', 'c', 'd'])).toBe(4);
+    expect(matchLines(['a', 'x...z'], ['a', 'xyz'])).toBe(2);
+    expect(matchLines(['a', 'c'], ['a', 'b'])).toBeUndefined();
+    expect(matchLines(['a'], ['a', 'b'])).toBeUndefined();
+    expect(matchLines(['a'], ['a', 'b'], true)).toBe(1);
   });
 });

@@ -71,7 +71,7 @@ export async function renderChart(ctx: Ctx, req: RenderRequest, stream?: (chunk:
   try {
     // Loaded after helm has started: the parser and rules are not on helm's path.
     const [{ requireValidValues }, { findWorkflow }] = await Promise.all([import('./values-file.js'), import('../core/workflow.js')]);
-    const { values } = requireValidValues(ctx, 'nothing was rendered', req.overlays);
+    const { values } = requireValidValues(ctx, 'nothing was rendered', req.overlays, { helm: true });
     if (req.workflow) findWorkflow(values, req.workflow);
   } catch (e) {
     run.child.kill('SIGTERM');

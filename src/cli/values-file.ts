@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 // Reading and editing the values file: parse once, edit under the lock, write
 // only a result that validates, atomically.
 import path from 'node:path';
@@ -20,7 +21,7 @@ export interface LoadedValues {
  * that is not YAML is a usage error (exit 2), one with errors a validation
  * failure (exit 1). `consequence` says what did not happen ("nothing was run").
  */
-export function requireValidValues(ctx: Ctx, consequence: string, overlays: Overlays = {}): ValuesCheck & { values: Values; text: string; file: string } {
+export function requireValidValues(ctx: Ctx, consequence: string, overlays: Overlays = {}, use: { helm?: boolean } = {}): ValuesCheck & { values: Values; text: string; file: string } {
   const file = ctx.display(ctx.valuesFile);
   const text = readText(ctx.valuesFile, 'values file');
   const check = checkValues(text, file);
@@ -29,6 +30,25 @@ export function requireValidValues(ctx: Ctx, consequence: string, overlays: Over
     throw new E(`${file} does not validate; ${consequence}`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[file, text]]));
   }
   const layers = valuesLayers(ctx, overlays);
+  const chartValues = path.resolve(ctx.chartDir, 'values.yaml');
+  if (use.helm && path.resolve(ctx.valuesFile) !== chartValues && fs.existsSync(chartValues)) {
+    // helm reads the chart's own values.yaml whatever we say: a --values-file
+    // is one more layer on top of it (overlayHelmArgs), so check that merge.
+    const chartFile = ctx.display(chartValues);
+    const chartText = readText(chartValues, 'values file');
+    const chartCheck = checkValues(chartText, chartFile);
+    if (!chartCheck.ok) {
+      const E = chartCheck.unparsable ? UsageError : ValidationFailed;
+      throw new E(`${chartFile} (which helm reads under --values-file ${file}) does not validate; ${consequence}`, chartCheck.diagnostics.filter((d) => d.severity === 'error'), new Map([[chartFile, chartText]]));
+    }
+    const all: ValuesLayer[] = [{ kind: 'file', file, text }, ...layers];
+    const merged = checkMergedValues({ values: chartCheck.values as Values, yaml: chartCheck.yaml!, file: chartFile, text: chartText }, all, setFileReader(ctx));
+    if (!merged.ok) {
+      const E = merged.unparsable ? UsageError : ValidationFailed;
+      throw new E(`the values helm would install (${chartFile} with ${file}${layers.length ? ` and ${layers.length} overlay${layers.length === 1 ? '' : 's'}` : ''}) do not validate; ${consequence}`, merged.diagnostics.filter((d) => d.severity === 'error'), merged.sources);
+    }
+    return { ...chartCheck, values: merged.values as Values, diagnostics: merged.diagnostics, text, file };
+  }
   if (!layers.length) return { ...check, values: check.values as Values, text, file };
   // What helm will install: values.yaml with the -f files and --set values on top.
   const merged = checkMergedValues({ values: check.values as Values, yaml: check.yaml!, file, text }, layers, setFileReader(ctx));

@@ -143,7 +143,7 @@ export class ClusterRun {
           changed = true;
         } else if (st.status === 'waiting' && ups.length && ups.every((u) => u.status === 'done') && this.jobNames.has(st.name)) {
           // The owner finished after this Job was last seen active: it runs now.
-          this.update(i, { status: 'running', startedAt: new Date() });
+          this.update(i, { status: 'running', startedAt: new Date(), log: `job/${this.jobNames.get(st.name)}` });
         }
       });
     }

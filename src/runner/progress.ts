@@ -31,7 +31,11 @@ export function lineReporter(write: (s: string) => void): Reporter {
       const t = new Date().toISOString().slice(11, 23);
       const extra =
         st.status === 'running'
-          ? ` (pid ${st.pid})`
+          ? st.pid !== null
+            ? ` (pid ${st.pid})`
+            : st.log
+              ? ` (${st.log})`
+              : ''
           : st.status === 'waiting'
             ? ''
             : ` after ${elapsed(st, Date.now()) || '0s'}${st.reason ? `: ${st.reason}` : ''}`;

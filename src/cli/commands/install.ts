@@ -13,7 +13,7 @@ import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFla
 
 export async function install(ctx: Ctx, f: ClusterFlags): Promise<number> {
   checkClusterFlags(f);
-  const { values } = requireValidValues(ctx, 'nothing was sent to the cluster', f);
+  const { values } = requireValidValues(ctx, 'nothing was sent to the cluster', f, { helm: true });
   // The catalog renders the DICOM configuration: its mappings must name workflows of these values.
   if (fs.existsSync(ctx.dicomConfigFile)) requireValidDicomConfig(ctx, values, 'nothing was sent to the cluster');
   const release = f.release ?? 'clara-workflow';

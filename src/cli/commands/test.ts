@@ -85,8 +85,9 @@ function leftovers(plan: RunPlan): string[] {
 }
 
 export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, timeoutArg: string | undefined, flags: Flags): Promise<number> {
-  // On a cluster, -f/--set reach helm: check the values it will install.
-  const check = requireValidValues(ctx, 'nothing was run', flags.runtime === 'cluster' ? flags : {});
+  // -f/--set apply to local runs too; on a cluster they reach helm, which
+  // also reads the chart's values.yaml under a --values-file.
+  const check = requireValidValues(ctx, 'nothing was run', flags, { helm: flags.runtime === 'cluster' });
   const { id, workflow } = findWorkflow(check.values, ref);
   const jobId = jobArg ?? randomUUID();
   if (!JOB_ID_RE.test(jobId)) throw new UsageError(`job ID "${jobId}" must be a lowercase UUID or DNS label of at most 40 characters`);
