@@ -68,8 +68,9 @@ export class Journal {
       const take = this.batch;
       this.batch = [];
       try {
+        // The write goes to the page cache at once; only the sync waits (off the event loop).
         const buf = Buffer.from(take.map((b) => b.text).join(''));
-        await new Promise<void>((resolve, reject) => fs.write(this.fd, buf, (e) => (e ? reject(e) : resolve())));
+        for (let off = 0; off < buf.length; ) off += fs.writeSync(this.fd, buf, off, buf.length - off);
         await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
         for (const b of take) b.done();
       } catch (e) {
