@@ -28,7 +28,7 @@ describe('bad pipelines', () => {
     expect((await cli(['pipeline', 'validate', fixture('pipelines', 'fan-in.yaml')])).code).toBe(0);
     const bad = await cli(['pipeline', 'validate', fixture('pipeline-invalid', 'api-version-unsupported.yaml')]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/PIPELINE_API_VERSION api-version 0\.5\.0 is not supported; clara-wf reads 0\.3\.0 and 0\.4\.0/);
+    expect(bad.stderr).toMatch(/PIPELINE_API_VERSION api-version 0\.9\.0 is not supported; clara-wf reads 0\.3\.0 to 0\.7\.0/);
     expect((await cli(['pipeline', 'validate', fixture('pipeline-invalid', 'yaml-syntax.yaml')])).code).toBe(2);
     expect((await cli(['pipeline', 'validate', '/nonexistent.yaml'])).code).toBe(2);
   });
@@ -134,6 +134,72 @@ describe('export → import → export', () => {
   });
 });
 
+// Our files, one per api-version and feature (written from NVIDIA's CPDL
+// reference), and pipelines NVIDIA published (test/fixtures/pipelines/nvidia/SOURCE.md).
+const valid = fs.readdirSync(fixture('pipelines')).filter((f) => f.endsWith('.yaml')).sort();
+const published: Record<string, { warnings: string[]; dropped: RegExp[] }> = {
+  'nullpipeline.yaml': { warnings: [], dropped: [/^pull-secrets \(ngc-clara\)/] },
+  'operator_with_services.yaml': { warnings: [], dropped: [/^pull-secrets/, /^operator null-reader: service trtis \(nvcr\.io\/nvidia\/tritonserver:latest\) is not carried.*NVIDIA_CLARA_TRTISURI/] },
+  'operator_with_model.yaml': { warnings: ['FIELD_NEWER_THAN_API_VERSION@31'], dropped: [/^pull-secrets/, /^operator null-reader: models \(segmentation_ct_spleen_v1, segmentation_ct_liver_v1\)/] },
+};
+
+describe('the pipeline language as NVIDIA documents it', () => {
+  it('covers every documented api-version and feature', () => {
+    const all = valid.map((f) => load(fs.readFileSync(fixture('pipelines', f), 'utf8')) as Record<string, unknown>);
+    expect(new Set(all.map((d) => String(d['api-version'])))).toEqual(new Set(['0.3.0', '0.4.0', '0.5.0', '0.6.0', '0.7.0']));
+    const text = valid.map((f) => fs.readFileSync(fixture('pipelines', f), 'utf8')).join('\n');
+    for (const feature of ['orchestrator:', 'pull-secrets:', 'services:', 'http:', 'volume:', 'hostVolumePath:', 'models:', 'element-type:', 'shape:', 'variables:', 'requests:']) expect(text, feature).toContain(feature);
+  });
+  it.each(valid)('%s validates with no diagnostic at all', (f) => {
+    expect(checkPipeline(fs.readFileSync(fixture('pipelines', f), 'utf8'), f).diagnostics).toEqual([]);
+  });
+  it.each(Object.keys(published))('published %s: validates (only the expected warnings), imports with a warning per dropped field, and validates after import', async (f) => {
+    const file = fixture('pipelines', 'nvidia', f);
+    const check = checkPipeline(fs.readFileSync(file, 'utf8'), f);
+    expect(check.ok).toBe(true);
+    expect(check.diagnostics.map((d) => `${d.code}@${d.line}`)).toEqual(published[f]?.warnings);
+    const c = emptyChart();
+    const r = await cli(['--chart', c.chart, '--json', 'pipeline', 'import', file, '--name', f.replace(/\.yaml$/, '').replace(/_/g, '-')]);
+    expect(r.code, r.stderr).toBe(0);
+    const dropped = JSON.parse(r.stdout).dropped as string[];
+    expect(dropped.length).toBe(published[f]?.dropped.length);
+    for (const re of published[f]?.dropped ?? []) expect(dropped.some((d) => re.test(d)), `${re}`).toBe(true);
+    expect((await cli(['--chart', c.chart, 'validate'])).code).toBe(0);
+    // Run mode renders one Job per operator.
+    const name = f.replace(/\.yaml$/, '').replace(/_/g, '-');
+    const rendered = await cli(['--chart', c.chart, 'render', '--workflow', name, '--job', '44444444-4444-4444-4444-444444444444']);
+    expect(rendered.code, rendered.stderr).toBe(0);
+    const jobs = loadAll(rendered.stdout).filter((d) => (d as { kind?: string })?.kind === 'Job');
+    expect(jobs.length).toBe(check.doc?.operators.length);
+  });
+  it('variables under container count as the operator\'s, with a warning saying where Clara reads them', async () => {
+    const text = 'api-version: 0.4.0\nname: v\noperators:\n  - name: reader\n    container:\n      image: clara/dicom-reader\n      variables:\n        CLARA_TRACE: 2\n    input:\n      - path: /input\n    output:\n      - path: /output\n';
+    const check = checkPipeline(text, 'v.yaml');
+    expect(check.diagnostics.map((d) => `${d.severity} ${d.code}@${d.line}`)).toEqual(['warning VARIABLES_UNDER_CONTAINER@7']);
+    const c = emptyChart();
+    const f = path.join(tempDir(), 'v.yaml');
+    fs.writeFileSync(f, text);
+    expect((await cli(['--chart', c.chart, 'pipeline', 'import', f])).code).toBe(0);
+    expect(fs.readFileSync(c.values, 'utf8')).toMatch(/CLARA_TRACE: "2"/);
+  });
+  it.each(['user-workflow', 'liver-seg', 'threshold-example'])('%s: export → import into the chart it came from → export is the identity (args split back off the stage command)', async (name) => {
+    const c = chartCopy();
+    const e1 = await exportOf(c.chart, name);
+    const f = path.join(tempDir(), 'e1.yaml');
+    fs.writeFileSync(f, e1);
+    const r = await cli(['--chart', c.chart, '--json', 'pipeline', 'import', f, '--name', `${name}-copy`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).stagesCreated).toEqual([]);
+    const e2 = await exportOf(c.chart, `${name}-copy`);
+    const body = (t: string) => t.split('\n').filter((l) => !l.startsWith('#') && !l.startsWith('name: ')).join('\n');
+    expect(body(e2)).toBe(body(e1));
+    // The workflow's args are args again, not part of the stage's command.
+    const values = load(fs.readFileSync(c.values, 'utf8')) as { workflows: Record<string, { name: string; args: unknown[] }> };
+    const [orig, copy] = [name, `${name}-copy`].map((n) => Object.values(values.workflows).find((w) => w.name === n));
+    expect(copy?.args).toEqual(orig?.args);
+  });
+});
+
 describe('pipeline create / list / show / remove (test server, real client-node)', () => {
   const servers: KubeTestServer[] = [];
   afterEach(async () => {
@@ -169,6 +235,17 @@ describe('pipeline create / list / show / remove (test server, real client-node)
     const again = await cli(['pipeline', 'show', id], { cwd: repoRoot, env });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/no pipeline .* in namespace default/);
+  });
+
+  it('registers every valid definition, ours and NVIDIA\'s', async () => {
+    const { server, env } = await start();
+    expect((await cli(['install'], { cwd: repoRoot, env })).code).toBe(0);
+    const files = [...valid.map((f) => fixture('pipelines', f)), ...Object.keys(published).map((f) => fixture('pipelines', 'nvidia', f))];
+    for (const file of files) {
+      const c = await cli(['pipeline', 'create', '-p', file], { cwd: repoRoot, env });
+      expect(c.code, `${file}: ${c.stderr}`).toBe(0);
+    }
+    expect(server.objects('Pipeline', 'default').length).toBe(files.length);
   });
 
   it('an invalid pipeline makes no request; a cluster without the CRD says how to fix it', async () => {

@@ -11,31 +11,64 @@ import { DNS1123_LABEL, isRecord, stagesOf, type StageInput, type StageSpec, typ
 import { stageSpec } from './stage.js';
 import type { ParsedYaml } from './yaml-source.js';
 
-export const SUPPORTED_API_VERSIONS = ['0.3.0', '0.4.0'];
+export const SUPPORTED_API_VERSIONS = ['0.3.0', '0.4.0', '0.5.0', '0.6.0', '0.7.0'];
+/** Fields the CPDL reference introduces after 0.3.0, with the api-version that brought them. */
+const INTRODUCED: { field: string; version: string; what: string }[] = [
+  { field: 'type', version: '0.5.0', what: 'typed inputs and outputs' },
+  { field: 'element-type', version: '0.5.0', what: 'typed inputs and outputs' },
+  { field: 'shape', version: '0.5.0', what: 'typed inputs and outputs' },
+  { field: 'models', version: '0.6.0', what: 'operator models' },
+];
+const versionNumber = (v: string) => v.split('.').reduce((n, p) => n * 1000 + Number(p), 0);
 export const EXPORT_API_VERSION = '0.4.0';
 
-export interface PipelineInput {
+/** api-version 0.5.0+: typed data (Clara orchestrator only). */
+interface Typed {
+  type?: string;
+  'element-type'?: string;
+  shape?: number[];
+}
+export interface PipelineInput extends Typed {
   from?: string;
   name?: string;
   path?: string;
 }
-export interface PipelineOutput {
+export interface PipelineOutput extends Typed {
   name?: string;
   path: string;
+}
+type Variables = Record<string, string | number | boolean>;
+interface Requests {
+  cpu?: number;
+  gpu?: number;
+  memory?: number;
+}
+export interface Service {
+  name: string;
+  description?: string;
+  container: { image: string; tag?: string; command?: string[]; hostVolumePath?: string; variables?: Variables };
+  connections?: { http?: { name: string; port?: number }[]; volume?: { name: string; path: string }[] };
+  requests?: Requests;
+  variables?: Variables;
 }
 export interface Operator {
   name: string;
   description?: string;
-  container: { image: string; tag?: string; command?: string[] };
+  container: { image: string; tag?: string; command?: string[]; variables?: Variables };
   input?: PipelineInput[];
   output?: PipelineOutput[];
-  requests?: { cpu?: number; gpu?: number; memory?: number };
-  variables?: Record<string, string | number | boolean>;
+  requests?: Requests;
+  variables?: Variables;
+  models?: { name: string }[];
+  services?: Service[];
+  parameters?: Record<string, unknown>;
 }
 export interface PipelineDoc {
   'api-version': string;
   name: string;
   description?: string;
+  orchestrator?: 'Clara' | 'Argo';
+  'pull-secrets'?: string[];
   operators: Operator[];
 }
 
@@ -60,9 +93,64 @@ function pipelineRules(data: unknown): Finding[] {
   const err = (code: string, p: string, message: string, hint?: string) => out.push({ severity: 'error', code, path: p, message, hint });
   const v = data['api-version'];
   if (typeof v === 'string' && !SUPPORTED_API_VERSIONS.includes(v)) {
-    err('PIPELINE_API_VERSION', '/api-version', `api-version ${v} is not supported; clara-wf reads ${SUPPORTED_API_VERSIONS.join(' and ')}`, `use api-version: ${EXPORT_API_VERSION}`);
+    err('PIPELINE_API_VERSION', '/api-version', `api-version ${v} is not supported; clara-wf reads ${SUPPORTED_API_VERSIONS[0]} to ${SUPPORTED_API_VERSIONS.at(-1)}`, `use api-version: ${EXPORT_API_VERSION}`);
   }
+  const warn = (code: string, p: string, message: string, hint?: string) => out.push({ severity: 'warning', code, path: p, message, hint });
   const ops = arr<Record<string, unknown>>(data.operators).filter(isRecord);
+  const version = typeof v === 'string' && SUPPORTED_API_VERSIONS.includes(v) ? v : undefined;
+  const argo = data.orchestrator === 'Argo';
+  ops.forEach((op, i) => {
+    const at = (...p: (string | number)[]) => pointer('operators', i, ...p);
+    // A field newer than the file's api-version: published files do this, and Clara reads them, so a warning.
+    const newer = (where: Record<string, unknown>, p: (string | number)[]) => {
+      for (const f of INTRODUCED) {
+        if (!(f.field in where) || !version || versionNumber(version) >= versionNumber(f.version)) continue;
+        warn('FIELD_NEWER_THAN_API_VERSION', at(...p, f.field), `${f.field} (${f.what}) came with api-version ${f.version}; this file says ${version}`, `set api-version: ${f.version} or later`);
+      }
+    };
+    newer(op, []);
+    for (const dir of ['input', 'output'] as const) {
+      arr<Record<string, unknown>>(op[dir]).forEach((x, k) => {
+        if (!isRecord(x)) return;
+        newer(x, [dir, k]);
+        const typedField = ['type', 'element-type', 'shape'].find((f) => f in x);
+        if (argo && typedField) err('TYPED_IO_NEEDS_CLARA', at(dir, k, typedField), `operator ${op.name}: typed ${dir}s need the Clara orchestrator; this pipeline runs on Argo`, 'remove type, element-type and shape, or set orchestrator: Clara');
+      });
+    }
+    const c = op.container;
+    if (isRecord(c) && isRecord(c.variables)) {
+      warn('VARIABLES_UNDER_CONTAINER', at('container', 'variables'), `operator ${op.name}: Clara reads an operator's environment variables from "variables" beside "container", not inside it; clara-wf takes these as the operator's`, 'move them up one level, next to container');
+    }
+    const seen = new Map<string, string>();
+    arr<Record<string, unknown>>(op.services).forEach((svc, k) => {
+      if (!isRecord(svc) || typeof svc.name !== 'string') return;
+      const key = svc.name.toLowerCase();
+      if (seen.has(key)) err('SERVICE_DUPLICATE', at('services', k, 'name'), `operator ${op.name}: service name "${svc.name}" is already used (names are unique ignoring case)`);
+      seen.set(key, svc.name);
+      const conns = isRecord(svc.connections) ? svc.connections : {};
+      const names = new Set<string>();
+      for (const kind of ['http', 'volume'] as const) {
+        arr<Record<string, unknown>>(conns[kind]).forEach((cn, m) => {
+          if (!isRecord(cn) || typeof cn.name !== 'string') return;
+          if (names.has(cn.name)) err('CONNECTION_DUPLICATE', at('services', k, 'connections', kind, m, 'name'), `service ${svc.name}: connection ${cn.name} is declared twice (each becomes one environment variable)`);
+          names.add(cn.name);
+          if (kind === 'volume' && typeof cn.path === 'string' && !cn.path.startsWith('/')) err('PATH_NOT_ROOTED', at('services', k, 'connections', kind, m, 'path'), `volume connection path "${cn.path}" must be rooted (start with "/")`);
+        });
+      }
+    });
+    const outNames = new Map<string, number>();
+    const outs = arr<Record<string, unknown>>(op.output);
+    outs.forEach((o, k) => {
+      if (!isRecord(o)) return;
+      if (typeof o.name !== 'string') {
+        if (outs.length > 1) err('OUTPUT_NAME_MISSING', at('output', k), `operator ${op.name}: with ${outs.length} outputs each needs a name (the reference: optional only for a single output)`, 'add name: <output-name>');
+        return;
+      }
+      const key = o.name.toLowerCase();
+      if (outNames.has(key)) err('OUTPUT_DUPLICATE', at('output', k, 'name'), `operator ${op.name}: output name "${o.name}" is already used by output ${(outNames.get(key) as number) + 1}`);
+      else outNames.set(key, k);
+    });
+  });
   const byLower = new Map<string, number>();
   ops.forEach((op, i) => {
     if (typeof op.name !== 'string') return;
@@ -128,9 +216,10 @@ export function pipelineDag(doc: PipelineDoc): { operators: string[]; edges: { f
 
 const MARKER = ['Generated', 'by clara-wf pipeline export'].join(' ');
 
+/** A Kubernetes CPU quantity as CPDL counts it: whole CPUs, rounded up (500m asks for 1). */
 function cpuNumber(q: string | number): number {
   const s = String(q);
-  return s.endsWith('m') ? Number(s.slice(0, -1)) / 1000 : Number(s);
+  return Math.ceil(s.endsWith('m') ? Number(s.slice(0, -1)) / 1000 : Number(s));
 }
 
 /** Kubernetes memory quantity → MB (MiB), as Clara's requests.memory counts. */
@@ -184,7 +273,7 @@ export function pipelineText(doc: PipelineDoc, from: string): string {
     ...(op.variables ? { variables: op.variables } : {}),
   });
   const body = { 'api-version': doc['api-version'], name: doc.name, ...(doc.description !== undefined ? { description: doc.description } : {}), operators: doc.operators.map(order) };
-  return `# ${MARKER} (${from}). Edit the workflow in values.yaml, not this file.\n` + dump(body, { schema: YAML11_SCHEMA, lineWidth: -1, noRefs: true });
+  return `# ${MARKER} (${from}). Edit the workflow in values.yaml, not this file.\n# values.yaml carries no services, models, pull-secrets or orchestrator: none are written.\n` + dump(body, { schema: YAML11_SCHEMA, lineWidth: -1, noRefs: true });
 }
 
 /** What a pipeline operator carries of a stage: two stages alike here export alike. */
@@ -211,6 +300,24 @@ export function stageNameOf(operator: string): string {
 export interface ImportPlan {
   stages: { name: string; spec: StageSpec }[];
   workflow: WorkflowSpec;
+  /** What values.yaml does not carry, one sentence per field (import prints them as warnings). */
+  dropped: string[];
+}
+
+/** Fields of a pipeline that have no place in values.yaml, said field by field. */
+function droppedFields(doc: PipelineDoc): string[] {
+  const out: string[] = [];
+  // Clara's own orchestration is what the chart's Jobs and lock files reproduce: nothing is lost.
+  if (doc.orchestrator === 'Argo') out.push(`orchestrator: Argo is not carried: the chart runs the stages as Kubernetes Jobs ordered by lock files (the engine is the chart's choice, not the workflow's)`);
+  if (doc['pull-secrets']?.length) out.push(`pull-secrets (${doc['pull-secrets'].join(', ')}) are not carried per workflow: set them chart-wide as imagePullSecrets in values.yaml`);
+  for (const op of doc.operators) {
+    for (const svc of op.services ?? []) out.push(`operator ${op.name}: service ${svc.name} (${svc.container.image}${svc.container.tag ? `:${svc.container.tag}` : ''}) is not carried: run it yourself and give the stage its address in env${svc.connections?.http?.length ? ` (${svc.connections.http.map((c) => c.name).join(', ')})` : ''}`);
+    if (op.models?.length) out.push(`operator ${op.name}: models (${op.models.map((m) => m.name).join(', ')}) are not carried: load them into your Triton server`);
+    const typed = [...(op.input ?? []).map((x) => ['input', x] as const), ...(op.output ?? []).map((x) => ['output', x] as const)].filter(([, x]) => 'type' in x || 'element-type' in x || 'shape' in x);
+    if (typed.length) out.push(`operator ${op.name}: the types of ${typed.map(([d, x]) => `${d} ${x.name ?? x.path}`).join(', ')} (type, element-type, shape) are not carried: a stage's folders are untyped`);
+    if (op.parameters && Object.keys(op.parameters).length) out.push(`operator ${op.name}: parameters (${Object.keys(op.parameters).join(', ')}) are not carried: template placeholders are resolved by Clara, not by values.yaml`);
+  }
+  return out;
 }
 
 /** Stages (one per operator, dependency order) and a workflow that exports back to the same pipeline. */
@@ -237,7 +344,8 @@ export function importPipeline(doc: PipelineDoc, opts: { name?: string } = {}): 
       inputs,
       outputs: path.posix.basename(outPath),
       command: op.container.command,
-      env: op.variables ? Object.fromEntries(Object.entries(op.variables).map(([k, v]) => [k, String(v)])) : undefined,
+      // Variables under container (seen in published files) count as the operator's; the operator's own win.
+      env: op.variables || op.container.variables ? Object.fromEntries(Object.entries({ ...op.container.variables, ...op.variables }).map(([k, v]) => [k, String(v)])) : undefined,
       cpu: r?.cpu !== undefined ? String(r.cpu) : undefined,
       memory: r?.memory !== undefined ? `${r.memory}Mi` : undefined,
       gpu: r?.gpu,
@@ -258,7 +366,8 @@ export function importPipeline(doc: PipelineDoc, opts: { name?: string } = {}): 
     const derived = derivedInput(stages[i]?.spec as StageSpec, waitLocks[i] as string, names, stageRecord);
     if (JSON.stringify(actual) === JSON.stringify(derived)) return '';
     if (!actual.length || actual.some((x) => !('from' in x))) {
-      if (actual.length === 1 && !('from' in (actual[0] as object)) && !waitLocks[i]) return '';
+      // No input (the reference's hello-world) or one payload input: the stage reads the job's input folder.
+      if (actual.length <= 1 && !actual.some((x) => 'from' in x) && !waitLocks[i]) return '';
       throw new UsageError(`operator ${op.name}: inputs without "from" can only come first; the workflow cannot express them`);
     }
     return actual as StageInput[];
@@ -274,5 +383,5 @@ export function importPipeline(doc: PipelineDoc, opts: { name?: string } = {}): 
     args: names.map(() => '' as const),
     ...(inputs.some((x) => x !== '') ? { inputs } : {}),
   };
-  return { stages, workflow };
+  return { stages, workflow, dropped: droppedFields(doc) };
 }

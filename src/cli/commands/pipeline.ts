@@ -76,6 +76,15 @@ export function exportCmd(ctx: Ctx, ref: string, f: { output?: string } & Overla
   return 0;
 }
 
+/** The operator's command past the existing stage's, when everything else about them is the same. */
+function argsAfter(have: StageSpec, incoming: StageSpec): string[] | undefined {
+  const own = have.command ?? [];
+  const all = incoming.command ?? [];
+  if (own.length > all.length || own.some((c, k) => c !== all[k])) return undefined;
+  const same = JSON.stringify(operatorView({ ...incoming, command: have.command })) === JSON.stringify(operatorView(have));
+  return same ? all.slice(own.length) : undefined;
+}
+
 export async function importCmd(ctx: Ctx, file: string, f: { name?: string; id?: string }): Promise<number> {
   const { doc } = loadPipeline(ctx, file);
   const plan = importPipeline(doc, { name: f.name });
@@ -91,11 +100,19 @@ export async function importCmd(ctx: Ctx, file: string, f: { name?: string; id?:
     const clash = Object.entries(wfs).find(([, w]) => w?.name === plan.workflow.name);
     if (clash) throw new UsageError(`a workflow named "${plan.workflow.name}" exists already (${clash[0]}); pass --name to import under another name`);
     let out = text;
-    for (const s of plan.stages) {
+    for (const [i, s] of plan.stages.entries()) {
       const have = existing[s.name];
       if (have) {
         // The same operator (image, command, folders, resources, env): reuse the stage as it is.
         if (JSON.stringify(operatorView(have as StageSpec)) === JSON.stringify(operatorView(s.spec))) continue;
+        // The same stage whose command is the start of the operator's: the rest
+        // are the workflow's args for it (export joins command + args, as CPDL's
+        // container.command is passed to the image's entrypoint).
+        const rest = argsAfter(have as StageSpec, s.spec);
+        if (rest) {
+          if (rest.length) plan.workflow.args[i] = rest;
+          continue;
+        }
         throw new UsageError(`stage ${s.name} exists already with a different spec; rename the operator or remove the stage (clara-wf stage remove ${s.name}) before importing`);
       }
       out = upsertStageBlock(out, readValues(out, 'values'), s.name, renderTemplate(stageTpl, stageTemplateData(s.name, s.spec)));
@@ -103,8 +120,9 @@ export async function importCmd(ctx: Ctx, file: string, f: { name?: string; id?:
     }
     return insertWorkflowEntry(out, readValues(out, 'values'), renderTemplate(wfTpl, { id, workflow: plan.workflow }));
   });
-  if (ctx.json) ctx.printJson({ ok: true, id, name: plan.workflow.name, stagesCreated: created, stagesReused: plan.stages.map((s) => s.name).filter((n) => !created.includes(n)) });
+  if (ctx.json) ctx.printJson({ ok: true, id, name: plan.workflow.name, stagesCreated: created, stagesReused: plan.stages.map((s) => s.name).filter((n) => !created.includes(n)), dropped: plan.dropped });
   else {
+    for (const d of plan.dropped) ctx.err(`warning: ${d}`);
     ctx.info(`imported ${doc.name}: workflow ${plan.workflow.name}, ${plan.stages.length} stages (${created.length} new)`);
     ctx.out(id);
   }
