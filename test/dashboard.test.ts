@@ -51,7 +51,8 @@ describe('dashboard', () => {
     const at = cells.indexOf('THRESH_AI ← DCM4CHEE');
     expect(at, JSON.stringify(cells)).toBeGreaterThanOrEqual(0);
     expect(cells.slice(at, at + 4)).toEqual(['THRESH_AI ← DCM4CHEE', 'threshold-example', 'done', '12']);
-    await row.click();
+    // A locator, not the handle: a live update may have replaced the row's element meanwhile.
+    await page.locator('tr.job[data-state="done"]').first().click();
     await page.waitForFunction(() => document.querySelectorAll('tr[data-status="done"]').length === 3);
 
     expect((await finished(storescu(serve.port, 'BROKEN_AI', project.series))).code).toBe(0);

@@ -112,6 +112,27 @@ describe('export → import → export', () => {
     expect(mounts).toContain('/input/b<-j1/detector-b/output ro');
   });
 
+  it('a DAG renders with each stage reading the stage it names, not the one before it in the list', async () => {
+    const c = emptyChart();
+    fs.writeFileSync(path.join(c.chart, 'files', 'dicom-server-config.yaml'), 'dicom:\n  scp:\n    port: 104\n    ae-titles: []\n  scu:\n    ae-title: ClaraSCU\n');
+    await importInto(c.chart, fs.readFileSync(fixture('pipelines', 'diamond-unordered.yaml'), 'utf8'));
+    const r = await cli(['--chart', c.chart, 'render', '--workflow', 'diamond', '--job', 'j1']);
+    expect(r.code, r.stderr).toBe(0);
+    const jobs = (loadAll(r.stdout) as any[]).filter((d) => d?.kind === 'Job');
+    const reads = Object.fromEntries(jobs.map((j) => [j.metadata.labels['clara.nvidia.com/stage'], j.spec.template.spec.containers[0].volumeMounts.filter((m: any) => m.mountPath.startsWith('/data/') && m.mountPath !== '/data/out' && !/locks|logs/.test(m.mountPath)).map((m: any) => `${m.mountPath}<-${m.subPath}`).sort()]));
+    expect(reads).toEqual({
+      start: ['/data/in<-j1/start/input'],
+      left: ['/data/in<-j1/start/output'],
+      right: ['/data/in<-j1/start/output'],
+      join: ['/data/left<-j1/left/output', '/data/right<-j1/right/output'],
+    });
+    // The local runner's plan agrees.
+    const v = checkValues(fs.readFileSync(c.values, 'utf8'), 'values.yaml');
+    const { id, workflow } = findWorkflow(v.values as any, 'diamond');
+    const plan = planRun({ values: v.values as any, workflowId: id, workflow, jobId: 'j1', dataDir: '/d', valuesDir: '/c' });
+    expect(plan.stages.map((s) => `${s.name}<-${s.input}`)).toEqual(['start<-/d/j1/start/input', 'left<-/d/j1/start/output', 'right<-/d/j1/start/output', 'join<-/d/j1/left/output']);
+  });
+
   it('import edits values.yaml surgically and refuses to overwrite a different stage', async () => {
     const c = chartCopy();
     const before = fs.readFileSync(c.values, 'utf8');

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkValues } from '../src/core/validate-values.js';
 import { cli, fixture, runCli, spawnCli, tempDir } from './helpers.js';
 
 const stageBlock = (name: string, timeout = '30') => `  ##BEGIN_${name}##
@@ -174,5 +175,29 @@ describe('process runtime', () => {
     expect(noCmd.code).toBe(2);
     expect(noCmd.stderr).toMatch(/stage s1 has no local.command/);
     expect(fs.existsSync(path.join(p.jobDir, 'locks'))).toBe(false);
+  });
+});
+
+describe('a DAG workflow (pipeline inputs): each stage reads what it names, independent branches run at once', () => {
+  it('a stage reading an earlier stage that is not the previous one gets that stage\'s output; the payload reaches a later stage', async () => {
+    const p = project([['dag'], ['dag'], ['dag'], ['dag']]);
+    const file = path.join(p.dir, 'chart', 'values.yaml');
+    // s1 → s2, s1 → s3 (not s2!), s2 + s3 + the payload → s4.
+    const text = fs.readFileSync(file, 'utf8').replace(/    waitLocks: .*\n/, '    waitLocks: ["", "s1.lock", "s1.lock", "s3.lock"]\n') + '    inputs: ["", "", [{from: "s1", path: "/app/input"}], [{from: "s2", path: "/app/input"}, {from: "s3", path: "/app/s3"}, {path: "/app/payload"}]]\n';
+    fs.writeFileSync(file, text);
+    expect(checkValues(text, 'values.yaml').diagnostics).toEqual([]);
+    const r = await runCli(p.args());
+    expect(r.code, r.stderr).toBe(0);
+    const trail = (stage: string) => fs.readFileSync(path.join(p.jobDir, stage, 'output', 'trail.txt'), 'utf8');
+    expect(trail('s2')).toBe('s1\ns2\n');
+    expect(trail('s3')).toBe('s1\ns3\n');
+    expect(trail('s4')).toBe('s1\ns2\ns4\n');
+    const given = JSON.parse(fs.readFileSync(path.join(p.jobDir, 's4', 'output', 's4-inputs.json'), 'utf8'));
+    expect(given.CLARA_INPUT_S3).toContain('s3-inputs.json');
+    expect(given.CLARA_INPUT_PAYLOAD).toEqual(['image.dcm']);
+    // s2 and s3 both waited only on s1: they overlapped.
+    const span = (stage: string) => fs.readFileSync(path.join(p.jobDir, 'publish', stage, 'started'), 'utf8').split('\n')[0];
+    const end = (stage: string) => fs.readFileSync(path.join(p.jobDir, 'publish', stage, 'finished'), 'utf8').split('\n')[0];
+    expect(Number(span('s3'))).toBeLessThan(Number(end('s2')) + 1000);
   });
 });

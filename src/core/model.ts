@@ -25,7 +25,8 @@ export type StageArgs = '' | string[];
 
 /** A pipeline-style input of a stage: the output of an earlier stage, mounted at `path`. */
 export interface StageInput {
-  from: string;
+  /** An earlier stage whose output this is; none: the job's payload (ioFolders[0]). */
+  from?: string;
   name?: string;
   path: string;
 }

@@ -231,10 +231,15 @@ export function memoryMb(q: string | number): number {
   return Math.ceil((n * bytes) / 2 ** 20);
 }
 
-/** The input a stage gets when the workflow lists none: from the stage whose lock it waits on. */
-function derivedInput(spec: StageSpec, waitLock: string, stageNames: string[], stages: Record<string, Partial<StageSpec>>): PipelineInput[] {
+/**
+ * The input a stage reads when the workflow lists none: the stage that writes
+ * its ioFolders entry (the seed's chain: stage i reads ioFolders[i]), or the
+ * job's payload when no earlier stage writes it.
+ */
+function derivedInput(spec: StageSpec, workflow: Pick<WorkflowSpec, 'stages' | 'ioFolders'>, i: number, stages: Record<string, Partial<StageSpec>>): PipelineInput[] {
   const inPath = path.posix.join(spec.appDir, spec.inputs);
-  const owner = waitLock ? stageNames.find((s) => stages[s]?.lockName === waitLock) : undefined;
+  const j = workflow.ioFolders.slice(1, i + 1).lastIndexOf(workflow.ioFolders[i] as string);
+  const owner = j >= 0 ? workflow.stages[j] : undefined;
   return [owner ? { from: owner, name: stages[owner]?.mount?.out?.name ?? 'output', path: inPath } : { path: inPath }];
 }
 
@@ -243,7 +248,7 @@ export function exportPipeline(values: Values, workflow: WorkflowSpec): Pipeline
   const operators = workflow.stages.map((name, i): Operator => {
     const sp = stages[name] as StageSpec;
     const listed = workflow.inputs?.[i];
-    const input = Array.isArray(listed) ? listed.map((x) => ({ from: x.from, ...(x.name ? { name: x.name } : {}), path: x.path })) : derivedInput(sp, workflow.waitLocks[i] ?? '', workflow.stages, stages);
+    const input = Array.isArray(listed) ? listed.map((x) => ({ ...(x.from ? { from: x.from } : {}), ...(x.name ? { name: x.name } : {}), path: x.path })) : derivedInput(sp, workflow, i, stages);
     const args = workflow.args[i];
     const command = [...(sp.command ?? []), ...(Array.isArray(args) ? args : [])];
     const r = sp.resources;
@@ -361,15 +366,18 @@ export function importPipeline(doc: PipelineDoc, opts: { name?: string } = {}): 
     const last = froms.sort((a, b) => names.indexOf(a) - names.indexOf(b)).pop();
     return last ? (byName.get(last)?.lockName ?? '') : '';
   });
+  const ioFolders = [`${names[0]}/input`, ...names.map((n) => `${n}/output`)];
+  // A stage lists its inputs unless it reads exactly what the seed's chain
+  // gives it (the previous stage's output, or the payload for the first):
+  // other upstreams (a DAG), several inputs (fan-in) and the payload read by a
+  // later stage are listed, and the chart and runner mount each where it says.
   const inputs = ops.map((op, i): '' | StageInput[] => {
     const actual = (op.input ?? []).map((x) => ({ ...(x.from ? { from: stageOf.get(x.from) as string } : {}), ...(x.name !== undefined ? { name: x.name } : {}), path: x.path as string }));
-    const derived = derivedInput(stages[i]?.spec as StageSpec, waitLocks[i] as string, names, stageRecord);
+    const spec = stages[i]?.spec as StageSpec;
+    const derived = derivedInput(spec, { stages: names, ioFolders }, i, stageRecord);
     if (JSON.stringify(actual) === JSON.stringify(derived)) return '';
-    if (!actual.length || actual.some((x) => !('from' in x))) {
-      // No input (the reference's hello-world) or one payload input: the stage reads the job's input folder.
-      if (actual.length <= 1 && !actual.some((x) => 'from' in x) && !waitLocks[i]) return '';
-      throw new UsageError(`operator ${op.name}: inputs without "from" can only come first; the workflow cannot express them`);
-    }
+    // No input at all (the reference's hello-world): the first stage reads the payload as the chain gives it; a later one is given the payload.
+    if (!actual.length) return i === 0 ? '' : [{ path: path.posix.join(spec.appDir, spec.inputs) }];
     return actual as StageInput[];
   });
   const name = opts.name ?? doc.name;
@@ -379,7 +387,7 @@ export function importPipeline(doc: PipelineDoc, opts: { name?: string } = {}): 
     ...(doc.description ? { description: doc.description } : {}),
     stages: names,
     waitLocks,
-    ioFolders: [`${names[0]}/input`, ...names.map((n) => `${n}/output`)],
+    ioFolders,
     args: names.map(() => '' as const),
     ...(inputs.some((x) => x !== '') ? { inputs } : {}),
   };

@@ -60,6 +60,27 @@ export interface ResolvedWorkflow {
   args: StageArgs[];
 }
 
+/** Where a stage's own input folder is in its container (appDir/inputs). */
+export function stageInputPath(spec: Partial<StageSpec> | undefined): string | undefined {
+  return spec?.appDir !== undefined && spec.inputs !== undefined ? `${spec.appDir.replace(/\/$/, '')}/${spec.inputs}` : undefined;
+}
+
+/**
+ * The folder (in the job's folder) stage i reads as its input: ioFolders[i],
+ * unless its pipeline inputs put another source at its input path (a DAG: an
+ * earlier stage that is not the previous one, or the payload when the input
+ * names no stage). Keep in step with "clara.stageInput" in the chart.
+ */
+export function mainInputFolder(workflow: WorkflowSpec, i: number, spec: Partial<StageSpec> | undefined): string {
+  const listed = workflow.inputs?.[i];
+  const at = stageInputPath(spec);
+  const main = Array.isArray(listed) ? listed.find((x) => x.path === at) : undefined;
+  if (!main) return workflow.ioFolders[i] ?? '';
+  if (!main.from) return workflow.ioFolders[0] ?? '';
+  const j = workflow.stages.indexOf(main.from);
+  return j >= 0 ? (workflow.ioFolders[j + 1] ?? '') : (workflow.ioFolders[i] ?? '');
+}
+
 /** The workflow with each stage's full spec, in order (what the catalog ConfigMap and `publish` hold). */
 export function resolveWorkflow(values: Values, id: string, workflow: WorkflowSpec): ResolvedWorkflow {
   const stages = stagesOf(values);
@@ -72,7 +93,7 @@ export function resolveWorkflow(values: Values, id: string, workflow: WorkflowSp
       name: s,
       spec: stages[s] as StageSpec,
       waitLock: workflow.waitLocks[i] ?? '',
-      input: workflow.ioFolders[i] ?? '',
+      input: mainInputFolder(workflow, i, stages[s] as StageSpec | undefined),
       output: workflow.ioFolders[i + 1] ?? '',
       args: Array.isArray(workflow.args[i]) ? (workflow.args[i] as string[]) : [],
       ...(Array.isArray(workflow.inputs?.[i]) ? { inputs: workflow.inputs?.[i] as StageInput[] } : {}),

@@ -58,7 +58,7 @@ export function planRun(opts: { values: Values; workflowId: string; workflow: Wo
     cwd: opts.valuesDir,
     stages: wf.stages.map((s, index) => {
       const waitLock = s.waitLock ? path.join(locksDir, s.waitLock) : null;
-      const from = (s.inputs ?? []).map((inp) => wf.stages.find((o) => o.name === inp.from)).filter((o) => o !== undefined);
+      const from = (s.inputs ?? []).filter((inp) => inp.from).map((inp) => wf.stages.find((o) => o.name === inp.from)).filter((o) => o !== undefined);
       const mainInput = path.posix.join(s.spec.appDir, s.spec.inputs);
       return {
         index,
@@ -74,7 +74,8 @@ export function planRun(opts: { values: Values; workflowId: string; workflow: Wo
         waitLocks: [...new Set([...(waitLock ? [waitLock] : []), ...from.map((o) => path.join(locksDir, o.spec.lockName))])],
         extraInputs: (s.inputs ?? [])
           .filter((inp) => inp.path !== mainInput)
-          .map((inp) => ({ from: inp.from, host: inJob(wf.stages.find((o) => o.name === inp.from)?.output ?? ''), path: inp.path })),
+          // No "from": the job's payload folder.
+          .map((inp) => ({ from: inp.from ?? 'payload', host: inJob(inp.from ? (wf.stages.find((o) => o.name === inp.from)?.output ?? '') : (wf.ioFolders[0] ?? '')), path: inp.path })),
         lock: path.join(locksDir, s.spec.lockName),
         args: s.args,
         timeoutMs: Number(s.spec.timeout) * 1000,

@@ -41,7 +41,8 @@
 {{- range $i, $entry := $wf.inputs -}}
 {{- if kindIs "slice" $entry -}}
 {{- range $inp := $entry -}}
-{{- $ok := false -}}
+{{- /* No "from": the job's payload, which every stage may read. */ -}}
+{{- $ok := not $inp.from -}}
 {{- range $j, $earlier := $wf.stages -}}{{- if and (lt $j $i) (eq $earlier $inp.from) -}}{{- $ok = true -}}{{- end -}}{{- end -}}
 {{- if not $ok -}}{{- fail (printf "%s: stage %q has an input from %q, which is not a stage that runs before it" $where (index $wf.stages $i) ($inp.from | toString)) -}}{{- end -}}
 {{- end -}}

@@ -66,3 +66,27 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- $cap := atoi ((($root.Values.job).timeout) | default "0" | toString) -}}
 {{- if and (gt $cap 0) (lt $cap $total) -}}{{- $cap -}}{{- else -}}{{- $total -}}{{- end -}}
 {{- end -}}
+
+{{- /* The folder (relative to the job's folder) a stage reads as its input:
+       ioFolders[i], unless its pipeline inputs put another source at its input
+       path (a DAG: an earlier stage that is not the previous one, or the job's
+       payload, ioFolders[0], when the input names no stage). Keep in step with
+       mainInputFolder in src/core/workflow.ts. Args: root, wf, index. */}}
+{{- define "clara.stageInput" -}}
+{{- $wf := .wf -}}
+{{- $i := .index -}}
+{{- $st := index .root.Values.stages (index $wf.stages $i) -}}
+{{- $folder := index $wf.ioFolders $i -}}
+{{- if $wf.inputs -}}{{- $entry := index $wf.inputs $i -}}{{- if kindIs "slice" $entry -}}
+{{- range $inp := $entry -}}
+{{- if eq $inp.path (printf "%s/%s" (trimSuffix "/" $st.appDir) $st.inputs) -}}
+{{- if $inp.from -}}
+{{- range $j, $x := $wf.stages -}}{{- if eq $x $inp.from -}}{{- $folder = index $wf.ioFolders (add $j 1) -}}{{- end -}}{{- end -}}
+{{- else -}}
+{{- $folder = index $wf.ioFolders 0 -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}{{- end -}}
+{{- $folder -}}
+{{- end -}}
