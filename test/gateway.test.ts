@@ -293,11 +293,16 @@ describe('50 randomised kill / abort / restart cycles', () => {
     // A deterministic pseudo-random sequence, so a failure can be replayed.
     let seed = 20261202;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-    const sent = new Map<string, { patient: string; study: string; cycle: number; action: string }>(); // SOP Instance UID → identity
+    const sent = new Map<string, { patient: string; study: string; cycle: number; action: string }>(); // acknowledged: SOP Instance UID → identity
+    const offered = new Map<string, { patient: string; study: string }>(); // every instance sent
     let s = await serveOn(data, port);
     for (let cycle = 0; cycle < 50; cycle++) {
       const patient = `PAT-C${cycle}`;
       const dir = series(`chaos-${cycle}`, 3 + Math.floor(rnd() * 4), patient);
+      // Everything offered, acknowledged or not: an instance journalled just
+      // before a kill -9 (its Success never sent) is still processed after the
+      // restart, and must carry the identity it was sent with.
+      for (const f of fs.readdirSync(dir)) offered.set(dump(path.join(dir, f), 'SOPInstanceUID'), { patient, study: dump(path.join(dir, f), 'StudyInstanceUID') });
       const action = rnd();
       const send = sendStudy(port, 'QUIET_AI', [dir], action < 0.25 ? ['--abort'] : []);
       if (action >= 0.5 && action < 0.75) {
@@ -333,15 +338,16 @@ describe('50 randomised kill / abort / restart cycles', () => {
         const sop = f.replace(/\.dcm$/, '');
         const study = dump(path.join(input, f), 'StudyInstanceUID');
         studies.add(study);
-        const expected = sent.get(sop);
-        if (expected) expect(study).toBe(expected.study);
+        const expected = offered.get(sop);
+        expect(expected, `${sop} in job ${j.id} was never sent`).toBeDefined();
+        expect(study).toBe(expected?.study);
       }
       expect(studies.size).toBe(1); // one job, one study
       expect(j.groupKey.value).toBe([...studies][0]);
     }
     // What reached the PACS: every exported instance of these patients carries
     // the study that patient's instances were sent in.
-    const studyOf = new Map([...sent.values()].map((v) => [v.patient, v.study]));
+    const studyOf = new Map([...offered.values()].map((v) => [v.patient, v.study]));
     let exported = 0;
     for (const f of fs.readdirSync(project.pacs)) {
       const file = path.join(project.pacs, f);

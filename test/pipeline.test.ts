@@ -133,6 +133,33 @@ describe('export → import → export', () => {
     expect(plan.stages.map((s) => `${s.name}<-${s.input}`)).toEqual(['start<-/d/j1/start/input', 'left<-/d/j1/start/output', 'right<-/d/j1/start/output', 'join<-/d/j1/left/output']);
   });
 
+  it('pipeline graph draws a file\'s DAG; graph draws the imported workflow the same way', async () => {
+    const file = fixture('pipelines', 'diamond-unordered.yaml');
+    const g = await cli(['pipeline', 'graph', file]);
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.stdout.split('\n').filter((l) => l.includes('-->')).sort()).toEqual([
+      '  n_left -->|/data/left| n_join',
+      '  n_right -->|/data/right| n_join',
+      '  n_start -->|/data/in| n_right',
+      '  n_start -->|out → /data/in| n_left',
+      '  payload -->|/data/in| n_start',
+    ]);
+    const d = await cli(['pipeline', 'graph', file, '--format', 'dot']);
+    expect(d.stdout).toContain('"(payload)" -> "start" [label="/data/in"];');
+    expect((await cli(['pipeline', 'graph', fixture('pipeline-invalid', 'cycle.yaml')])).code).toBe(1);
+    // The workflow it imports to: a stage named "start" is a stage, not the start node.
+    const c = emptyChart();
+    await importInto(c.chart, fs.readFileSync(file, 'utf8'));
+    const w = await cli(['--chart', c.chart, 'graph', 'diamond']);
+    expect(w.stdout.split('\n').filter((l) => l.includes('-->')).sort()).toEqual([
+      '  n_left -->|/data/left| n_join',
+      '  n_right -->|/data/right| n_join',
+      '  n_start -->|/data/in| n_right',
+      '  n_start -->|start.lock| n_left',
+      '  start -->|start/input| n_start',
+    ]);
+  });
+
   it('import edits values.yaml surgically and refuses to overwrite a different stage', async () => {
     const c = chartCopy();
     const before = fs.readFileSync(c.values, 'utf8');

@@ -247,9 +247,13 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .action(lazy(serveMod, 'routeCmd'));
   sub(dicom, 'echo', 'C-ECHO a configured destination').argument('<destination>').action(lazy(serveMod, 'echoCmd'));
 
-  const pipeline = sub(program, 'pipeline', 'Clara pipeline definitions (api-version 0.3.0 / 0.4.0)');
+  const pipeline = sub(program, 'pipeline', 'Clara pipeline definitions (api-version 0.3.0 to 0.7.0)');
   const pipelineMod = () => import('./commands/pipeline.js');
   sub(pipeline, 'validate', 'check a pipeline file').argument('<file>').action(lazy(pipelineMod, 'validate'));
+  sub(pipeline, 'graph', "a pipeline file's operator graph")
+    .argument('<file>')
+    .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
+    .action(lazy(pipelineMod, 'graph'));
   overlayOptions(sub(pipeline, 'export', 'a workflow as a pipeline definition')).argument('<workflow>', 'ID or name').option('-o, --output <file>', 'write to a file instead of stdout').action(lazy(pipelineMod, 'exportCmd'));
   sub(pipeline, 'import', 'a pipeline as stage blocks and a workflow in values.yaml')
     .argument('<file>')

@@ -43,3 +43,24 @@ export function dotGraph(values: Values, wfId: string, wf: WorkflowSpec): string
   out.push('}');
   return out.join('\n') + '\n';
 }
+
+/**
+ * A pipeline file's operator DAG: one edge per input, from the operator it
+ * names (labelled with the output it reads, if named) or from the payload.
+ */
+export function pipelineGraph(doc: { name: string; operators: { name: string; input?: { from?: string; name?: string; path?: string }[]; output?: { name?: string; path: string }[] }[] }, format: 'mermaid' | 'dot'): string {
+  const edges = doc.operators.flatMap((op) => (op.input?.length ? op.input : [{ path: '' }]).map((x) => ({ from: x.from ?? null, to: op.name, label: [x.name, x.path].filter(Boolean).join(' → ') })));
+  const outs = (op: (typeof doc.operators)[number]) => (op.output ?? []).map((o) => o.name ?? o.path).join(', ');
+  if (format === 'dot') {
+    const q = (s: string) => JSON.stringify(s);
+    const out = [`digraph ${q(doc.name)} {`, `  // pipeline ${doc.name}`, `  rankdir=LR;`, `  "(payload)" [shape=circle, label="payload"];`];
+    for (const op of doc.operators) out.push(`  ${q(op.name)} [shape=box, label=${q(`${op.name}\n→ ${outs(op)}`)}];`);
+    for (const e of edges) out.push(`  ${e.from === null ? '"(payload)"' : q(e.from)} -> ${q(e.to)}${e.label ? ` [label=${q(e.label)}]` : ''};`);
+    out.push('}');
+    return out.join('\n') + '\n';
+  }
+  const out = [`flowchart LR`, `  %% pipeline ${doc.name}`, `  payload((payload))`];
+  for (const op of doc.operators) out.push(`  ${id(op.name)}["${op.name}<br/>→ ${outs(op)}"]`);
+  for (const e of edges) out.push(`  ${e.from === null ? 'payload' : id(e.from)} -->${e.label ? `|${e.label}|` : ''} ${id(e.to)}`);
+  return out.join('\n') + '\n';
+}

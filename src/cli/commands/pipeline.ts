@@ -7,6 +7,7 @@ import { readText, writeAtomic } from '../../adapters/files.js';
 import { hasErrors } from '../../core/diagnostic.js';
 import { ExternalToolError, UsageError, ValidationFailed } from '../../core/errors.js';
 import { stagesOf, workflowsOf } from '../../core/model.js';
+import { pipelineGraph } from '../../core/graph.js';
 import { checkPipeline, exportPipeline, importPipeline, operatorView, pipelineDag, pipelineText, type PipelineDoc } from '../../core/pipeline.js';
 import type { StageSpec } from '../../core/model.js';
 import { stageTemplateData } from '../../core/stage.js';
@@ -57,6 +58,13 @@ export function validate(ctx: Ctx, file: string): number {
   }
   if (check.unparsable) return 2;
   return ok ? 0 : 1;
+}
+
+/** pipeline graph <file>: the operator DAG of a valid pipeline file (Mermaid or DOT). */
+export function graph(ctx: Ctx, file: string, f: { format: 'mermaid' | 'dot' }): number {
+  const { doc } = loadPipeline(ctx, file);
+  ctx.io.stdout.write(pipelineGraph(doc, f.format));
+  return 0;
 }
 
 export function exportCmd(ctx: Ctx, ref: string, f: { output?: string } & Overlays): number {
