@@ -133,6 +133,28 @@ describe('export → import → export', () => {
     expect(plan.stages.map((s) => `${s.name}<-${s.input}`)).toEqual(['start<-/d/j1/start/input', 'left<-/d/j1/start/output', 'right<-/d/j1/start/output', 'join<-/d/j1/left/output']);
   });
 
+  it('several named outputs: each its own folder, read by name; the payload read by a later stage; export → import → export unchanged', async () => {
+    const hand = fs.readFileSync(fixture('pipelines', 'multi-output.yaml'), 'utf8');
+    const c = emptyChart();
+    fs.writeFileSync(path.join(c.chart, 'files', 'dicom-server-config.yaml'), 'dicom:\n  scp:\n    port: 104\n    ae-titles: []\n  scu:\n    ae-title: ClaraSCU\n');
+    await importInto(c.chart, hand);
+    expect((await cli(['--chart', c.chart, 'validate'])).code).toBe(0);
+    expect(fs.readFileSync(c.values, 'utf8')).toMatch(/extraOutputs:\n {6}- name: "metadata"\n {8}path: "\/metadata"/);
+    const r = await cli(['--chart', c.chart, 'render', '--workflow', 'seg-report', '--job', 'j1']);
+    expect(r.code, r.stderr).toBe(0);
+    const jobs = (loadAll(r.stdout) as any[]).filter((d) => d?.kind === 'Job');
+    const mounts = (stage: string) => jobs.find((j) => j.metadata.labels['clara.nvidia.com/stage'] === stage).spec.template.spec.containers[0].volumeMounts.filter((m: any) => !/locks|logs|publish/.test(m.mountPath)).map((m: any) => `${m.mountPath}<-${m.subPath}`).sort();
+    expect(mounts('reader')).toEqual(['/input<-j1/reader/input', '/metadata<-j1/reader/output-metadata', '/output<-j1/reader/output']);
+    expect(mounts('segmenter')).toEqual(['/input<-j1/reader/output', '/output<-j1/segmenter/output']);
+    expect(mounts('reporter')).toEqual(['/input/metadata<-j1/reader/output-metadata', '/input/original<-j1/reader/input', '/input<-j1/segmenter/output', '/output<-j1/reporter/output']);
+    const e1 = await exportOf(c.chart, 'seg-report');
+    const graph = (t: string) => (load(t) as any).operators.flatMap((o: any) => [...(o.input ?? []).map((i: any) => `${i.from ?? '∅'}:${i.name ?? ''}→${o.name}:${i.path}`), ...(o.output ?? []).map((x: any) => `${o.name}→${x.name}:${x.path}`)]).sort();
+    expect(graph(e1)).toEqual(graph(hand));
+    const c2 = emptyChart();
+    await importInto(c2.chart, e1);
+    expect(await exportOf(c2.chart, 'seg-report')).toBe(e1);
+  });
+
   it('pipeline graph draws a file\'s DAG; graph draws the imported workflow the same way', async () => {
     const file = fixture('pipelines', 'diamond-unordered.yaml');
     const g = await cli(['pipeline', 'graph', file]);

@@ -200,4 +200,20 @@ describe('a DAG workflow (pipeline inputs): each stage reads what it names, inde
     const end = (stage: string) => fs.readFileSync(path.join(p.jobDir, 'publish', stage, 'finished'), 'utf8').split('\n')[0];
     expect(Number(span('s3'))).toBeLessThan(Number(end('s2')) + 1000);
   });
+
+  it('a further named output (extraOutputs) is its own folder, read by name by a later stage', async () => {
+    const p = project([['dag'], ['dag'], ['dag']]);
+    const file = path.join(p.dir, 'chart', 'values.yaml');
+    let text = fs.readFileSync(file, 'utf8').replace('    outputs: "output"\n', '    outputs: "output"\n    extraOutputs:\n      - name: "meta"\n        path: "/app/meta"\n');
+    // s3 reads s2's output and s1's "meta" output.
+    text = text.replace(/    waitLocks: .*\n/, '    waitLocks: ["", "s1.lock", "s2.lock"]\n') + '    inputs: ["", "", [{from: "s2", path: "/app/input"}, {from: "s1", name: "meta", path: "/app/meta-in"}]]\n';
+    fs.writeFileSync(file, text);
+    expect(checkValues(text, 'values.yaml').diagnostics).toEqual([]);
+    const r = await runCli(p.args());
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.readdirSync(path.join(p.jobDir, 's1', 'output-meta'))).toEqual(['s1-CLARA_OUTPUT_META.txt']);
+    expect(fs.readdirSync(path.join(p.jobDir, 's1', 'output')).sort()).toEqual(['image.dcm', 's1-inputs.json', 'trail.txt']);
+    const given = JSON.parse(fs.readFileSync(path.join(p.jobDir, 's3', 'output', 's3-inputs.json'), 'utf8'));
+    expect(given.CLARA_INPUT_S1).toEqual(['s1-CLARA_OUTPUT_META.txt']);
+  });
 });

@@ -10,6 +10,8 @@ export interface StageSpec {
   inputs: string;
   logName: string;
   outputs: string;
+  /** Further named outputs (a pipeline operator with several), each mounted at its path. */
+  extraOutputs?: { name: string; path: string }[];
   lockDir: string;
   lockName: string;
   timeout: string;

@@ -258,7 +258,7 @@ export function exportPipeline(values: Values, workflow: WorkflowSpec): Pipeline
       ...(sp.description ? { description: sp.description } : {}),
       container: { image: sp.image.repository, tag: sp.image.tag, ...(command.length ? { command } : {}) },
       input,
-      output: [{ name: sp.mount.out.name, path: path.posix.join(sp.appDir, sp.outputs) }],
+      output: [{ name: sp.mount.out.name, path: path.posix.join(sp.appDir, sp.outputs) }, ...(sp.extraOutputs ?? []).map((o) => ({ name: o.name, path: o.path }))],
       ...(requests && Object.keys(requests).length ? { requests } : {}),
       ...(sp.env && Object.keys(sp.env).length ? { variables: { ...sp.env } } : {}),
     };
@@ -287,7 +287,7 @@ export function operatorView(sp: StageSpec): unknown {
   return {
     image: [sp.image.repository, sp.image.tag],
     command: sp.command ?? [],
-    paths: [sp.appDir, sp.inputs, sp.outputs, sp.mount.out.name],
+    paths: [sp.appDir, sp.inputs, sp.outputs, sp.mount.out.name, ...(sp.extraOutputs ?? []).map((o) => `${o.name}=${o.path}`)],
     requests: [r.cpu !== undefined ? cpuNumber(r.cpu) : null, r.gpu ?? null, r.memory !== undefined ? memoryMb(r.memory) : null],
     env: Object.entries(sp.env ?? {}).sort(),
     description: sp.description ?? null,
@@ -332,7 +332,7 @@ export function importPipeline(doc: PipelineDoc, opts: { name?: string } = {}): 
   if (new Set(names).size !== names.length) throw new UsageError(`operator names collide once made stage names (${names.join(', ')}); rename them`);
   const stageOf = new Map(ops.map((o, i) => [o.name, names[i] as string]));
   const stages = ops.map((op, i) => {
-    if ((op.output?.length ?? 0) > 1) throw new UsageError(`operator ${op.name} has ${op.output?.length} outputs; a workflow stage has one output folder`);
+    // The first output is the stage's own output folder; the others become its extraOutputs.
     const out = op.output?.[0];
     const outPath = out?.path ?? '/output';
     // The stage's folder is its output's; an input elsewhere (e.g. /input/a,
@@ -357,6 +357,11 @@ export function importPipeline(doc: PipelineDoc, opts: { name?: string } = {}): 
       description: op.description,
     });
     if (out?.name && out.name !== spec.mount.out.name) spec.mount.out.name = out.name;
+    const more = (op.output ?? []).slice(1);
+    for (const o of more) {
+      if (o.path === outPath || o.path === path.posix.join(appDir, inputs)) throw new UsageError(`operator ${op.name}: output ${o.name} at ${o.path} is the same folder as its ${o.path === outPath ? 'first output' : 'input'}`);
+    }
+    if (more.length) spec.extraOutputs = more.map((o) => ({ name: o.name as string, path: o.path }));
     return { name: names[i] as string, spec };
   });
   const byName = new Map(stages.map((s) => [s.name, s.spec]));

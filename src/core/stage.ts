@@ -110,6 +110,8 @@ export function stageSpec(name: string, opts: StageOptions, existing?: Partial<S
   if (local?.length) spec.local = { command: local };
   const description = opts.description ?? e.description;
   if (description) spec.description = description;
+  // Kept as they are when the block is regenerated (cs); import sets them.
+  if (e.extraOutputs?.length) spec.extraOutputs = e.extraOutputs;
   return spec;
 }
 

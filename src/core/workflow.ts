@@ -71,14 +71,33 @@ export function stageInputPath(spec: Partial<StageSpec> | undefined): string | u
  * earlier stage that is not the previous one, or the payload when the input
  * names no stage). Keep in step with "clara.stageInput" in the chart.
  */
-export function mainInputFolder(workflow: WorkflowSpec, i: number, spec: Partial<StageSpec> | undefined): string {
+export function mainInputFolder(workflow: WorkflowSpec, i: number, stages: Record<string, Partial<StageSpec> | undefined>): string {
   const listed = workflow.inputs?.[i];
-  const at = stageInputPath(spec);
+  const at = stageInputPath(stages[workflow.stages[i] as string]);
   const main = Array.isArray(listed) ? listed.find((x) => x.path === at) : undefined;
   if (!main) return workflow.ioFolders[i] ?? '';
-  if (!main.from) return workflow.ioFolders[0] ?? '';
-  const j = workflow.stages.indexOf(main.from);
-  return j >= 0 ? (workflow.ioFolders[j + 1] ?? '') : (workflow.ioFolders[i] ?? '');
+  return inputFolder(workflow, main, stages) ?? workflow.ioFolders[i] ?? '';
+}
+
+/**
+ * The job folder an input reads: the payload (ioFolders[0]) without "from",
+ * else the named output of that stage (see outputFolder). Undefined when
+ * "from" names no stage of the workflow.
+ */
+export function inputFolder(workflow: WorkflowSpec, input: StageInput, stages: Record<string, Partial<StageSpec> | undefined>): string | undefined {
+  if (!input.from) return workflow.ioFolders[0] ?? '';
+  const j = workflow.stages.indexOf(input.from);
+  return j >= 0 ? outputFolder(workflow, j, stages[input.from], input.name) : undefined;
+}
+
+/**
+ * The job folder of output `name` of stage j: its ioFolders entry for the
+ * main output (or no name), `<that entry>-<name>` for one of its extraOutputs.
+ * Keep in step with the chart's jobs.yaml and "clara.stageInput".
+ */
+export function outputFolder(workflow: WorkflowSpec, j: number, spec: Partial<StageSpec> | undefined, name?: string): string {
+  const main = workflow.ioFolders[j + 1] ?? '';
+  return name && spec?.extraOutputs?.some((o) => o.name === name) ? `${main}-${name}` : main;
 }
 
 /** The workflow with each stage's full spec, in order (what the catalog ConfigMap and `publish` hold). */
@@ -93,7 +112,7 @@ export function resolveWorkflow(values: Values, id: string, workflow: WorkflowSp
       name: s,
       spec: stages[s] as StageSpec,
       waitLock: workflow.waitLocks[i] ?? '',
-      input: mainInputFolder(workflow, i, stages[s] as StageSpec | undefined),
+      input: mainInputFolder(workflow, i, stages),
       output: workflow.ioFolders[i + 1] ?? '',
       args: Array.isArray(workflow.args[i]) ? (workflow.args[i] as string[]) : [],
       ...(Array.isArray(workflow.inputs?.[i]) ? { inputs: workflow.inputs?.[i] as StageInput[] } : {}),

@@ -2,8 +2,8 @@
 // computed up front (pure) so every problem is reported before anything starts.
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
-import type { StageSpec, Values, WorkflowSpec } from '../core/model.js';
-import { resolveWorkflow } from '../core/workflow.js';
+import { stagesOf, type StageSpec, type Values, type WorkflowSpec } from '../core/model.js';
+import { inputFolder, outputFolder, resolveWorkflow } from '../core/workflow.js';
 
 export type Runtime = 'process' | 'docker';
 
@@ -24,6 +24,8 @@ export interface StagePlan {
   waitLocks: string[];
   /** Pipeline inputs beyond the main one: an earlier stage's output folder, and where it is mounted. */
   extraInputs: { from: string; host: string; path: string }[];
+  /** Further named outputs: a host folder each, and where it is mounted. */
+  extraOutputs: { name: string; host: string; path: string }[];
   /** Absolute path of the lock written when this stage succeeds. */
   lock: string;
   args: string[];
@@ -42,6 +44,7 @@ export interface RunPlan {
 
 export function planRun(opts: { values: Values; workflowId: string; workflow: WorkflowSpec; jobId: string; dataDir: string; valuesDir: string }): RunPlan {
   const wf = resolveWorkflow(opts.values, opts.workflowId, opts.workflow);
+  const specs = stagesOf(opts.values);
   const jobDir = path.join(opts.dataDir, opts.jobId);
   const locksDir = path.join(jobDir, 'locks');
   const logsDir = path.join(jobDir, 'logs');
@@ -74,8 +77,9 @@ export function planRun(opts: { values: Values; workflowId: string; workflow: Wo
         waitLocks: [...new Set([...(waitLock ? [waitLock] : []), ...from.map((o) => path.join(locksDir, o.spec.lockName))])],
         extraInputs: (s.inputs ?? [])
           .filter((inp) => inp.path !== mainInput)
-          // No "from": the job's payload folder.
-          .map((inp) => ({ from: inp.from ?? 'payload', host: inJob(inp.from ? (wf.stages.find((o) => o.name === inp.from)?.output ?? '') : (wf.ioFolders[0] ?? '')), path: inp.path })),
+          // No "from": the job's payload folder; a name: that output of the stage.
+          .map((inp) => ({ from: inp.from ?? 'payload', host: inJob(inputFolder(opts.workflow, inp, specs) ?? ''), path: inp.path })),
+        extraOutputs: (s.spec.extraOutputs ?? []).map((o) => ({ name: o.name, host: inJob(outputFolder(opts.workflow, index, s.spec, o.name)), path: o.path })),
         lock: path.join(locksDir, s.spec.lockName),
         args: s.args,
         timeoutMs: Number(s.spec.timeout) * 1000,
@@ -102,8 +106,9 @@ export function processEnv(plan: RunPlan, s: StagePlan, base: Record<string, str
     CLARA_JOB_ID: plan.jobId,
     CLARA_WORKFLOW_ID: plan.workflowId,
     CLARA_STAGE: s.name,
-    // Fan-in: each further input's folder, by the stage it comes from.
+    // Fan-in: each further input's folder, by the stage it comes from; each further output's, by its name.
     ...Object.fromEntries(s.extraInputs.map((x) => [`CLARA_INPUT_${x.from.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`, x.host])),
+    ...Object.fromEntries(s.extraOutputs.map((x) => [`CLARA_OUTPUT_${x.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`, x.host])),
     ...(s.spec.env ?? {}),
   };
 }
@@ -131,6 +136,7 @@ export function dockerArgv(plan: RunPlan, s: StagePlan, opts: { user?: string } 
     [s.logsDir, logsInContainer],
     [s.publishDir, sp.publishPath],
     ...s.extraInputs.map((x): [string, string] => [x.host, x.path]),
+    ...s.extraOutputs.map((x): [string, string] => [x.host, x.path]),
   ];
   for (const [host, target] of mounts) argv.push('--mount', `type=bind,source=${host},target=${target}`);
   const env: Record<string, string> = {

@@ -91,6 +91,7 @@ export class Runner {
     fs.mkdirSync(first.logsDir, { recursive: true });
     for (const s of this.plan.stages) {
       fs.mkdirSync(s.output, { recursive: true });
+      for (const o of s.extraOutputs) fs.mkdirSync(o.host, { recursive: true });
       fs.mkdirSync(s.publishDir, { recursive: true });
     }
     // Locks may also be written by the stages themselves (the Clara driver does).

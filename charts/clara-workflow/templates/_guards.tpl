@@ -11,6 +11,16 @@
 {{- if ne ($stage.lockName | toString) (printf "%s.lock" $name) -}}
 {{- fail (printf "clara-workflow: stage %s: lockName %q must be %q" $name ($stage.lockName | toString) (printf "%s.lock" $name)) -}}
 {{- end -}}
+{{- /* Each output its own name and folder. */ -}}
+{{- $dir := trimSuffix "/" ($stage.appDir | toString) -}}
+{{- $taken := dict (($stage.mount).out).name "main" (printf "%s/%s" $dir ($stage.outputs | toString)) "main" (printf "%s/%s" $dir ($stage.inputs | toString)) "input" -}}
+{{- range $o := ($stage.extraOutputs | default list) -}}
+{{- if or (hasKey $taken ($o.name | toString)) (hasKey $taken ($o.path | toString)) -}}
+{{- fail (printf "clara-workflow: stage %s: extraOutputs %q (%s) reuses the name or folder of another of its outputs or its input" $name ($o.name | toString) ($o.path | toString)) -}}
+{{- end -}}
+{{- $_ := set $taken ($o.name | toString) "extra" -}}
+{{- $_ := set $taken ($o.path | toString) "extra" -}}
+{{- end -}}
 {{- end -}}
 {{- range $id, $wf := .Values.workflows | default dict -}}
 {{- $where := printf "clara-workflow: workflow %s (%s)" ($wf.name | toString) $id -}}
@@ -45,6 +55,12 @@
 {{- $ok := not $inp.from -}}
 {{- range $j, $earlier := $wf.stages -}}{{- if and (lt $j $i) (eq $earlier $inp.from) -}}{{- $ok = true -}}{{- end -}}{{- end -}}
 {{- if not $ok -}}{{- fail (printf "%s: stage %q has an input from %q, which is not a stage that runs before it" $where (index $wf.stages $i) ($inp.from | toString)) -}}{{- end -}}
+{{- if and $inp.from $inp.name -}}
+{{- $src := index $stages $inp.from -}}
+{{- $outs := list (($src.mount).out).name -}}
+{{- range $o := ($src.extraOutputs | default list) -}}{{- $outs = append $outs $o.name -}}{{- end -}}
+{{- if not (has $inp.name $outs) -}}{{- fail (printf "%s: stage %q reads output %q of %q, which has no such output (%s)" $where (index $wf.stages $i) ($inp.name | toString) ($inp.from | toString) (join ", " $outs)) -}}{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

@@ -80,13 +80,27 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- if $wf.inputs -}}{{- $entry := index $wf.inputs $i -}}{{- if kindIs "slice" $entry -}}
 {{- range $inp := $entry -}}
 {{- if eq $inp.path (printf "%s/%s" (trimSuffix "/" $st.appDir) $st.inputs) -}}
-{{- if $inp.from -}}
-{{- range $j, $x := $wf.stages -}}{{- if eq $x $inp.from -}}{{- $folder = index $wf.ioFolders (add $j 1) -}}{{- end -}}{{- end -}}
-{{- else -}}
-{{- $folder = index $wf.ioFolders 0 -}}
-{{- end -}}
+{{- $folder = include "clara.inputFolder" (dict "root" $.root "wf" $wf "input" $inp) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}{{- end -}}
+{{- $folder -}}
+{{- end -}}
+
+{{- /* The job folder an input reads: the payload (ioFolders[0]) without "from",
+       else output "name" of that stage: its ioFolders entry, or
+       "<entry>-<name>" for one of its extraOutputs. Keep in step with
+       inputFolder/outputFolder in src/core/workflow.ts. Args: root, wf, input. */}}
+{{- define "clara.inputFolder" -}}
+{{- $wf := .wf -}}
+{{- $inp := .input -}}
+{{- $folder := index $wf.ioFolders 0 -}}
+{{- if $inp.from -}}
+{{- $src := index .root.Values.stages $inp.from -}}
+{{- range $j, $x := $wf.stages -}}{{- if eq $x $inp.from -}}
+{{- $folder = index $wf.ioFolders (add $j 1) -}}
+{{- range $o := ($src.extraOutputs | default list) -}}{{- if eq $o.name ($inp.name | default "") -}}{{- $folder = printf "%s-%s" (index $wf.ioFolders (add $j 1)) $o.name -}}{{- end -}}{{- end -}}
+{{- end -}}{{- end -}}
+{{- end -}}
 {{- $folder -}}
 {{- end -}}

@@ -74,10 +74,12 @@ async function followRun(run: { run(): Promise<RunResult>; abort(reason: string)
 function leftovers(plan: RunPlan): string[] {
   const found: string[] = [];
   for (const s of plan.stages) {
-    try {
-      if (fs.readdirSync(s.output).length) found.push(s.output);
-    } catch {
-      /* absent */
+    for (const out of [s.output, ...s.extraOutputs.map((o) => o.host)]) {
+      try {
+        if (fs.readdirSync(out).length) found.push(out);
+      } catch {
+        /* absent */
+      }
     }
     if (fs.existsSync(s.lock)) found.push(s.lock);
   }

@@ -78,7 +78,7 @@ export function show(ctx: Ctx, ref: string): number {
       // A DAG stage reads what its inputs name: the folder at its input path, then each further one.
       const listed = workflow.inputs?.[i];
       const spec = stagesOf(values)[s];
-      const main = mainInputFolder(workflow, i, spec);
+      const main = mainInputFolder(workflow, i, stagesOf(values));
       const further = Array.isArray(listed) ? listed.filter((x) => x.path !== stageInputPath(spec)).map((x) => `${x.from ? `${x.from}'s output` : 'the payload'} at ${x.path}`) : [];
       const waits = [...new Set([workflow.waitLocks[i], ...(Array.isArray(listed) ? listed.map((x) => (x.from ? stagesOf(values)[x.from]?.lockName : '')) : [])].filter(Boolean))];
       return [String(i + 1), s, waits.join(', ') || '-', [main || '?', ...further].join('; '), workflow.ioFolders[i + 1] ?? '?', Array.isArray(a) && a.length ? a.join(' ') : '-'];

@@ -20,6 +20,19 @@ export function stageRules(values: unknown): Finding[] {
     if (stage.image && typeof stage.image === 'object' && stage.image.tag === 'latest') {
       out.push({ severity: 'warning', code: 'IMAGE_TAG_LATEST', path: pointer('stages', name, 'image', 'tag'), message: `stage "${name}" uses the tag "latest", so what runs can change without a change here`, hint: `pin a version: clara-wf cs ${name} --tag <version>` });
     }
+    if (Array.isArray(stage.extraOutputs)) {
+      // Each output its own name and folder: a clash would mount two outputs on one path.
+      const taken = new Map<string, string>([[String(stage.mount?.out?.name), 'the main output'], [`${String(stage.appDir).replace(/\/$/, '')}/${String(stage.outputs)}`, 'the main output folder'], [`${String(stage.appDir).replace(/\/$/, '')}/${String(stage.inputs)}`, 'the input folder']]);
+      stage.extraOutputs.forEach((o, k) => {
+        if (!o || typeof o !== 'object') return;
+        for (const [key, what] of [[o.name, 'name'], [o.path, 'path']] as const) {
+          if (typeof key !== 'string') continue;
+          const other = taken.get(key);
+          if (other) out.push({ severity: 'error', code: 'OUTPUT_CLASH', path: pointer('stages', name, 'extraOutputs', k, what), message: `extraOutputs ${what} "${key}" is already ${other}'s`, hint: 'give each output its own name and path' });
+          else taken.set(key, `extraOutputs ${k + 1}`);
+        }
+      });
+    }
     if (!used.has(name)) {
       out.push({ severity: 'warning', code: 'STAGE_UNUSED', path: pointer('stages', name), at: 'key', message: `stage "${name}" is used by no workflow`, hint: `add it to a workflow (clara-wf workflow create) or remove it (clara-wf stage remove ${name})` });
     }

@@ -98,6 +98,14 @@ export function workflowRules(values: unknown): Finding[] {
           const j = list.indexOf(from);
           if (j < 0 || j >= i) {
             out.push({ severity: 'error', code: 'INPUTS_FROM_INVALID', path: at('inputs', i, k, 'from'), message: `input from "${from}" must name a stage that runs before ${String(list[i])} in this workflow` });
+            return;
+          }
+          // A name must be one of that stage's outputs: a typo would otherwise read its main output silently.
+          const name = (inp as { name?: unknown })?.name;
+          const src = stages[from];
+          if (typeof name === 'string' && src?.mount?.out?.name !== undefined) {
+            const names = [src.mount.out.name, ...(src.extraOutputs ?? []).map((o) => o.name)];
+            if (!names.includes(name)) out.push({ severity: 'error', code: 'INPUTS_NAME_UNKNOWN', path: at('inputs', i, k, 'name'), message: `input "${name}" is not an output of ${from} (its outputs: ${names.join(', ')})` });
           }
         });
       });
