@@ -21,6 +21,8 @@ describe('bad pipelines', () => {
     const check = checkPipeline(text, name);
     expect(check.ok).toBe(false);
     expect(check.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}@${d.line}`)).toContain(`${want.code}@${want.line}`);
+    // One defect per file: nothing is reported on any other line.
+    expect(check.diagnostics.filter((d) => d.line !== want.line).map((d) => `${d.severity} ${d.code}@${d.line}`)).toEqual([]);
     expect(check.unparsable ? 2 : 1).toBe(want.exit);
   });
   it('the valid ones pass; pipeline validate exit codes', async () => {
@@ -155,6 +157,19 @@ describe('export → import → export', () => {
     expect(await exportOf(c2.chart, 'seg-report')).toBe(e1);
   });
 
+  it.each([['diamond-unordered.yaml', 'diamond'], ['multi-output.yaml', 'seg-report'], ['fan-in.yaml', 'lung-nodules']])('%s: export → import into the chart it came from (stages reused) → export is the identity', async (file, name) => {
+    const c = emptyChart();
+    await importInto(c.chart, fs.readFileSync(fixture('pipelines', file), 'utf8'));
+    const e1 = await exportOf(c.chart, name);
+    const f = path.join(tempDir(), 'again.yaml');
+    fs.writeFileSync(f, e1);
+    const r = await cli(['--chart', c.chart, '--json', 'pipeline', 'import', f, '--name', `${name}-again`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).stagesCreated).toEqual([]);
+    const body = (t: string) => t.split('\n').filter((l) => !l.startsWith('#') && !l.startsWith('name: ')).join('\n');
+    expect(body(await exportOf(c.chart, `${name}-again`))).toBe(body(e1));
+  });
+
   it('pipeline graph draws a file\'s DAG; graph draws the imported workflow the same way', async () => {
     const file = fixture('pipelines', 'diamond-unordered.yaml');
     const g = await cli(['pipeline', 'graph', file]);
@@ -242,6 +257,26 @@ describe('the pipeline language as NVIDIA documents it', () => {
     const jobs = loadAll(rendered.stdout).filter((d) => (d as { kind?: string })?.kind === 'Job');
     expect(jobs.length).toBe(check.doc?.operators.length);
   });
+  it('published nullpipeline runs locally in dependency order once its stages get a local command', async () => {
+    const c = emptyChart();
+    const file = fixture('pipelines', 'nvidia', 'nullpipeline.yaml');
+    expect((await cli(['--chart', c.chart, 'pipeline', 'import', file])).code).toBe(0);
+    const stage = path.join(c.chart, 'stage.mjs');
+    fs.copyFileSync(fixture('runner', 'stage.mjs'), stage);
+    for (const s of ['null-reader', 'null-inference', 'null-writer']) {
+      const r = await cli(['--chart', c.chart, 'cs', s, '--local-command', 'node', '--local-command', 'stage.mjs', '--local-command', 'copy']);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const data = path.join(c.dir, 'data');
+    const job = '66666666-6666-6666-6666-666666666666';
+    fs.mkdirSync(path.join(data, job, 'null-reader', 'input'), { recursive: true });
+    fs.writeFileSync(path.join(data, job, 'null-reader', 'input', 'study.dcm'), 'pixels');
+    const run = await cli(['--chart', c.chart, 'test', 'null-pipeline', job, '--runtime', 'process', '--data', data]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(data, job, 'null-writer', 'output', 'trail.txt'), 'utf8')).toBe('null-reader\nnull-inference\nnull-writer\n');
+    expect(fs.readdirSync(path.join(data, job, 'null-writer', 'output')).sort()).toEqual(['study.dcm', 'trail.txt']);
+  });
+
   it('variables under container count as the operator\'s, with a warning saying where Clara reads them', async () => {
     const text = 'api-version: 0.4.0\nname: v\noperators:\n  - name: reader\n    container:\n      image: clara/dicom-reader\n      variables:\n        CLARA_TRACE: 2\n    input:\n      - path: /input\n    output:\n      - path: /output\n';
     const check = checkPipeline(text, 'v.yaml');
