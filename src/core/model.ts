@@ -15,6 +15,8 @@ export interface StageSpec {
   lockDir: string;
   lockName: string;
   timeout: string;
+  /** Engine argo: retries after a failure (retryStrategy.limit). */
+  retries?: number;
   publishPath: string;
   command?: string[];
   env?: Record<string, string>;

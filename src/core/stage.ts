@@ -112,6 +112,7 @@ export function stageSpec(name: string, opts: StageOptions, existing?: Partial<S
   if (description) spec.description = description;
   // Kept as they are when the block is regenerated (cs); import sets them.
   if (e.extraOutputs?.length) spec.extraOutputs = e.extraOutputs;
+  if (e.retries !== undefined) spec.retries = e.retries;
   return spec;
 }
 
@@ -126,5 +127,6 @@ export function stageTemplateData(name: string, spec: StageSpec): object {
     spec,
     env: spec.env ? Object.entries(spec.env).map(([k, v]) => ({ name: k, value: v })) : null,
     hasGpu: spec.resources?.gpu !== undefined,
+    hasRetries: spec.retries !== undefined,
   };
 }

@@ -104,3 +104,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- end -}}
 {{- $folder -}}
 {{- end -}}
+
+{{- /* engine argo: the WorkflowTemplate of a workflow, named from the release and
+       the workflow's name (a DNS-1123 name). Args: root, wf. */}}
+{{- define "clara.workflowTemplateName" -}}
+{{- printf "%s-%s" (include "clara.fullname" .root) (.wf.name | toString | lower | replace "_" "-" | replace "." "-") | include "clara.dnsName" -}}
+{{- end -}}

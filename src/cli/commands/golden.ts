@@ -1,5 +1,5 @@
 // golden/ holds what the chart renders: the catalog, and a run of every
-// workflow with a fixed job ID. `check` compares and never creates; `update` rewrites.
+// workflow with a fixed job ID, for both engines (Jobs, and engine: argo). `check` compares and never creates; `update` rewrites.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,12 +36,16 @@ async function pool<T, R>(items: T[], size: number, fn: (t: T) => Promise<R>): P
 /** Everything golden/ should hold: relative path → text. */
 async function produce(ctx: Ctx): Promise<Map<string, string>> {
   const { values } = loadValues(ctx);
+  // Both engines: the Jobs rendering (the default) and engine: argo.
+  const runs = Object.entries(workflowsOf(values)).map(([id, w]) => ({ name: String(w?.name ?? id), workflow: id }));
   const cases = [
-    { name: 'catalog', workflow: undefined as string | undefined },
-    ...Object.entries(workflowsOf(values)).map(([id, w]) => ({ name: `run-${String(w?.name ?? id)}`, workflow: id })),
+    { name: 'catalog', workflow: undefined as string | undefined, argo: false },
+    ...runs.map((r) => ({ name: `run-${r.name}`, workflow: r.workflow as string | undefined, argo: false })),
+    { name: 'argo-catalog', workflow: undefined as string | undefined, argo: true },
+    ...runs.map((r) => ({ name: `argo-run-${r.name}`, workflow: r.workflow as string | undefined, argo: true })),
   ];
   const rendered = await pool(cases, Math.max(2, os.availableParallelism?.() ?? 2), (c) =>
-    renderChart(ctx, { workflow: c.workflow, job: c.workflow ? GOLDEN_JOB_ID : undefined }),
+    renderChart(ctx, { workflow: c.workflow, job: c.workflow ? GOLDEN_JOB_ID : undefined, ...(c.argo ? { overlays: { set: ['engine=argo'] } } : {}) }),
   );
   const files = new Map<string, string>();
   cases.forEach((c, i) => {

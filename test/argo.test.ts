@@ -1,0 +1,166 @@
+// engine: argo, checked as rendered by the real helm: every WorkflowTemplate
+// and Workflow structurally (@kubernetes-models/argo-workflows 2.0.0, pinned)
+// and semantically by our own check (entrypoint, templates, dependencies, no
+// cycles, the DAG equals the workflow's), and each stage's container equals
+// the Jobs rendering's (same image, command, args, env, resources, mounts).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Workflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Workflow';
+import { WorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/WorkflowTemplate';
+import { loadAll } from 'js-yaml';
+import { describe, expect, it } from 'vitest';
+import { checkValues } from '../src/core/validate-values.js';
+import type { Values } from '../src/core/model.js';
+import { chartCopy, cli, fixture, helmBin, repoRoot, tempDir } from './helpers.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const JOB = '11111111-1111-1111-1111-111111111111';
+
+function helm(chart: string, ...set: string[]): any[] {
+  const r = spawnSync(helmBin, ['template', 'clara-workflow', chart, ...set.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return (loadAll(r.stdout) as any[]).filter(Boolean);
+}
+
+/** Our semantic check of an Argo DAG template: what Argo would refuse or run wrongly, as messages. */
+export function argoProblems(wt: any): string[] {
+  const out: string[] = [];
+  const templates = new Map<string, any>((wt.spec?.templates ?? []).map((t: any) => [t.name, t]));
+  const entry = templates.get(wt.spec?.entrypoint);
+  if (!entry) return [`entrypoint ${wt.spec?.entrypoint} is not a template`];
+  const tasks: any[] = entry.dag?.tasks ?? [];
+  const names = new Set(tasks.map((t) => t.name));
+  if (names.size !== tasks.length) out.push('two tasks share a name');
+  for (const t of tasks) {
+    if (!templates.has(t.template)) out.push(`task ${t.name}: template ${t.template} does not exist`);
+    for (const d of t.dependencies ?? []) if (!names.has(d)) out.push(`task ${t.name}: dependency ${d} is not a task`);
+  }
+  // No cycles (Kahn).
+  const left = new Map(tasks.map((t) => [t.name, new Set<string>(t.dependencies ?? [])]));
+  while (left.size) {
+    const ready = [...left].filter(([, deps]) => [...deps].every((d) => !left.has(d)));
+    if (!ready.length) {
+      out.push(`the tasks ${[...left.keys()].join(', ')} form a cycle`);
+      break;
+    }
+    for (const [n] of ready) left.delete(n);
+  }
+  return out;
+}
+
+/** The workflow's DAG from values: each stage depends on its wait lock's owner and every stage it reads. */
+function valuesDag(values: Values, id: string): Record<string, string[]> {
+  const wf = (values.workflows as any)[id];
+  const stages = values.stages as any;
+  return Object.fromEntries(
+    wf.stages.map((s: string, i: number) => {
+      const lock = wf.waitLocks[i];
+      const deps = new Set<string>();
+      if (lock) deps.add(wf.stages.find((o: string) => stages[o].lockName === lock));
+      const listed = wf.inputs?.[i];
+      if (Array.isArray(listed)) for (const x of listed) if (x.from) deps.add(x.from);
+      return [s, [...deps].sort()];
+    }),
+  );
+}
+
+const templateDag = (wt: any) => Object.fromEntries(wt.spec.templates.find((t: any) => t.name === wt.spec.entrypoint).dag.tasks.map((t: any) => [t.name, [...(t.dependencies ?? [])].sort()]));
+
+function checkChart(chart: string) {
+  const values = checkValues(fs.readFileSync(path.join(chart, 'values.yaml'), 'utf8'), 'values.yaml').values as Values;
+  const docs = helm(chart, 'engine=argo');
+  const wts = docs.filter((d) => d.kind === 'WorkflowTemplate');
+  expect(wts.length).toBe(Object.keys(values.workflows as object).length);
+  expect(docs.filter((d) => d.kind === 'Job')).toEqual([]);
+  for (const wt of wts) {
+    new WorkflowTemplate(wt).validate();
+    expect(argoProblems(wt), wt.metadata.name).toEqual([]);
+    const id = wt.metadata.labels['clara.nvidia.com/workflow'];
+    expect(templateDag(wt), wt.metadata.name).toEqual(valuesDag(values, id));
+    // Each stage's container is the Jobs rendering's, with the job as Argo's parameter and no lock to wait on.
+    const jobs = helm(chart, `job.workflow=${id}`, `job.id=${JOB}`).filter((d) => d.kind === 'Job');
+    for (const job of jobs) {
+      const stage = job.metadata.labels['clara.nvidia.com/stage'];
+      const fromJob = job.spec.template.spec.containers[0];
+      const tpl = wt.spec.templates.find((t: any) => t.name === stage);
+      const fromArgo = JSON.parse(JSON.stringify(tpl.container).split('{{workflow.parameters.job}}').join(JOB));
+      const noWait = (c: any) => ({ ...c, env: c.env.map((e: any) => (e.name === 'NVIDIA_CLARA_WAIT_LOCK' ? { ...e, value: '' } : e)) });
+      expect(fromArgo, `${wt.metadata.name} ${stage}`).toEqual(noWait(fromJob));
+      expect(tpl.activeDeadlineSeconds).toBe(Number((values.stages as any)[stage].timeout));
+    }
+    // Run mode: one Workflow that runs this template for the job.
+    const run = helm(chart, 'engine=argo', `job.workflow=${id}`, `job.id=${JOB}`);
+    expect(run.map((d) => d.kind)).toEqual(['Workflow']);
+    new Workflow(run[0]).validate();
+    expect(run[0].spec.workflowTemplateRef.name).toBe(wt.metadata.name);
+    expect(run[0].spec.arguments.parameters).toEqual([{ name: 'job', value: JOB }]);
+  }
+  return wts;
+}
+
+describe('engine: argo', () => {
+  it('every reference workflow: valid WorkflowTemplates whose DAG and containers are the workflow\'s', () => {
+    const wts = checkChart(path.join(repoRoot, 'charts', 'clara-workflow'));
+    const liver = wts.find((w) => w.metadata.annotations['clara.nvidia.com/workflow-name'] === 'liver-seg');
+    expect(liver.metadata.name).toBe('clara-workflow-liver-seg');
+    expect(liver.spec.podGC).toEqual({ strategy: 'OnPodSuccess' });
+    expect(liver.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels).toEqual({ 'clara.nvidia.com/job': '{{workflow.parameters.job}}' });
+    expect(liver.spec.templates.find((t: any) => t.name === 'ai-livertumor').container.resources.limits['nvidia.com/gpu']).toBe(1);
+  });
+
+  it('DAG workflows (fan-out, fan-in, payload inputs, named outputs) render their DAG, not a chain', async () => {
+    const c = chartCopy({ values: 'stages: {}\nworkflows: {}\n' });
+    fs.writeFileSync(path.join(c.chart, 'files', 'dicom-server-config.yaml'), 'dicom:\n  scp:\n    port: 104\n    ae-titles: []\n  scu:\n    ae-title: ClaraSCU\n');
+    for (const f of ['diamond-unordered.yaml', 'multi-output.yaml', 'fan-in.yaml']) {
+      const file = path.join(tempDir(), f);
+      fs.copyFileSync(fixture('pipelines', f), file);
+      const r = await cli(['--chart', c.chart, 'pipeline', 'import', file]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const wts = checkChart(c.chart);
+    const diamond = wts.find((w) => w.metadata.annotations['clara.nvidia.com/workflow-name'] === 'diamond');
+    expect(templateDag(diamond)).toEqual({ start: [], left: ['start'], right: ['start'], join: ['left', 'right'] });
+  });
+
+  it('retries, the volume choices and the chart settings reach the template', () => {
+    const c = chartCopy();
+    const values = fs.readFileSync(c.values, 'utf8').replace('    timeout: "120"\n', '    timeout: "120"\n    retries: 2\n');
+    expect(values).toContain('retries: 2');
+    fs.writeFileSync(c.values, values);
+    expect((checkValues(values, 'values.yaml').diagnostics ?? []).filter((d) => d.severity === 'error')).toEqual([]);
+    const claim = helm(c.chart, 'engine=argo', 'volume.type=volumeClaimTemplate', 'volume.size=20Gi', 'argo.podGC.strategy=OnWorkflowCompletion', 'serviceAccountName=clara');
+    const wt = claim.find((d) => d.kind === 'WorkflowTemplate' && d.spec.templates.some((t: any) => t.retryStrategy));
+    expect(wt.spec.templates.find((t: any) => t.retryStrategy).retryStrategy).toEqual({ limit: 2 });
+    expect(wt.spec.volumes).toBeUndefined();
+    expect(wt.spec.affinity).toBeUndefined();
+    expect(wt.spec.volumeClaimTemplates).toEqual([{ metadata: { name: 'clara-io' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } } }]);
+    expect(wt.spec.podGC).toEqual({ strategy: 'OnWorkflowCompletion' });
+    expect(wt.spec.serviceAccountName).toBe('clara');
+    // @kubernetes-models/argo-workflows wrongly requires apiVersion/kind on volumeClaimTemplates entries (a
+    // PersistentVolumeClaim without them is what Argo takes): added here for its check, not in the chart.
+    const forModel = structuredClone(wt);
+    forModel.spec.volumeClaimTemplates = forModel.spec.volumeClaimTemplates.map((v: any) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...v }));
+    new WorkflowTemplate(forModel).validate();
+    const pvc = helm(c.chart, 'engine=argo', 'volume.type=persistentVolumeClaim', 'volume.claimName=rwx').find((d) => d.kind === 'WorkflowTemplate');
+    expect(pvc.spec.volumes).toEqual([{ name: 'clara-io', persistentVolumeClaim: { claimName: 'rwx' } }]);
+  });
+
+  it('the structural check can fail: a bad podGC strategy is rejected', () => {
+    const wt = helm(path.join(repoRoot, 'charts', 'clara-workflow'), 'engine=argo').find((d) => d.kind === 'WorkflowTemplate');
+    wt.spec.podGC.strategy = 'Sometimes';
+    expect(() => new WorkflowTemplate(wt).validate()).toThrow();
+    const broken = structuredClone(wt);
+    broken.spec.templates[0].dag.tasks[1].dependencies = ['nope'];
+    broken.spec.templates[0].dag.tasks.push({ name: 'x', template: 'missing' });
+    expect(argoProblems(broken)).toEqual(expect.arrayContaining([expect.stringMatching(/dependency nope is not a task/), expect.stringMatching(/template missing does not exist/)]));
+  });
+
+  it('the same guards fail under argo as under Jobs', () => {
+    const c = chartCopy();
+    fs.writeFileSync(c.values, fs.readFileSync(c.values, 'utf8').replace('waitLocks: ["", "dicom-reader.lock", "user-ai.lock"]', 'waitLocks: ["", "nope.lock", "user-ai.lock"]'));
+    const r = spawnSync(helmBin, ['template', 'x', c.chart, '--set', 'engine=argo'], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/waits on "nope.lock"/);
+  });
+});
