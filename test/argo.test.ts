@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Workflow } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/Workflow';
 import { WorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/WorkflowTemplate';
 import { loadAll } from 'js-yaml';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { KubeTestServer, type KubeServerOptions } from './kube/server.js';
 import { checkValues } from '../src/core/validate-values.js';
 import type { Values } from '../src/core/model.js';
 import { chartCopy, cli, fixture, helmBin, repoRoot, tempDir } from './helpers.js';
@@ -162,5 +163,66 @@ describe('engine: argo', () => {
     const r = spawnSync(helmBin, ['template', 'x', c.chart, '--set', 'engine=argo'], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/waits on "nope.lock"/);
+  });
+});
+
+describe('test --runtime argo (test server with a small Argo controller)', () => {
+  const servers: KubeTestServer[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.stop();
+  });
+  const cluster = async (opts: KubeServerOptions) => {
+    const server = await KubeTestServer.start(opts);
+    servers.push(server);
+    const home = tempDir();
+    return { server, env: { HOME: home, KUBECONFIG: server.kubeconfig(home) } };
+  };
+  const RUN = '33333333-3333-3333-3333-333333333333';
+
+  it('installs the catalog with engine argo when the template is missing, runs the DAG in order, removes the Workflow', async () => {
+    const order: string[] = [];
+    const { server, env } = await cluster({ argo: (_wf, task) => (order.push(task), { result: 'succeed', runMs: 40 }) });
+    const r = await cli(['test', 'liver-seg', RUN, '--runtime', 'argo', '--json'], { cwd: repoRoot, env });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.stages.map((s: any) => `${s.name}:${s.status}`)).toEqual(['dicom-reader:done', 'ai-livertumor:done', 'dicom-writer:done']);
+    expect(order).toEqual(['dicom-reader', 'ai-livertumor', 'dicom-writer']);
+    expect(server.objects('WorkflowTemplate', 'default').map((w) => w.metadata.name).sort()).toEqual(['clara-workflow-liver-seg', 'clara-workflow-threshold-example', 'clara-workflow-user-workflow']);
+    expect(server.objects('Job')).toEqual([]);
+    expect(server.objects('Workflow')).toEqual([]); // the run release was uninstalled
+    // A second run finds the template and does not reinstall the catalog.
+    const again = await cli(['test', 'liver-seg', '44444444-4444-4444-4444-444444444444', '--runtime', 'argo'], { cwd: repoRoot, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/installing the catalog/);
+  });
+
+  it('a failed stage: exit 1, its pod log printed, its dependants skipped (Omitted)', async () => {
+    const { env } = await cluster({ argo: (_wf, task) => (task === 'ai-livertumor' ? { result: 'fail', runMs: 30, log: 'loading model...\nCUDA error: out of memory\n' } : { result: 'succeed', runMs: 30 }) });
+    const r = await cli(['test', 'liver-seg', RUN, '--runtime', 'argo'], { cwd: repoRoot, env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no WorkflowTemplate for liver-seg in release clara-workflow: installing the catalog with engine argo/);
+    expect(r.stderr).toMatch(/stage ai-livertumor failed \(Error \(exit code 1\)\)/);
+    expect(r.stderr).toMatch(/\| CUDA error: out of memory/);
+    expect(r.stderr).toMatch(/dicom-writer skipped/);
+  });
+
+  it('the run timeout stops the Workflow (spec.shutdown: Stop) and --keep keeps it', async () => {
+    const { server, env } = await cluster({ argo: () => ({ result: 'hang' }) });
+    const t0 = Date.now();
+    const r = await cli(['test', 'liver-seg', RUN, '2', '--runtime', 'argo', '--keep', '--json'], { cwd: repoRoot, env });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, aborted: 'the run timed out after 2 s' });
+    const [wf] = server.objects('Workflow', 'default');
+    expect(wf.spec.shutdown).toBe('Stop');
+    expect(wf.spec.workflowTemplateRef).toEqual({ name: 'clara-workflow-liver-seg' });
+  });
+
+  it('a cluster without Argo says so, and nothing is installed', async () => {
+    const { server, env } = await cluster({});
+    const r = await cli(['test', 'liver-seg', RUN, '--runtime', 'argo'], { cwd: repoRoot, env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/has no Argo Workflows .*--runtime cluster/);
+    expect(server.objects('ConfigMap', 'default').filter((c) => c.metadata.name.startsWith('clara'))).toEqual([]);
   });
 });

@@ -154,7 +154,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .argument('<workflow>', 'workflow ID or name')
     .argument('[job-id]', 'job ID (default: a new UUID, printed)')
     .argument('[timeout]', 'whole-run timeout in seconds (default: 300)')
-    .addOption(new Option('--runtime <runtime>', 'process (local.command), docker, or cluster (a run-mode release; default: docker when an engine answers, else process)').choices(['process', 'docker', 'cluster']))
+    .addOption(new Option('--runtime <runtime>', 'process (local.command), docker, cluster (a run-mode release of Jobs) or argo (an Argo Workflow from the WorkflowTemplate); default: docker when an engine answers, else process').choices(['process', 'docker', 'cluster', 'argo']))
     .option('--data <dir>', 'test data folder holding <job>/... (default: test-data next to the chart folder)')
     .option('--force', 'run again over an earlier run of the same job (old lock files are removed)')
     .option('--grace <seconds>', 'time between SIGTERM and SIGKILL when a stage is stopped', '5')

@@ -51,6 +51,13 @@ export interface KubeServerOptions {
   simulateJobs?: (job: Obj) => SimulatedOutcome;
   /** Seconds of activeDeadlineSeconds are multiplied by this (fast tests). */
   deadlineScale?: number;
+  /**
+   * Argo Workflows: serve its CRDs (workflows, workflowtemplates) and run a
+   * small controller: a Workflow's template DAG progresses in dependency
+   * order, each task's outcome given by this function; a failed task omits
+   * its dependants; spec.shutdown stops the run.
+   */
+  argo?: (workflow: Obj, task: string) => SimulatedOutcome;
 }
 
 export interface RequestRecord {
@@ -86,6 +93,12 @@ export class KubeTestServer {
 
   constructor(private readonly opts: KubeServerOptions = {}) {
     for (const ns of ['default', 'kube-system']) this.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    if (opts.argo) {
+      this.types.push(
+        { group: 'argoproj.io', version: 'v1alpha1', kind: 'Workflow', plural: 'workflows', singular: 'workflow', namespaced: true, shortNames: ['wf'] },
+        { group: 'argoproj.io', version: 'v1alpha1', kind: 'WorkflowTemplate', plural: 'workflowtemplates', singular: 'workflowtemplate', namespaced: true, shortNames: ['wftmpl'] },
+      );
+    }
   }
 
   static async start(opts: KubeServerOptions = {}): Promise<KubeTestServer> {
@@ -168,6 +181,7 @@ export class KubeTestServer {
     this.store.set(this.key(rt, ns, obj.metadata.name), obj);
     this.emit('ADDED', rt, obj);
     if (rt.kind === 'Job' && this.opts.simulateJobs) this.simulateJob(obj);
+    if (rt.kind === 'Workflow' && this.opts.argo) this.simulateWorkflow(obj);
     return obj;
   }
 
@@ -381,6 +395,77 @@ export class KubeTestServer {
       fn();
     }, ms);
     this.timers.add(t);
+  }
+
+  // ---- Argo controller (a small one) ----------------------------------------
+  private simulateWorkflow(wf: Obj): void {
+    const rtWf = this.types.find((t) => t.kind === 'Workflow') as ResourceType;
+    const rtWt = this.types.find((t) => t.kind === 'WorkflowTemplate') as ResourceType;
+    const rtPod = this.types.find((t) => t.kind === 'Pod') as ResourceType;
+    const ns = wf.metadata.namespace;
+    const name = wf.metadata.name;
+    const current = () => this.store.get(this.key(rtWf, ns, name));
+    const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const status: Obj = { phase: 'Running', startedAt: now(), nodes: {} };
+    const save = () => {
+      const cur = current();
+      if (cur) this.replace(rtWf, cur, { ...cur, status: structuredClone(status) });
+    };
+    const tplName = wf.spec?.workflowTemplateRef?.name;
+    const wt = tplName ? this.store.get(this.key(rtWt, ns, tplName)) : undefined;
+    if (!wt) {
+      Object.assign(status, { phase: 'Error', message: `workflowtemplates.argoproj.io "${tplName}" not found`, finishedAt: now() });
+      return this.later(save, 10);
+    }
+    const tasks: Obj[] = wt.spec.templates.find((t: Obj) => t.name === wt.spec.entrypoint)?.dag?.tasks ?? [];
+    const nodeOf = (task: string) => Object.values(status.nodes as Record<string, Obj>).find((n) => n.displayName === task);
+    const running = new Set<string>();
+    const tick = () => {
+      const cur = current();
+      if (!cur || status.finishedAt) return;
+      if (cur.spec?.shutdown) {
+        for (const n of Object.values(status.nodes as Record<string, Obj>)) if (n.phase === 'Running') Object.assign(n, { phase: 'Failed', message: `Stopped with strategy '${cur.spec.shutdown}'`, finishedAt: now() });
+        Object.assign(status, { phase: 'Failed', message: `Stopped with strategy '${cur.spec.shutdown}'`, finishedAt: now() });
+        return save();
+      }
+      let changed = false;
+      for (const t of tasks) {
+        if (nodeOf(t.name)) continue;
+        const deps = (t.dependencies ?? []).map((d: string) => nodeOf(d));
+        if (deps.some((d: Obj | undefined) => d && ['Failed', 'Error', 'Omitted'].includes(d.phase))) {
+          const id = `${name}-${randomBytes(4).toString('hex')}`;
+          status.nodes[id] = { id, name: `${name}.${t.name}`, displayName: t.name, type: 'Pod', templateName: t.template, phase: 'Omitted', message: 'omitted: depends condition not met' };
+          changed = true;
+          continue;
+        }
+        if (!deps.every((d: Obj | undefined) => d?.phase === 'Succeeded')) continue;
+        const outcome = (this.opts.argo as (w: Obj, t: string) => SimulatedOutcome)(cur, t.name);
+        const id = `${name}-${randomBytes(4).toString('hex')}`;
+        status.nodes[id] = { id, name: `${name}.${t.name}`, displayName: t.name, type: 'Pod', templateName: t.template, phase: 'Running', startedAt: now() };
+        this.create(rtPod, ns, { metadata: { name: id, labels: { 'workflows.argoproj.io/workflow': name }, annotations: { 'workflows.argoproj.io/node-name': `${name}.${t.name}` } }, spec: {}, status: { phase: 'Running' } });
+        this.setPodLog(ns, id, outcome.log ?? `${t.name} running\n`);
+        running.add(id);
+        changed = true;
+        if (outcome.result !== 'hang') {
+          this.later(() => {
+            const n = status.nodes[id];
+            if (!current() || n.phase !== 'Running') return;
+            Object.assign(n, outcome.result === 'succeed' ? { phase: 'Succeeded', finishedAt: now() } : { phase: 'Failed', message: 'Error (exit code 1)', finishedAt: now() });
+            running.delete(id);
+            save();
+          }, outcome.runMs ?? 30);
+        }
+      }
+      const all = tasks.map((t) => nodeOf(t.name));
+      if (all.every((n) => n && ['Succeeded', 'Failed', 'Error', 'Omitted'].includes(n.phase))) {
+        const failed = all.some((n) => n?.phase !== 'Succeeded');
+        Object.assign(status, { phase: failed ? 'Failed' : 'Succeeded', finishedAt: now(), ...(failed ? { message: 'child failed' } : {}) });
+        changed = true;
+      }
+      if (changed) save();
+      this.later(tick, 20);
+    };
+    this.later(tick, 10);
   }
 
   // ---- Job simulator -------------------------------------------------------

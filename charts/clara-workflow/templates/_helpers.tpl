@@ -107,6 +107,17 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 
 {{- /* engine argo: the WorkflowTemplate of a workflow, named from the release and
        the workflow's name (a DNS-1123 name). Args: root, wf. */}}
+{{- /* In run mode the template belongs to the catalog release: argo.catalogRelease,
+       else this release's name without its "-<job.id>" suffix (how clara-wf
+       names run releases: <catalog release>-<job>). */}}
 {{- define "clara.workflowTemplateName" -}}
-{{- printf "%s-%s" (include "clara.fullname" .root) (.wf.name | toString | lower | replace "_" "-" | replace "." "-") | include "clara.dnsName" -}}
+{{- $root := .root -}}
+{{- $base := include "clara.fullname" $root -}}
+{{- $catalog := (($root.Values.argo).catalogRelease | default "") | toString -}}
+{{- if $catalog -}}
+{{- $base = ternary $catalog (printf "%s-%s" $catalog (include "clara.name" $root)) (contains (include "clara.name" $root) $catalog) -}}
+{{- else if ($root.Values.job).id -}}
+{{- $base = trimSuffix (printf "-%s" ($root.Values.job.id | toString)) $base -}}
+{{- end -}}
+{{- printf "%s-%s" $base (.wf.name | toString | lower | replace "_" "-" | replace "." "-") | include "clara.dnsName" -}}
 {{- end -}}

@@ -14,12 +14,14 @@ import { JOB_ID_RE } from '../render-chart.js';
 import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFlags } from '../cluster.js';
 import { helmFailed, locateHelm, startHelm, checkHelmVersion } from '../../adapters/helm.js';
 import { ClusterRun } from '../../runner/cluster.js';
+import { ArgoRun } from '../../runner/argo.js';
+import type { Cluster } from '../../adapters/kube.js';
 import { createHash } from 'node:crypto';
 import { overlayHelmArgs, requireValidValues } from '../values-file.js';
 import { wholeNumber } from '../numbers.js';
 
 interface Flags extends ClusterFlags {
-  runtime?: Runtime | 'cluster';
+  runtime?: Runtime | 'cluster' | 'argo';
   data?: string;
   force?: boolean;
   grace?: string;
@@ -89,7 +91,8 @@ function leftovers(plan: RunPlan): string[] {
 export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, timeoutArg: string | undefined, flags: Flags): Promise<number> {
   // -f/--set apply to local runs too; on a cluster they reach helm, which
   // also reads the chart's values.yaml under a --values-file.
-  const check = requireValidValues(ctx, 'nothing was run', flags, { helm: flags.runtime === 'cluster' });
+  const onCluster = flags.runtime === 'cluster' || flags.runtime === 'argo';
+  const check = requireValidValues(ctx, 'nothing was run', flags, { helm: onCluster });
   const { id, workflow } = findWorkflow(check.values, ref);
   const jobId = jobArg ?? randomUUID();
   if (!JOB_ID_RE.test(jobId)) throw new UsageError(`job ID "${jobId}" must be a lowercase UUID or DNS label of at most 40 characters`);
@@ -98,7 +101,7 @@ export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, ti
   const dataDir = path.resolve(ctx.io.cwd, flags.data ?? path.join(ctx.chartDir, '..', '..', 'test-data'));
   const plan = planRun({ values: check.values, workflowId: id, workflow, jobId, dataDir, valuesDir: path.dirname(ctx.valuesFile) });
 
-  if (flags.runtime === 'cluster') return testOnCluster(ctx, plan, { id, name: workflow.name }, runTimeout, flags, !jobArg);
+  if (flags.runtime === 'cluster' || flags.runtime === 'argo') return testOnCluster(ctx, plan, { id, name: workflow.name }, runTimeout, flags, !jobArg, flags.runtime === 'argo' ? 'argo' : 'jobs');
   const runtime: Runtime = flags.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
   if (runtime === 'process') {
     const missing = stagesWithoutLocalCommand(plan);
@@ -164,9 +167,10 @@ export function jobReleaseName(release: string, job: string): string {
 }
 
 /** --runtime cluster: install a run-mode release, follow its Jobs, uninstall. */
-async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: string }, runTimeout: number, flags: Flags, printJob: boolean): Promise<number> {
+async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: string }, runTimeout: number, flags: Flags, printJob: boolean, engine: 'jobs' | 'argo'): Promise<number> {
   checkClusterFlags(flags);
-  const release = jobReleaseName(flags.release ?? 'clara-workflow', plan.jobId);
+  const catalogRelease = flags.release ?? 'clara-workflow';
+  const release = jobReleaseName(catalogRelease, plan.jobId);
   const helm = locateHelm(ctx.io.env);
   const helmVersion = checkHelmVersion(helm, ctx.io.env);
   const cluster = await connect(ctx, flags);
@@ -175,22 +179,25 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
   if (printJob && !ctx.json) ctx.err(`job ${plan.jobId}`);
   ctx.info(`running ${wf.name} (${wf.id}) as job ${plan.jobId}: release ${release} in ${cluster.namespace} on ${cluster.server}`);
   const base = helmClusterArgs(cluster, flags);
-  const install = ['upgrade', '--install', release, ctx.chartDir, ...base, ...overlayHelmArgs(ctx, flags), '--set-string', `job.workflow=${wf.id}`, '--set-string', `job.id=${plan.jobId}`];
+  const engineArgs = engine === 'argo' ? ['--set-string', 'engine=argo', '--set-string', `argo.catalogRelease=${catalogRelease}`] : [];
+  if (engine === 'argo') await ensureArgoCatalog(ctx, cluster, helm.bin, catalogRelease, wf, [...base, ...overlayHelmArgs(ctx, flags), ...engineArgs]);
+  const install = ['upgrade', '--install', release, ctx.chartDir, ...base, ...overlayHelmArgs(ctx, flags), ...engineArgs, '--set-string', `job.workflow=${wf.id}`, '--set-string', `job.id=${plan.jobId}`];
   if (flags.createNamespace) install.push('--create-namespace');
   const installed = await startHelm(helm.bin, install, { env: ctx.io.env, cwd: ctx.io.cwd }).done;
   if (installed.code !== 0) helmFailed(`helm upgrade --install ${release}`, installed);
 
   const reporter = progressReporter(ctx);
   let latest: readonly StageState[] = [];
-  const run = new ClusterRun(plan, {
+  const follow = {
     cluster,
     release,
     runTimeoutMs: runTimeout * 1000,
-    onChange: (st, all) => {
+    onChange: (st: StageState, all: readonly StageState[]) => {
       latest = all;
       reporter?.change(st, all);
     },
-  });
+  };
+  const run = engine === 'argo' ? new ArgoRun(plan, follow) : new ClusterRun(plan, follow);
   // A cluster can leave Jobs pending for ever (no node, no image): say what
   // the run waits for, and for how long, instead of going quiet.
   const t0 = Date.now();
@@ -202,8 +209,10 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
     const secs = Math.round((Date.now() - t0) / 1000);
     ctx.info(
       running.length
-        ? `waited ${secs} s of ${runTimeout} s: stage Job${running.length === 1 ? '' : 's'} ${running.join(', ')} running; ${open.length - running.length} stage${open.length - running.length === 1 ? '' : 's'} after ${running.length === 1 ? 'it' : 'them'}`
-        : `waited ${secs} s of ${runTimeout} s: no stage Job has a running pod yet (kubectl get pods -n ${cluster.namespace} -l app.kubernetes.io/instance=${release} shows why: no node, an image that cannot be pulled, a claim that is not bound)`,
+        ? `waited ${secs} s of ${runTimeout} s: stage ${engine === 'argo' ? 'node' : 'Job'}${running.length === 1 ? '' : 's'} ${running.join(', ')} running; ${open.length - running.length} stage${open.length - running.length === 1 ? '' : 's'} after ${running.length === 1 ? 'it' : 'them'}`
+        : engine === 'argo'
+          ? `waited ${secs} s of ${runTimeout} s: no stage of the Workflow runs yet (kubectl get workflows,pods -n ${cluster.namespace} -l clara.nvidia.com/job=${plan.jobId} shows why: no Argo controller, no node, an image that cannot be pulled)`
+          : `waited ${secs} s of ${runTimeout} s: no stage Job has a running pod yet (kubectl get pods -n ${cluster.namespace} -l app.kubernetes.io/instance=${release} shows why: no node, an image that cannot be pulled, a claim that is not bound)`,
     );
   }, 10_000);
   const { result, interrupted } = await followRun(run, reporter).finally(() => clearInterval(waiting));
@@ -228,4 +237,23 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
     ctx.err(`clara-wf: ${wf.name} job ${plan.jobId} failed${result.aborted ? `: ${result.aborted}` : ''}`);
   }
   return 1;
+}
+
+/**
+ * engine argo: the run's Workflow refers to the catalog release's
+ * WorkflowTemplate. If that template is not on the cluster, install (or
+ * upgrade) the catalog release with engine argo first, and say so.
+ */
+async function ensureArgoCatalog(ctx: Ctx, cluster: Cluster, helmBin: string, catalogRelease: string, wf: { id: string; name: string }, args: string[]): Promise<void> {
+  const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
+  const list = await cluster
+    .call('listing Argo WorkflowTemplates', () => api.listNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: cluster.namespace, plural: 'workflowtemplates', labelSelector: `app.kubernetes.io/instance=${catalogRelease},clara.nvidia.com/workflow=${wf.id}` }))
+    .catch((e: Error) => {
+      if (/404|not found/i.test(e.message)) throw new UsageError(`the cluster at ${cluster.server} has no Argo Workflows (no workflowtemplates.argoproj.io); install Argo, or run with --runtime cluster (Jobs)`);
+      throw e;
+    });
+  if (((list as { items?: unknown[] }).items ?? []).length) return;
+  ctx.info(`no WorkflowTemplate for ${wf.name} in release ${catalogRelease}: installing the catalog with engine argo (helm upgrade --install ${catalogRelease})`);
+  const r = await startHelm(helmBin, ['upgrade', '--install', catalogRelease, ctx.chartDir, ...args], { env: ctx.io.env, cwd: ctx.io.cwd }).done;
+  if (r.code !== 0) helmFailed(`helm upgrade --install ${catalogRelease}`, r);
 }
