@@ -226,3 +226,55 @@ describe('test --runtime argo (test server with a small Argo controller)', () =>
     expect(server.objects('ConfigMap', 'default').filter((c) => c.metadata.name.startsWith('clara'))).toEqual([]);
   });
 });
+
+describe('production defaults, both engines, every rendered document valid', () => {
+  it('every document of every rendering validates with kubernetes-models / @kubernetes-models/argo-workflows', async () => {
+    const { Job } = await import('kubernetes-models/batch/v1/Job');
+    const { ConfigMap } = await import('kubernetes-models/v1/ConfigMap');
+    const { CustomResourceDefinition } = await import('kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition');
+    const models: Record<string, any> = { Job, ConfigMap, CustomResourceDefinition, WorkflowTemplate, Workflow };
+    const chart = path.join(repoRoot, 'charts', 'clara-workflow');
+    const values = checkValues(fs.readFileSync(path.join(chart, 'values.yaml'), 'utf8'), 'values.yaml').values as Values;
+    const crd = (loadAll(fs.readFileSync(path.join(chart, 'crds', 'pipelines.clara.nvidia.com.yaml'), 'utf8')) as any[]).filter(Boolean);
+    let checked = 0;
+    for (const engine of ['jobs', 'argo']) {
+      const renders = [helm(chart, `engine=${engine}`), ...Object.keys(values.workflows as object).map((id) => helm(chart, `engine=${engine}`, `job.workflow=${id}`, `job.id=${JOB}`))];
+      for (const doc of [...crd, ...renders.flat()]) {
+        const Model = models[doc.kind];
+        expect(Model, `a model for ${doc.kind}`).toBeDefined();
+        new Model(doc).validate();
+        checked++;
+        if (doc.kind !== 'Job') continue;
+        const pod = doc.spec.template.spec;
+        expect(doc.spec.ttlSecondsAfterFinished).toBe(86400);
+        expect(pod.automountServiceAccountToken).toBe(false);
+        expect(pod.securityContext).toEqual({ seccompProfile: { type: 'RuntimeDefault' } });
+        for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+          expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+          expect(c.resources.requests.cpu && c.resources.requests.memory, `${doc.metadata.name} ${c.name} is not BestEffort`).toBeTruthy();
+        }
+        for (const c of pod.initContainers ?? []) expect(c.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65534 });
+      }
+    }
+    expect(checked).toBeGreaterThan(15);
+  });
+
+  it('a stage overrides its security context and asks for its token; the chart defaults are settings', () => {
+    const c = chartCopy();
+    const text = fs.readFileSync(c.values, 'utf8').replace('    timeout: "120"\n', '    timeout: "120"\n    securityContext: {runAsNonRoot: true, runAsUser: 1000}\n    automountServiceAccountToken: true\n');
+    fs.writeFileSync(c.values, text);
+    expect(checkValues(text, 'values.yaml').diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const jobs = helm(c.chart, 'job.workflow=threshold-example', `job.id=${JOB}`, 'defaultRequests.cpu=250m', 'jobs.ttlSecondsAfterFinished=600').filter((d) => d.kind === 'Job');
+    const threshold = jobs.find((j) => j.metadata.labels['clara.nvidia.com/stage'] === 'threshold');
+    const reader = jobs.find((j) => j.metadata.labels['clara.nvidia.com/stage'] === 'dicom-reader');
+    expect(threshold.spec.template.spec.automountServiceAccountToken).toBe(true);
+    expect(threshold.spec.template.spec.containers[0].securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, runAsUser: 1000 });
+    expect(reader.spec.template.spec.automountServiceAccountToken).toBe(false);
+    expect(reader.spec.template.spec.containers[0].resources.requests.cpu).toBe('250m');
+    expect(reader.spec.ttlSecondsAfterFinished).toBe(600);
+    // The same container under Argo.
+    const wt = helm(c.chart, 'engine=argo').find((d) => d.kind === 'WorkflowTemplate' && d.metadata.annotations['clara.nvidia.com/workflow-name'] === 'threshold-example');
+    expect(wt.spec.templates.find((t: any) => t.name === 'threshold').container.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(wt.spec.securityContext).toEqual({ seccompProfile: { type: 'RuntimeDefault' } });
+  });
+});

@@ -113,7 +113,8 @@ describe('run mode', () => {
     const name = jobs[1].metadata.name as string;
     expect(name.length).toBeLessThanOrEqual(63);
     expect(name).toMatch(/^clara-workflow-job-1-a+-[0-9a-f]{10}$/);
-    expect(jobs[0].spec.template.spec.containers[0].resources).toEqual({ limits: { 'nvidia.com/gpu': 1 } });
+    // A stage naming no CPU or memory requests the chart's defaults: never BestEffort.
+    expect(jobs[0].spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { 'nvidia.com/gpu': 1 } });
     expect(jobs[1].spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '1Gi' } });
     expect(jobs[1].spec.template.spec.volumes).toEqual([{ name: 'clara-io', persistentVolumeClaim: { claimName: 'shared-rwx' } }]);
     // A PVC lets pods spread: no node pinning.

@@ -21,6 +21,8 @@ export interface StageSpec {
   command?: string[];
   env?: Record<string, string>;
   resources?: { cpu?: string | number; memory?: string | number; gpu?: number };
+  securityContext?: Record<string, unknown>;
+  automountServiceAccountToken?: boolean;
   local?: { command: string[] };
   description?: string;
 }

@@ -113,6 +113,8 @@ export function stageSpec(name: string, opts: StageOptions, existing?: Partial<S
   // Kept as they are when the block is regenerated (cs); import sets them.
   if (e.extraOutputs?.length) spec.extraOutputs = e.extraOutputs;
   if (e.retries !== undefined) spec.retries = e.retries;
+  if (e.securityContext) spec.securityContext = e.securityContext;
+  if (e.automountServiceAccountToken !== undefined) spec.automountServiceAccountToken = e.automountServiceAccountToken;
   return spec;
 }
 
@@ -128,5 +130,6 @@ export function stageTemplateData(name: string, spec: StageSpec): object {
     env: spec.env ? Object.entries(spec.env).map(([k, v]) => ({ name: k, value: v })) : null,
     hasGpu: spec.resources?.gpu !== undefined,
     hasRetries: spec.retries !== undefined,
+    hasAutomount: spec.automountServiceAccountToken !== undefined,
   };
 }

@@ -51,27 +51,27 @@ env:
   - name: {{ $k }}
     value: {{ $v | toString | quote }}
   {{- end }}
-{{- with $st.resources }}
+{{- /* Requests always (a chart default where the stage names none), so pods
+       are never BestEffort; limits for memory and GPUs the stage asks for. */}}
+{{- $res := $st.resources | default dict }}
+{{- $def := $.Values.defaultRequests | default dict }}
 resources:
-  {{- if or .cpu .memory }}
   requests:
-    {{- with .cpu }}
-    cpu: {{ . | toString | quote }}
-    {{- end }}
-    {{- with .memory }}
-    memory: {{ . | toString | quote }}
-    {{- end }}
-  {{- end }}
-  {{- if or .memory .gpu }}
+    cpu: {{ $res.cpu | default ($def.cpu | default "100m") | toString | quote }}
+    memory: {{ $res.memory | default ($def.memory | default "128Mi") | toString | quote }}
+  {{- if or $res.memory $res.gpu }}
   limits:
-    {{- with .memory }}
+    {{- with $res.memory }}
     memory: {{ . | toString | quote }}
     {{- end }}
-    {{- with .gpu }}
+    {{- with $res.gpu }}
     nvidia.com/gpu: {{ . }}
     {{- end }}
   {{- end }}
-{{- end }}
+{{- /* No privilege escalation, no capabilities; a stage may override any field (runAsNonRoot where its image allows). */}}
+securityContext:
+  {{- $sc := mustMergeOverwrite (dict "allowPrivilegeEscalation" false "capabilities" (dict "drop" (list "ALL"))) (deepCopy ($.Values.containerSecurityContext | default dict)) (deepCopy ($st.securityContext | default dict)) }}
+  {{- toYaml $sc | nindent 2 }}
 volumeMounts:
   - name: clara-io
     mountPath: {{ printf "%s/%s" (trimSuffix "/" $st.appDir) $st.inputs | quote }}
