@@ -289,6 +289,16 @@ describe.runIf(!!e2e)('against a real cluster (CLARA_WF_E2E_KUBECONFIG)', () => 
     expect(JSON.parse((await run('status', '-n', ns, '--release', 'e2e', '--json')).stdout)).toMatchObject({ revision: 2 });
     expect((await run('uninstall', '-n', ns, '--release', 'e2e')).code).toBe(0);
   });
+  // When Argo Workflows is installed there: the real API server (and Argo's CRD schema) takes the engine argo catalog.
+  const hasArgo = !!e2e && spawnSync('kubectl', ['--kubeconfig', e2e, 'get', 'crd', 'workflowtemplates.argoproj.io'], { encoding: 'utf8' }).status === 0;
+  it.runIf(hasArgo)('engine argo: the catalog installs its WorkflowTemplates; status lists them', async () => {
+    const ns = `clara-wf-e2e-argo-${Date.now()}`;
+    const env = { KUBECONFIG: e2e as string };
+    const run = (...args: string[]) => cli(args, { cwd: repoRoot, env });
+    expect((await run('install', '-n', ns, '--create-namespace', '--release', 'e2e', '--set', 'engine=argo')).code).toBe(0);
+    expect(JSON.parse((await run('status', '-n', ns, '--release', 'e2e', '--json')).stdout).workflowTemplates.length).toBe(3);
+    expect((await run('uninstall', '-n', ns, '--release', 'e2e')).code).toBe(0);
+  });
 });
 
 // The real kubectl (when the machine has it) against the test server: the
