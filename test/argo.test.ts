@@ -219,11 +219,14 @@ describe('test --runtime argo (test server with a small Argo controller)', () =>
     // status: the catalog release's WorkflowTemplates; the kept run's Workflow with each node's phase.
     const cat = JSON.parse((await cli(['status', '--json'], { cwd: repoRoot, env })).stdout);
     expect(cat.workflowTemplates.map((t: any) => `${t.workflow}:${t.tasks}`).sort()).toEqual(['liver-seg:3', 'threshold-example:3', 'user-workflow:3']);
-    await new Promise((r) => setTimeout(r, 100));
-    const run = await cli(['status', '--release', `clara-workflow-${RUN}`], { cwd: repoRoot, env });
+    expect(cat.argoWorkflows.map((w: any) => w.name)).toEqual([wf.metadata.name]);
+    const run = await cli(['status'], { cwd: repoRoot, env });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/argo workflow \S+ \(template clara-workflow-liver-seg\): Failed/);
+    expect(run.stdout).toMatch(/argo workflow clara-workflow-liver-seg-\S+ \(template clara-workflow-liver-seg\): Failed/);
     expect(run.stdout).toMatch(/dicom-reader\s+Failed \(Stopped with strategy 'Stop'\)/);
+    expect(wf.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'clara-workflow', 'clara.nvidia.com/job': RUN });
+    expect(wf.spec.arguments.parameters).toEqual([{ name: 'job', value: RUN }]);
+    new Workflow(wf).validate();
   });
 
   it('a cluster without Argo says so, and nothing is installed', async () => {

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { ExternalToolError, UsageError } from '../../core/errors.js';
 import { findWorkflow } from '../../core/workflow.js';
 import { planRun, stagesWithoutLocalCommand, type RunPlan, type Runtime } from '../../runner/plan.js';
 import { lineReporter, summaryJson, ttyReporter, type Reporter } from '../../runner/progress.js';
@@ -179,18 +179,25 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
   if (printJob && !ctx.json) ctx.err(`job ${plan.jobId}`);
   ctx.info(`running ${wf.name} (${wf.id}) as job ${plan.jobId}: release ${release} in ${cluster.namespace} on ${cluster.server}`);
   const base = helmClusterArgs(cluster, flags);
-  const engineArgs = engine === 'argo' ? ['--set-string', 'engine=argo', '--set-string', `argo.catalogRelease=${catalogRelease}`] : [];
-  if (engine === 'argo') await ensureArgoCatalog(ctx, cluster, helm.bin, catalogRelease, wf, [...base, ...overlayHelmArgs(ctx, flags), ...engineArgs]);
-  const install = ['upgrade', '--install', release, ctx.chartDir, ...base, ...overlayHelmArgs(ctx, flags), ...engineArgs, '--set-string', `job.workflow=${wf.id}`, '--set-string', `job.id=${plan.jobId}`];
-  if (flags.createNamespace) install.push('--create-namespace');
-  const installed = await startHelm(helm.bin, install, { env: ctx.io.env, cwd: ctx.io.cwd }).done;
-  if (installed.code !== 0) helmFailed(`helm upgrade --install ${release}`, installed);
+  // Jobs: a run-mode release of the chart. Argo: a Workflow from the catalog's
+  // WorkflowTemplate, submitted through the API (no release per run).
+  let argoWorkflow = '';
+  if (engine === 'argo') {
+    const template = await ensureArgoCatalog(ctx, cluster, helm.bin, catalogRelease, wf, [...base, ...overlayHelmArgs(ctx, flags), '--set-string', 'engine=argo', ...(flags.createNamespace ? ['--create-namespace'] : [])]);
+    argoWorkflow = await submitArgoWorkflow(cluster, catalogRelease, template, wf, plan.jobId, runTimeout);
+    ctx.info(`submitted Argo Workflow ${argoWorkflow} from WorkflowTemplate ${template}`);
+  } else {
+    const install = ['upgrade', '--install', release, ctx.chartDir, ...base, ...overlayHelmArgs(ctx, flags), '--set-string', `job.workflow=${wf.id}`, '--set-string', `job.id=${plan.jobId}`];
+    if (flags.createNamespace) install.push('--create-namespace');
+    const installed = await startHelm(helm.bin, install, { env: ctx.io.env, cwd: ctx.io.cwd }).done;
+    if (installed.code !== 0) helmFailed(`helm upgrade --install ${release}`, installed);
+  }
 
   const reporter = progressReporter(ctx);
   let latest: readonly StageState[] = [];
   const follow = {
     cluster,
-    release,
+    release: engine === 'argo' ? catalogRelease : release,
     runTimeoutMs: runTimeout * 1000,
     onChange: (st: StageState, all: readonly StageState[]) => {
       latest = all;
@@ -219,14 +226,21 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
   const failed = result.stages.filter((s) => s.status === 'failed' || s.status === 'timeout');
   const logs = new Map<string, string>();
   for (const s of failed) logs.set(s.name, await run.logs(s.name));
+  const what = engine === 'argo' ? `workflow ${argoWorkflow}` : `release ${release}`;
   if (!flags.keep) {
-    const un = await startHelm(helm.bin, ['uninstall', release, ...base], { env: ctx.io.env, cwd: ctx.io.cwd }).done;
-    if (un.code !== 0) ctx.err(`clara-wf: could not uninstall ${release}: ${un.stderr.trim()}`);
-  } else ctx.info(`kept release ${release} (--keep); remove it with clara-wf uninstall --release ${release} -n ${cluster.namespace}`);
-  if (ctx.json) ctx.printJson({ ...summaryJson(wf, plan.jobId, result), release, namespace: cluster.namespace, logs: Object.fromEntries(logs) });
+    if (engine === 'argo') {
+      const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
+      await cluster.call(`deleting workflow ${argoWorkflow}`, () => api.deleteNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: cluster.namespace, plural: 'workflows', name: argoWorkflow })).catch((e: Error) => ctx.err(`clara-wf: could not delete ${what}: ${e.message}`));
+    } else {
+      const un = await startHelm(helm.bin, ['uninstall', release, ...base], { env: ctx.io.env, cwd: ctx.io.cwd }).done;
+      if (un.code !== 0) ctx.err(`clara-wf: could not uninstall ${release}: ${un.stderr.trim()}`);
+    }
+  } else if (engine === 'argo') ctx.info(`kept ${what} (--keep); remove it with kubectl delete workflow ${argoWorkflow} -n ${cluster.namespace}`);
+  else ctx.info(`kept release ${release} (--keep); remove it with clara-wf uninstall --release ${release} -n ${cluster.namespace}`);
+  if (ctx.json) ctx.printJson({ ...summaryJson(wf, plan.jobId, result), ...(engine === 'argo' ? { workflow: argoWorkflow, release: catalogRelease } : { release }), namespace: cluster.namespace, logs: Object.fromEntries(logs) });
   if (interrupted) return 130;
   if (result.ok) {
-    if (!ctx.json && !ctx.quiet) ctx.out(`${wf.name} job ${plan.jobId}: ok on ${cluster.server} (release ${release}${flags.keep ? ', kept' : ', uninstalled'})`);
+    if (!ctx.json && !ctx.quiet) ctx.out(`${wf.name} job ${plan.jobId}: ok on ${cluster.server} (${what}${flags.keep ? ', kept' : engine === 'argo' ? ', deleted' : ', uninstalled'})`);
     return 0;
   }
   if (!ctx.json) {
@@ -244,16 +258,40 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
  * WorkflowTemplate. If that template is not on the cluster, install (or
  * upgrade) the catalog release with engine argo first, and say so.
  */
-async function ensureArgoCatalog(ctx: Ctx, cluster: Cluster, helmBin: string, catalogRelease: string, wf: { id: string; name: string }, args: string[]): Promise<void> {
+async function ensureArgoCatalog(ctx: Ctx, cluster: Cluster, helmBin: string, catalogRelease: string, wf: { id: string; name: string }, args: string[]): Promise<string> {
   const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
-  const list = await cluster
-    .call('listing Argo WorkflowTemplates', () => api.listNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: cluster.namespace, plural: 'workflowtemplates', labelSelector: `app.kubernetes.io/instance=${catalogRelease},clara.nvidia.com/workflow=${wf.id}` }))
-    .catch((e: Error) => {
-      if (/404|not found/i.test(e.message)) throw new UsageError(`the cluster at ${cluster.server} has no Argo Workflows (no workflowtemplates.argoproj.io); install Argo, or run with --runtime cluster (Jobs)`);
-      throw e;
-    });
-  if (((list as { items?: unknown[] }).items ?? []).length) return;
+  const find = async () => {
+    const list = await cluster
+      .call('listing Argo WorkflowTemplates', () => api.listNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: cluster.namespace, plural: 'workflowtemplates', labelSelector: `app.kubernetes.io/instance=${catalogRelease},clara.nvidia.com/workflow=${wf.id}` }))
+      .catch((e: Error) => {
+        if (/404|not found/i.test(e.message)) throw new UsageError(`the cluster at ${cluster.server} has no Argo Workflows (no workflowtemplates.argoproj.io); install Argo, or run with --runtime cluster (Jobs)`);
+        throw e;
+      });
+    return ((list as { items?: { metadata?: { name?: string } }[] }).items ?? [])[0]?.metadata?.name;
+  };
+  const found = await find();
+  if (found) return found;
   ctx.info(`no WorkflowTemplate for ${wf.name} in release ${catalogRelease}: installing the catalog with engine argo (helm upgrade --install ${catalogRelease})`);
   const r = await startHelm(helmBin, ['upgrade', '--install', catalogRelease, ctx.chartDir, ...args], { env: ctx.io.env, cwd: ctx.io.cwd }).done;
   if (r.code !== 0) helmFailed(`helm upgrade --install ${catalogRelease}`, r);
+  const installed = await find();
+  if (!installed) throw new ExternalToolError(`release ${catalogRelease} was installed with engine argo but has no WorkflowTemplate for ${wf.name}`);
+  return installed;
+}
+
+/** A Workflow running the template for one job, created through the API; returns its name. */
+async function submitArgoWorkflow(cluster: Cluster, catalogRelease: string, template: string, wf: { id: string; name: string }, job: string, runTimeout: number): Promise<string> {
+  const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
+  const body = {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Workflow',
+    metadata: {
+      generateName: `${template.slice(0, 50)}-`,
+      labels: { 'app.kubernetes.io/instance': catalogRelease, 'app.kubernetes.io/managed-by': 'clara-wf', 'app.kubernetes.io/component': 'workflow-run', 'clara.nvidia.com/workflow': wf.id, 'clara.nvidia.com/job': job },
+      annotations: { 'clara.nvidia.com/workflow-name': wf.name },
+    },
+    spec: { workflowTemplateRef: { name: template }, arguments: { parameters: [{ name: 'job', value: job }] }, activeDeadlineSeconds: runTimeout },
+  };
+  const created = (await cluster.call('submitting the Argo Workflow', () => api.createNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: cluster.namespace, plural: 'workflows', body }))) as { metadata?: { name?: string } };
+  return created.metadata?.name ?? '';
 }
