@@ -78,6 +78,13 @@ if (process.env.BENCH_ONLY === 'gateway') {
   console.log(JSON.stringify(g, null, 2));
   process.exit(0);
 }
+if (process.env.BENCH_ONLY === 'argo' && helm) {
+  // Just the engine argo rows (BENCH_ONLY=argo npm run bench).
+  const a = measure('render 2k --set engine=argo', bin, wf(c2k, 'render', '--set', 'engine=argo'), Math.max(1, Math.min(runs, 3)));
+  const h = measure('helm template 2k engine=argo', helm, () => ['template', 'clara-workflow', c2k, '--set', 'engine=argo'], Math.max(1, Math.min(runs, 3)));
+  console.log(`render 2k --set engine=argo ÷ helm template 2k (same): ${a.ms.toFixed(0)} / ${h.ms.toFixed(0)} ms = ${(a.ms / h.ms).toFixed(2)}× (target ≤ 1.1×)`);
+  process.exit(0);
+}
 // Node's own start-up, for scale: NODE_EXTRA_CA_CERTS (set on these machines)
 // is parsed before any script runs; bin/clara-wf defers it (see the launcher).
 results.nodeFloor = measure(`node -e 0${process.env.NODE_EXTRA_CA_CERTS ? ' (NODE_EXTRA_CA_CERTS set)' : ''}`, node, () => ['-e', '0']);
@@ -95,7 +102,11 @@ if (helm) {
   results.templateRef = measure('helm template ref', helm, () => ['template', 'clara-workflow', ref]);
   results.render2k = measure('render 2k', bin, wf(c2k, 'render'), Math.max(1, Math.min(runs, 3)));
   results.template2k = measure('helm template 2k', helm, () => ['template', 'clara-workflow', c2k], Math.max(1, Math.min(runs, 3)));
+  // engine argo: 2,000 WorkflowTemplates beside the catalog, against helm rendering the same.
+  results.renderArgo2k = measure('render 2k --set engine=argo', bin, wf(c2k, 'render', '--set', 'engine=argo'), Math.max(1, Math.min(runs, 3)));
+  results.templateArgo2k = measure('helm template 2k engine=argo', helm, () => ['template', 'clara-workflow', c2k, '--set', 'engine=argo'], Math.max(1, Math.min(runs, 3)));
 }
+
 
 // Local runner: a 50-stage chain of no-op stages (`true`).
 function chainValues(n) {
@@ -296,6 +307,7 @@ if (helm) {
   if (timeBin) ratio('peak RSS validate 2k ÷ helm lint 2k', results.validate2k.rss / 1024, results.lint2k.rss / 1024, 1, 'MB');
   ratio('render ref ÷ helm template ref', results.renderRef.ms, results.templateRef.ms, 2.5);
   ratio('render 2k ÷ helm template 2k', results.render2k.ms, results.template2k.ms, 1.1);
+  ratio('render 2k --set engine=argo ÷ helm template 2k (same)', results.renderArgo2k.ms, results.templateArgo2k.ms, 1.1);
   // For scale: what the same command costs started as `node bin/clara-wf.cjs`,
   // and what Node alone costs, with NODE_EXTRA_CA_CERTS as this shell has it.
   rows.push({ check: 'validate ref via node bin/clara-wf.cjs', value: `${results.validateRefNode.ms.toFixed(0)} / ${results.lintRef.ms.toFixed(0)} ms`, ratio: `${(results.validateRefNode.ms / results.lintRef.ms).toFixed(2)}×`, target: '', ok: '' });
