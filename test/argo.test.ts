@@ -226,7 +226,7 @@ describe('test --runtime argo (test server with a small Argo controller)', () =>
     expect(run.stdout).toMatch(/dicom-reader\s+Failed \(Stopped with strategy 'Stop'\)/);
     expect(wf.metadata.labels).toMatchObject({ 'app.kubernetes.io/instance': 'clara-workflow', 'clara.nvidia.com/job': RUN });
     expect(wf.spec.arguments.parameters).toEqual([{ name: 'job', value: RUN }]);
-    new Workflow(wf).validate();
+    new Workflow(wf as any).validate();
   });
 
   it('a cluster without Argo says so, and nothing is installed', async () => {
