@@ -140,6 +140,16 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .option('-n, --namespace <ns>', 'namespace to render for')
     .action(lazy(() => import('./commands/render.js'), 'render'));
 
+  const exporter = sub(program, 'export', 'move workflows to other engines');
+  overlayOptions(sub(exporter, 'monai', 'MONAI Deploy: Workflow Manager workflows, Informatics Gateway configuration, Argo WorkflowTemplates'))
+    .argument('[workflow...]', 'workflow IDs or names (default: every workflow mapped to a Clara AE title)')
+    .option('-o, --output <dir>', 'folder to write (default: monai)')
+    .option('--rename <old=new>', 'an AE title MIG cannot take (1-15 of A-Z a-z 0-9 _ -) and its new name (repeatable)', collect)
+    .option('--namespace <ns>', 'the Argo namespace the argo tasks run in (default: argo)')
+    .option('--server-url <url>', "the Argo server's URL for the argo tasks (default: MWM's own setting)")
+    .option('--mig-url <url>', 'the Informatics Gateway URL mig/apply.sh posts to (default: http://localhost:5000)')
+    .action(lazy(() => import('./commands/export.js'), 'monai'));
+
   const golden = sub(program, 'golden', 'golden files of rendered output (for CI)');
   const goldenMod = () => import('./commands/golden.js');
   sub(golden, 'check', 'render again and compare with golden/ (exit 3 on drift); never creates files')

@@ -1,0 +1,242 @@
+// export monai: Clara workflows and the DICOM adapter configuration as MONAI
+// Deploy Workflow Manager (MWM) workflow definitions and Informatics Gateway
+// (MIG) configuration payloads. Pure: values + DICOM config in, documents,
+// a report and problems out. Formats and rules from MWM's
+// guidelines/mwm-workflow-spec.md and its Argo plug-in (StaticValues/Keys.cs),
+// and MIG's docs/api/rest/config.md (MonaiApplicationEntity,
+// SourceApplicationEntity, DestinationApplicationEntity).
+import type { DicomConfig } from './dicom-config.js';
+import { stagesOf, workflowsOf, type Values, type WorkflowSpec } from './model.js';
+
+/** MIG AE titles: 1-15 of [A-Za-z0-9_-] (Clara accepts 16 and spaces). */
+export const MIG_AE_TITLE = /^[A-Za-z0-9_-]{1,15}$/;
+/** MWM task ids. */
+export const MWM_TASK_ID = /^[a-zA-Z0-9-_]+$/;
+/** The args MWM's Argo plug-in reads (Keys.cs); workflow_template_name is required. */
+export const MWM_ARGO_ARGS = ['workflow_template_name', 'namespace', 'server_url', 'allow_insecure', 'timeoutSeconds', 'apiToken', 'resources', 'parameters', 'priority'];
+
+export interface MwmArtifact {
+  name: string;
+  value?: string;
+  mandatory?: boolean;
+}
+export interface MwmTask {
+  id: string;
+  description?: string;
+  type: string;
+  timeout_minutes?: number;
+  args?: Record<string, string>;
+  artifacts?: { input?: MwmArtifact[]; output?: MwmArtifact[] };
+  task_destinations?: { name: string; conditions?: string[] }[];
+  export_destinations?: { name: string; conditions?: string[] }[];
+}
+export interface MwmWorkflow {
+  name: string;
+  version: string;
+  description?: string;
+  informatics_gateway: { ae_title: string; data_origins: string[]; export_destinations: string[] };
+  tasks: MwmTask[];
+}
+export interface MigAe {
+  name: string;
+  aeTitle: string;
+  grouping: string;
+  timeout: number;
+  workflows: string[];
+  ignoredSopClasses?: string[];
+}
+export interface MigSource {
+  name: string;
+  aeTitle: string;
+  hostIp: string;
+}
+export interface MigDestination {
+  name: string;
+  aeTitle: string;
+  hostIp: string;
+  port: number;
+}
+
+export interface MonaiExport {
+  workflows: { file: string; workflow: MwmWorkflow; id: string; template: string }[];
+  ae: MigAe[];
+  sources: MigSource[];
+  destinations: MigDestination[];
+  /** What has no MONAI equivalent, one line each. */
+  report: string[];
+  /** Rule violations: nothing is written when there is one. */
+  problems: string[];
+}
+
+const HOST = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
+
+/** MWM's rules for a workflow definition (WorkflowValidator), as messages. */
+export function mwmProblems(w: MwmWorkflow): string[] {
+  const out: string[] = [];
+  const at = `MWM workflow ${w.name}`;
+  if (!w.name) out.push(`${at}: name is required`);
+  if (!w.version) out.push(`${at}: version is required`);
+  if (!MIG_AE_TITLE.test(w.informatics_gateway?.ae_title ?? '')) out.push(`${at}: informatics_gateway.ae_title "${w.informatics_gateway?.ae_title}" must be 1-15 of A-Z a-z 0-9 _ -`);
+  if (!w.tasks?.length) out.push(`${at}: it has no tasks`);
+  const ids = new Set<string>();
+  for (const t of w.tasks ?? []) {
+    if (!MWM_TASK_ID.test(t.id)) out.push(`${at}: task id "${t.id}" must match ^[a-zA-Z0-9-_]+$`);
+    if (ids.has(t.id)) out.push(`${at}: task id "${t.id}" is used twice`);
+    ids.add(t.id);
+    if (t.type !== 'router' && !(t.artifacts?.input?.length ?? 0)) out.push(`${at}: task ${t.id} (${t.type}) has no input artifacts`);
+    for (const d of t.export_destinations ?? []) {
+      if (!w.informatics_gateway.export_destinations.includes(d.name)) out.push(`${at}: task ${t.id} exports to ${d.name}, which informatics_gateway.export_destinations does not list`);
+    }
+    if (t.type === 'export' && (t.artifacts?.output?.length ?? 0)) out.push(`${at}: export task ${t.id} must not list output artifacts`);
+    if (t.type === 'argo') {
+      const args = t.args ?? {};
+      if (!args.workflow_template_name) out.push(`${at}: argo task ${t.id} needs args.workflow_template_name`);
+      for (const k of Object.keys(args)) if (!MWM_ARGO_ARGS.includes(k)) out.push(`${at}: argo task ${t.id} has args.${k}, which MWM's Argo plug-in does not read (it reads ${MWM_ARGO_ARGS.join(', ')})`);
+    }
+  }
+  for (const t of w.tasks ?? []) for (const d of t.task_destinations ?? []) if (!ids.has(d.name)) out.push(`${at}: task ${t.id} goes on to ${d.name}, which is not a task`);
+  return out;
+}
+
+/** MIG's rules for its configuration payloads, as messages. */
+export function migProblems(ae: MigAe[], sources: MigSource[], destinations: MigDestination[]): string[] {
+  const out: string[] = [];
+  const title = (what: string, t: string) => (MIG_AE_TITLE.test(t) ? [] : [`MIG ${what}: AE title "${t}" must be 1-15 of A-Z a-z 0-9 _ - (use --rename "${t}=NEW")`]);
+  const names = new Set<string>();
+  for (const a of ae) {
+    out.push(...title(`AE ${a.name}`, a.aeTitle));
+    if (!['0020,000D', '0020,000E'].includes(a.grouping)) out.push(`MIG AE ${a.name}: grouping ${a.grouping} must be 0020,000D (study) or 0020,000E (series)`);
+    if (!(Number.isInteger(a.timeout) && a.timeout >= 1)) out.push(`MIG AE ${a.name}: timeout must be a whole number of seconds ≥ 1`);
+    if (names.has(a.aeTitle)) out.push(`MIG AE ${a.name}: AE title ${a.aeTitle} is used twice`);
+    names.add(a.aeTitle);
+  }
+  for (const s of sources) {
+    out.push(...title(`source ${s.name}`, s.aeTitle));
+    if (!HOST.test(s.hostIp)) out.push(`MIG source ${s.name}: hostIp "${s.hostIp}" is not an IP address or host name`);
+  }
+  for (const d of destinations) {
+    out.push(...title(`destination ${d.name}`, d.aeTitle));
+    if (!HOST.test(d.hostIp)) out.push(`MIG destination ${d.name}: hostIp "${d.hostIp}" is not an IP address or host name`);
+    if (!(Number.isInteger(d.port) && d.port >= 1 && d.port <= 65535)) out.push(`MIG destination ${d.name}: port ${d.port} must be 1-65535`);
+  }
+  return out;
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9-_]+/g, '-');
+
+/**
+ * The export of the workflows mapped to Clara AE titles (or the named ones).
+ * templateName maps a workflow's name to its WorkflowTemplate (engine argo).
+ */
+export function exportMonai(opts: { values: Values; config: DicomConfig; only?: string[]; renames?: Map<string, string>; namespace: string; serverUrl?: string; templateName: (workflowName: string) => string }): MonaiExport {
+  const { values, config } = opts;
+  const rename = (t: string) => opts.renames?.get(t) ?? t;
+  const wfs = workflowsOf(values);
+  const stages = stagesOf(values);
+  const mappings = config.workflows ?? [];
+  const report: string[] = [];
+  const problems: string[] = [];
+  const wanted = opts.only?.length
+    ? opts.only.map((ref) => {
+        const hit = Object.entries(wfs).find(([id, w]) => id === ref || w?.name === ref);
+        if (!hit) problems.push(`no workflow "${ref}"`);
+        return hit?.[0];
+      })
+    : [...new Set(mappings.map((m) => m.workflow))];
+  const aeRules = new Map((config.dicom.scp['ae-titles'] ?? []).map((a) => [a['ae-title'], a]));
+  const sources: MigSource[] = (config.dicom.scp.sources ?? []).map((s) => ({ name: rename(s['ae-title']), aeTitle: rename(s['ae-title']), hostIp: s['host-ip'] }));
+  const destinations: MigDestination[] = (config.dicom.scu.destinations ?? []).map((d) => ({ name: d.name, aeTitle: rename(d['ae-title']), hostIp: d['host-ip'], port: d.port }));
+  const aeByTitle = new Map<string, MigAe>();
+  const workflows: MonaiExport['workflows'] = [];
+  for (const id of wanted) {
+    if (!id) continue;
+    const wf = wfs[id] as WorkflowSpec;
+    const mapping = mappings.find((m) => m.workflow === id);
+    if (!mapping) {
+      problems.push(`workflow ${wf.name} is mapped to no Clara AE title: MWM triggers a workflow by the AE title that received the study (map it: clara-wf dicom map <AE> --workflow ${wf.name})`);
+      continue;
+    }
+    const claraAe = mapping['clara-ae-title'];
+    const ae = rename(claraAe);
+    const rules = aeRules.get(claraAe);
+    const grouping = rules?.grouping === '0010,0020' ? '0020,000D' : (rules?.grouping ?? '0020,000D');
+    if (rules?.grouping === '0010,0020') report.push(`AE ${claraAe}: grouping by PatientID (0010,0020) has no MIG equivalent; exported as StudyInstanceUID (0020,000D)`);
+    if (rules?.trigger === 'release') report.push(`AE ${claraAe}: trigger "release" (start at the association's release) has no MIG equivalent; MIG waits timeout seconds after the last instance`);
+    // workflows stays empty: MWM assigns workflow IDs when they are registered, and
+    // starts every workflow whose informatics_gateway.ae_title is this AE title.
+    const entry = aeByTitle.get(ae) ?? { name: slug(ae), aeTitle: ae, grouping, timeout: rules?.timeout ?? 5, workflows: [], ...(rules?.['ignored-sop-classes']?.length ? { ignoredSopClasses: rules['ignored-sop-classes'] } : {}) };
+    aeByTitle.set(ae, entry);
+    const template = opts.templateName(wf.name);
+    const timeoutSeconds = wf.stages.reduce((n, s) => n + Number(stages[s]?.timeout ?? 0), 0);
+    const argoId = `${slug(wf.name)}-argo`;
+    const dest = mapping['destination-name'];
+    const tasks: MwmTask[] = [
+      {
+        id: argoId,
+        description: `Clara workflow ${wf.name} (${id}): ${wf.stages.join(' → ')}, as the Argo WorkflowTemplate ${template}`,
+        type: 'argo',
+        timeout_minutes: Math.max(1, Math.ceil(timeoutSeconds / 60)),
+        args: { workflow_template_name: template, namespace: opts.namespace, ...(opts.serverUrl ? { server_url: opts.serverUrl } : {}), timeoutSeconds: String(timeoutSeconds) },
+        artifacts: { input: [{ name: 'input-dicom', value: '{{ context.input.dicom }}', mandatory: true }], output: [{ name: 'output', mandatory: true }] },
+        ...(dest ? { task_destinations: [{ name: `export-${slug(dest)}` }] } : {}),
+      },
+    ];
+    if (dest) {
+      tasks.push({
+        id: `export-${slug(dest)}`,
+        description: `Send the results to ${dest}`,
+        type: 'export',
+        export_destinations: [{ name: dest }],
+        artifacts: { input: [{ name: 'output', value: `{{ context.executions.${argoId}.artifacts.output }}`, mandatory: true }] },
+      });
+    } else report.push(`workflow ${wf.name}: its mapping names no destination, so the MWM workflow has no export task`);
+    const workflow: MwmWorkflow = {
+      name: wf.name,
+      version: '1.0.0',
+      description: wf.description ?? `Exported by clara-wf from Clara workflow ${wf.name} (${id})`,
+      informatics_gateway: { ae_title: ae, data_origins: sources.map((s) => s.aeTitle), export_destinations: dest ? [dest] : [] },
+      tasks,
+    };
+    problems.push(...mwmProblems(workflow));
+    workflows.push({ file: `${slug(wf.name)}.json`, workflow, id, template });
+  }
+  for (const m of config['pipeline-mappings'] ?? []) report.push(`pipeline mapping ${m.name} (${m['clara-ae-title']} → Clara pipeline ${m['pipeline-id']}): Clara pipelines do not run on MONAI Deploy; import the pipeline as a workflow first (clara-wf pipeline import)`);
+  report.push(`reject-unknown-sources: ${config.dicom.scp['reject-unknown-sources'] ?? true}: not part of MIG's REST configuration; set InformaticsGateway.dicom.scp.rejectUnknownSources in MIG's appsettings.json`);
+  if (config.dicom.scp['max-associations'] !== undefined) report.push(`max-associations ${config.dicom.scp['max-associations']}: MIG sets its association limit in its appsettings.json (InformaticsGateway.dicom.scp.maximumNumberOfAssociations), not through the REST API`);
+  if (config.dicom.scp.port !== 104) report.push(`SCP port ${config.dicom.scp.port}: MIG's SCP port is in its appsettings.json (InformaticsGateway.dicom.scp.port)`);
+  const ae = [...aeByTitle.values()];
+  problems.push(...migProblems(ae, sources, destinations));
+  for (const [from, to] of opts.renames ?? []) report.push(`AE title ${from} exported as ${to} (--rename)`);
+  if (workflows.length) report.push("the Argo WorkflowTemplates read and write the chart's clara-io volume; MWM hands an argo task its input and collects its output as artifacts in its storage (MinIO): the artifact wiring (input-dicom into the first stage, output from the last) is not rendered yet");
+  return { workflows, ae, sources, destinations, report, problems };
+}
+
+/** The files export monai writes: relative path → text (JSON pretty-printed, stable key order). */
+export function monaiFiles(x: MonaiExport, templates: Map<string, string>, migUrl: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const json = (v: unknown) => JSON.stringify(v, null, 2) + '\n';
+  for (const w of x.workflows) files.set(`mwm/${w.file}`, json(w.workflow));
+  files.set('mig/ae.json', json(x.ae));
+  files.set('mig/source.json', json(x.sources));
+  files.set('mig/destination.json', json(x.destinations));
+  for (const [name, text] of templates) files.set(`argo/${name}.yaml`, text);
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const post = (what: string, body: unknown) => `curl --fail --location --request POST "$MIG_URL/config/${what}" --header 'Content-Type: application/json' --data-raw ${q(JSON.stringify(body))}`;
+  files.set(
+    'mig/apply.sh',
+    [
+      '#!/bin/sh',
+      '# Generated by clara-wf export monai. Applies the MONAI Deploy Informatics Gateway',
+      '# configuration (docs/api/rest/config.md): sources, destinations, then AE titles.',
+      '# Review it, then run it: MIG_URL=http://mig:5000 sh mig/apply.sh',
+      'set -eu',
+      `MIG_URL="\${MIG_URL:-${migUrl}}"`,
+      ...x.sources.map((s) => post('source', s)),
+      ...x.destinations.map((d) => post('destination', d)),
+      ...x.ae.map((a) => post('ae', a)),
+      '',
+    ].join('\n'),
+  );
+  files.set('REPORT.md', ['# What has no MONAI Deploy equivalent', '', ...(x.report.length ? x.report.map((r) => `- ${r}`) : ['- nothing']), ''].join('\n'));
+  return files;
+}
