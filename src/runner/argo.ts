@@ -2,9 +2,9 @@
 // argo); this follows it with a watch, maps its status.nodes to the same
 // per-stage states as local runs, stops it (spec.shutdown: Stop) at the run
 // timeout, and reads a failed node's pod log.
-import type { Cluster } from '../adapters/kube.js';
-import type { RunPlan } from './plan.js';
-import type { RunResult, StageState, StageStatus } from './runner.js';
+import { keepWatching } from './watch.js';
+import { FollowedRun, terminal, type FollowOptions } from './followed.js';
+import type { StageStatus } from './runner.js';
 
 const GROUP = 'argoproj.io';
 const VERSION = 'v1alpha1';
@@ -21,14 +21,7 @@ interface ArgoNode {
   finishedAt?: string;
 }
 
-export interface ArgoRunOptions {
-  cluster: Cluster;
-  release: string;
-  runTimeoutMs: number;
-  onChange?: (st: StageState, all: readonly StageState[]) => void;
-}
-
-const terminal = (s: StageStatus) => s !== 'waiting' && s !== 'running';
+export type ArgoRunOptions = FollowOptions;
 
 /** A node's phase as a stage status (Argo: Pending, Running, Succeeded, Failed, Error, Skipped, Omitted). */
 export function nodeStatus(phase: string | undefined): StageStatus {
@@ -48,28 +41,13 @@ export function nodeStatus(phase: string | undefined): StageStatus {
   }
 }
 
-export class ArgoRun {
-  private readonly states: StageState[];
-  private abortReason: string | null = null;
-  private finish!: (r: RunResult) => void;
-  private stopWatch: (() => void) | null = null;
-  private timer: NodeJS.Timeout | null = null;
+export class ArgoRun extends FollowedRun {
   /** The Workflow's name, once seen. */
   workflow: string | null = null;
   private readonly podOf = new Map<string, string>();
 
-  constructor(
-    private readonly plan: RunPlan,
-    private readonly opts: ArgoRunOptions,
-  ) {
-    this.states = plan.stages.map((s) => ({ name: s.name, status: 'waiting', exitCode: null, signal: null, pid: null, startedAt: null, finishedAt: null, log: '', reason: null, startDelayMs: null }));
-  }
-
-  async run(): Promise<RunResult> {
-    const done = new Promise<RunResult>((r) => (this.finish = r));
-    this.timer = setTimeout(() => void this.stop(`the run timed out after ${Math.round(this.opts.runTimeoutMs / 1000)} s`, 'timeout'), this.opts.runTimeoutMs);
-    await this.watch();
-    return done;
+  protected onTimeout(reason: string): void {
+    void this.stop(reason, 'timeout');
   }
 
   /** Ctrl-C: stop the Workflow too. */
@@ -90,43 +68,14 @@ export class ArgoRun {
         )
         .catch(() => undefined);
     }
-    this.states.forEach((st, i) => {
-      if (st.status === 'waiting') this.update(i, { status: 'skipped', reason });
-      else if (st.status === 'running') this.update(i, { status: as, reason, finishedAt: new Date() });
-    });
-    this.maybeFinish();
+    this.endOpen(reason, as);
   }
 
-  private update(i: number, patch: Partial<StageState>): void {
-    const st = Object.assign(this.states[i] as StageState, patch);
-    this.opts.onChange?.(st, this.states);
-  }
-
-  private async watch(): Promise<void> {
+  protected async watch(): Promise<void> {
     const { cluster, release } = this.opts;
-    const w = new cluster.k8s.Watch(cluster.kc);
-    let stopped = false;
-    let controller: AbortController | null = null;
-    const start = async () => {
-      if (stopped) return;
-      try {
-        controller = await w.watch(
-          `/apis/${GROUP}/${VERSION}/namespaces/${cluster.namespace}/workflows`,
-          { labelSelector: `app.kubernetes.io/instance=${release},clara.nvidia.com/job=${this.plan.jobId}` },
-          (_type, wf: any) => this.observe(wf),
-          () => {
-            if (!stopped) setTimeout(() => void start(), 200);
-          },
-        );
-      } catch {
-        if (!stopped) setTimeout(() => void start(), 500);
-      }
-    };
-    this.stopWatch = () => {
-      stopped = true;
-      controller?.abort();
-    };
-    await start();
+    const w = keepWatching<any>(cluster, `/apis/${GROUP}/${VERSION}/namespaces/${cluster.namespace}/workflows`, `app.kubernetes.io/instance=${release},clara.nvidia.com/job=${this.plan.jobId}`, (wf) => this.observe(wf));
+    this.stopWatch = w.stop;
+    await w.started;
   }
 
   private observe(wf: any): void {
@@ -155,13 +104,6 @@ export class ArgoRun {
     this.maybeFinish();
   }
 
-  private maybeFinish(): void {
-    if (!this.states.every((s) => terminal(s.status))) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.stopWatch?.();
-    this.finish?.({ ok: this.states.every((s) => s.status === 'done'), stages: this.states, aborted: this.abortReason });
-  }
-
   /** The log of a stage's (last) pod. */
   async logs(stage: string): Promise<string> {
     const { cluster } = this.opts;
@@ -181,9 +123,5 @@ export class ArgoRun {
     } catch (e) {
       return `(logs unavailable: ${(e as Error).message})`;
     }
-  }
-
-  get snapshot(): readonly StageState[] {
-    return this.states;
   }
 }

@@ -1,9 +1,9 @@
 // Runtime "cluster": install a run-mode release of the chart for one job,
 // follow its stage Jobs with a watch, and report them like local stages.
 import type { V1Job } from '@kubernetes/client-node';
-import type { Cluster } from '../adapters/kube.js';
-import type { RunPlan } from './plan.js';
-import type { RunResult, StageState, StageStatus } from './runner.js';
+import { keepWatching } from './watch.js';
+import { FollowedRun, terminal, type FollowOptions } from './followed.js';
+import type { StageState, StageStatus } from './runner.js';
 
 export interface JobState {
   status: 'pending' | 'active' | 'complete' | 'failed';
@@ -23,84 +23,27 @@ export function jobState(job: V1Job): JobState {
   return { status: 'pending', reason: null, startedAt, finishedAt: null };
 }
 
-export interface ClusterRunOptions {
-  cluster: Cluster;
-  release: string;
-  runTimeoutMs: number;
-  onChange?: (st: StageState, all: readonly StageState[]) => void;
-}
-
-const terminal = (s: StageStatus) => s !== 'waiting' && s !== 'running';
+export type ClusterRunOptions = FollowOptions;
 
 /** Follow the stage Jobs of an installed run-mode release until every stage ends. */
-export class ClusterRun {
-  private readonly states: StageState[];
-  private abortReason: string | null = null;
-  private finish!: (r: RunResult) => void;
-  private stopWatch: (() => void) | null = null;
-  private timer: NodeJS.Timeout | null = null;
+export class ClusterRun extends FollowedRun {
   readonly jobNames = new Map<string, string>();
-
-  constructor(
-    private readonly plan: RunPlan,
-    private readonly opts: ClusterRunOptions,
-  ) {
-    this.states = plan.stages.map((s) => ({ name: s.name, status: 'waiting', exitCode: null, signal: null, pid: null, startedAt: null, finishedAt: null, log: '', reason: null, startDelayMs: null }));
-  }
-
-  get snapshot(): readonly StageState[] {
-    return this.states;
-  }
-
-  async run(): Promise<RunResult> {
-    const done = new Promise<RunResult>((r) => (this.finish = r));
-    this.timer = setTimeout(() => this.abort(`the run timed out after ${Math.round(this.opts.runTimeoutMs / 1000)} s`, 'timeout'), this.opts.runTimeoutMs);
-    await this.watch();
-    return done;
-  }
 
   abort(reason: string, as: StageStatus = 'killed'): void {
     if (this.abortReason) return;
     this.abortReason = reason;
-    this.states.forEach((st, i) => {
-      if (st.status === 'waiting') this.update(i, { status: 'skipped', reason });
-      else if (st.status === 'running') this.update(i, { status: as, reason, finishedAt: new Date() });
-    });
-    this.maybeFinish();
+    this.endOpen(reason, as);
   }
 
-  private update(i: number, patch: Partial<StageState>): void {
-    const st = Object.assign(this.states[i] as StageState, patch);
-    this.opts.onChange?.(st, this.states);
+  protected onTimeout(reason: string): void {
+    this.abort(reason, 'timeout');
   }
 
-  private async watch(): Promise<void> {
+  protected async watch(): Promise<void> {
     const { cluster, release } = this.opts;
-    const selector = `app.kubernetes.io/instance=${release},clara.nvidia.com/job=${this.plan.jobId}`;
-    const w = new cluster.k8s.Watch(cluster.kc);
-    let stopped = false;
-    let controller: AbortController | null = null;
-    const start = async () => {
-      if (stopped) return;
-      try {
-        controller = await w.watch(
-          `/apis/batch/v1/namespaces/${cluster.namespace}/jobs`,
-          { labelSelector: selector },
-          (_type, job: V1Job) => this.observe(job),
-          () => {
-            // The server closed the watch: start a new one while the run goes on.
-            if (!stopped) setTimeout(() => void start(), 200);
-          },
-        );
-      } catch {
-        if (!stopped) setTimeout(() => void start(), 500);
-      }
-    };
-    this.stopWatch = () => {
-      stopped = true;
-      controller?.abort();
-    };
-    await start();
+    const w = keepWatching<V1Job>(cluster, `/apis/batch/v1/namespaces/${cluster.namespace}/jobs`, `app.kubernetes.io/instance=${release},clara.nvidia.com/job=${this.plan.jobId}`, (job) => this.observe(job));
+    this.stopWatch = w.stop;
+    await w.started;
   }
 
   private observe(job: V1Job): void {
@@ -147,13 +90,6 @@ export class ClusterRun {
         }
       });
     }
-  }
-
-  private maybeFinish(): void {
-    if (!this.states.every((s) => terminal(s.status))) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.stopWatch?.();
-    this.finish?.({ ok: this.states.every((s) => s.status === 'done'), stages: this.states, aborted: this.abortReason });
   }
 
   /** The logs of a stage's pods (for a failed stage). */
