@@ -11,6 +11,7 @@ import { WorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/
 import { loadAll } from 'js-yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeTestServer, type KubeServerOptions } from './kube/server.js';
+import { argoProblems } from './argo-check.js';
 import { checkValues } from '../src/core/validate-values.js';
 import type { Values } from '../src/core/model.js';
 import { chartCopy, cli, fixture, helmBin, repoRoot, tempDir } from './helpers.js';
@@ -22,32 +23,6 @@ function helm(chart: string, ...set: string[]): any[] {
   const r = spawnSync(helmBin, ['template', 'clara-workflow', chart, ...set.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
   return (loadAll(r.stdout) as any[]).filter(Boolean);
-}
-
-/** Our semantic check of an Argo DAG template: what Argo would refuse or run wrongly, as messages. */
-export function argoProblems(wt: any): string[] {
-  const out: string[] = [];
-  const templates = new Map<string, any>((wt.spec?.templates ?? []).map((t: any) => [t.name, t]));
-  const entry = templates.get(wt.spec?.entrypoint);
-  if (!entry) return [`entrypoint ${wt.spec?.entrypoint} is not a template`];
-  const tasks: any[] = entry.dag?.tasks ?? [];
-  const names = new Set(tasks.map((t) => t.name));
-  if (names.size !== tasks.length) out.push('two tasks share a name');
-  for (const t of tasks) {
-    if (!templates.has(t.template)) out.push(`task ${t.name}: template ${t.template} does not exist`);
-    for (const d of t.dependencies ?? []) if (!names.has(d)) out.push(`task ${t.name}: dependency ${d} is not a task`);
-  }
-  // No cycles (Kahn).
-  const left = new Map(tasks.map((t) => [t.name, new Set<string>(t.dependencies ?? [])]));
-  while (left.size) {
-    const ready = [...left].filter(([, deps]) => [...deps].every((d) => !left.has(d)));
-    if (!ready.length) {
-      out.push(`the tasks ${[...left.keys()].join(', ')} form a cycle`);
-      break;
-    }
-    for (const [n] of ready) left.delete(n);
-  }
-  return out;
 }
 
 /** The workflow's DAG from values: each stage depends on its wait lock's owner and every stage it reads. */

@@ -13,6 +13,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migProblems, mwmProblems, MWM_ARGO_ARGS, type MwmWorkflow } from '../src/core/monai.js';
 import { chartCopy, cli, fixture } from './helpers.js';
+import { argoProblems } from './argo-check.js';
+import { load } from 'js-yaml';
+import { WorkflowTemplate } from '@kubernetes-models/argo-workflows/argoproj.io/v1alpha1/WorkflowTemplate';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const GOLDEN = fixture('monai-export');
@@ -40,8 +43,12 @@ async function exportChart(extra: string[] = [], edit?: (dicomConfig: string) =>
 }
 
 describe('export monai', () => {
-  it('the reference chart: byte-stable files (golden), MWM and MIG field names and types as their sources define them', async () => {
-    const { r, out } = await exportChart();
+  it('every reference workflow (threshold-example mapped to THRESH_AI as in the README): byte-stable files (golden), MWM and MIG field names and types as their sources define them', async () => {
+    const { r, out } = await exportChart([], (t) =>
+      t
+        .replace('      - ae-title: LIVER_AI\n', '      - ae-title: LIVER_AI\n        processor: "Nvidia.Clara.Dicom.Processors.JobProcessor, Nvidia.Clara.DicomServer"\n      - ae-title: THRESH_AI\n')
+        .replace('pipeline-mappings: []', '  - name: threshold-example\n    clara-ae-title: THRESH_AI\n    destination-name: MYPACS\n    workflow: 5f1c8d2e-3b4a-4c6d-9e8f-0a1b2c3d4e5f\npipeline-mappings: []'),
+    );
     expect(r.code, r.stderr).toBe(0);
     const got = readTree(out);
     if (process.env.CLARA_WF_UPDATE_MONAI_GOLDEN) {
@@ -76,8 +83,20 @@ describe('export monai', () => {
     expect(src).toEqual([{ name: 'DCM4CHEE', aeTitle: 'DCM4CHEE', hostIp: '127.0.0.1' }]);
     expect(dst).toEqual([{ name: 'MYPACS', aeTitle: 'MYPACS', hostIp: '127.0.0.1', port: 1004 }]);
     expect(migProblems(ae, src, dst)).toEqual([]);
-    // The argo task names the template written beside it.
-    expect(got.get('argo/clara-workflow-liver-seg.yaml')).toMatch(/kind: WorkflowTemplate\n(.*\n)*  name: clara-workflow-liver-seg\n/);
+    // The argo task names the template written beside it, and its artifacts are the ones MWM passes by name.
+    const wt = load((got.get('argo/clara-workflow-liver-seg.yaml') as string).split('\n---\n')[1] as string) as any;
+    expect(wt.metadata.name).toBe(wf.tasks[0].args.workflow_template_name);
+    expect(argoProblems(wt)).toEqual([]);
+    const reader = wt.spec.templates.find((t: any) => t.name === 'dicom-reader');
+    const writer = wt.spec.templates.find((t: any) => t.name === 'dicom-writer');
+    expect(reader.inputs.artifacts).toEqual([{ name: wf.tasks[0].artifacts.input[0].name, path: '/app/input' }]);
+    expect(reader.container.volumeMounts.map((m: any) => m.mountPath)).not.toContain('/app/input');
+    expect(writer.outputs.artifacts).toEqual([{ name: wf.tasks[0].artifacts.output[0].name, path: '/app/output' }]);
+    expect(wt.spec.arguments.parameters).toEqual([{ name: 'job', value: 'monai' }]);
+    expect(wt.spec.volumeClaimTemplates[0].metadata.name).toBe('clara-io');
+    const forModel = structuredClone(wt);
+    forModel.spec.volumeClaimTemplates = forModel.spec.volumeClaimTemplates.map((v: any) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...v }));
+    new WorkflowTemplate(forModel).validate();
     expect(got.get('REPORT.md')).toMatch(/max-associations 2/);
     expect(got.get('mig/apply.sh')).toMatch(/^curl --fail --location --request POST "\$MIG_URL\/config\/ae"/m);
   });

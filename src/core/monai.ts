@@ -207,7 +207,7 @@ export function exportMonai(opts: { values: Values; config: DicomConfig; only?: 
   const ae = [...aeByTitle.values()];
   problems.push(...migProblems(ae, sources, destinations));
   for (const [from, to] of opts.renames ?? []) report.push(`AE title ${from} exported as ${to} (--rename)`);
-  if (workflows.length) report.push("the Argo WorkflowTemplates read and write the chart's clara-io volume; MWM hands an argo task its input and collects its output as artifacts in its storage (MinIO): the artifact wiring (input-dicom into the first stage, output from the last) is not rendered yet");
+  if (workflows.length) report.push("stage folders: each Argo run gets its own claim (volumeClaimTemplate) for the stages' folders; MWM's storage (MinIO) carries only the study in (input-dicom, at the first stage's input) and the results out (output, from the last stage's output), so intermediate folders are not kept after the run as Clara's payloads were");
   return { workflows, ae, sources, destinations, report, problems };
 }
 
@@ -239,4 +239,38 @@ export function monaiFiles(x: MonaiExport, templates: Map<string, string>, migUr
   );
   files.set('REPORT.md', ['# What has no MONAI Deploy equivalent', '', ...(x.report.length ? x.report.map((r) => `- ${r}`) : ['- nothing']), ''].join('\n'));
   return files;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export interface ArgoTemplateDoc {
+  kind: string;
+  metadata: { name: string; labels: Record<string, string>; annotations: Record<string, string> };
+  spec: { arguments?: { parameters?: { name: string; value?: string }[] }; templates: any[]; [k: string]: unknown };
+}
+
+/**
+ * The engine argo WorkflowTemplate as MWM runs it. MWM's Argo plug-in
+ * (ArgoPlugin.cs) copies the template's templates and top-level fields into a
+ * Workflow of its own and gives each container template's input and output
+ * artifacts, matched by name, its storage: so the first stage takes
+ * "input-dicom" at its input folder and the last gives "output" from its
+ * output folder. MWM passes no parameters, so "job" gets a value (each run
+ * has its own claim, so one name serves every run).
+ */
+export function forMonai(doc: ArgoTemplateDoc, stages: string[], values: Values): ArgoTemplateDoc {
+  const out = structuredClone(doc);
+  const specs = stagesOf(values);
+  out.spec.arguments = { parameters: [{ name: 'job', value: 'monai' }] };
+  const folder = (s: string, which: 'inputs' | 'outputs') => `${String(specs[s]?.appDir ?? '/app').replace(/\/$/, '')}/${specs[s]?.[which]}`;
+  const first = stages[0];
+  const last = stages[stages.length - 1];
+  for (const t of out.spec.templates) {
+    if (t.name === first) {
+      // The artifact is placed at the input folder: the volume's mount there would clash with it.
+      t.inputs = { artifacts: [{ name: 'input-dicom', path: folder(first as string, 'inputs') }] };
+      t.container.volumeMounts = (t.container.volumeMounts ?? []).filter((m: any) => m.mountPath !== folder(first as string, 'inputs'));
+    }
+    if (t.name === last) t.outputs = { artifacts: [{ name: 'output', path: folder(last as string, 'outputs') }] };
+  }
+  return out;
 }
