@@ -12,8 +12,8 @@ import { stagesOf, workflowsOf, type Values, type WorkflowSpec } from './model.j
 export const MIG_AE_TITLE = /^[A-Za-z0-9_-]{1,15}$/;
 /** MWM task ids. */
 export const MWM_TASK_ID = /^[a-zA-Z0-9-_]+$/;
-/** The args MWM's Argo plug-in reads (Keys.cs); workflow_template_name is required. */
-export const MWM_ARGO_ARGS = ['workflow_template_name', 'namespace', 'server_url', 'allow_insecure', 'timeoutSeconds', 'apiToken', 'resources', 'parameters', 'priority'];
+/** The args MWM's Argo plug-in reads (Keys.cs, ResourcesKeys.cs); workflow_template_name is required. */
+export const MWM_ARGO_ARGS = ['workflow_template_name', 'namespace', 'server_url', 'allow_insecure', 'timeoutSeconds', 'apiToken', 'resources', 'parameters', 'priority', 'cpu_limit', 'memory_limit', 'gpu_limit', 'cpu_reservation', 'memory_reservation'];
 
 export interface MwmArtifact {
   name: string;
@@ -207,6 +207,7 @@ export function exportMonai(opts: { values: Values; config: DicomConfig; only?: 
   const ae = [...aeByTitle.values()];
   problems.push(...migProblems(ae, sources, destinations));
   for (const [from, to] of opts.renames ?? []) report.push(`AE title ${from} exported as ${to} (--rename)`);
+  if (workflows.length) report.push("stage resources: each stage's CPU, memory and GPU are in its WorkflowTemplate container; MWM's cpu_limit / memory_limit / gpu_limit task args would put one limit on every stage, so they are not set");
   if (workflows.length) report.push("stage folders: each Argo run gets its own claim (volumeClaimTemplate) for the stages' folders; MWM's storage (MinIO) carries only the study in (input-dicom, at the first stage's input) and the results out (output, from the last stage's output), so intermediate folders are not kept after the run as Clara's payloads were");
   return { workflows, ae, sources, destinations, report, problems };
 }
