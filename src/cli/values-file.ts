@@ -3,6 +3,7 @@ import fs from 'node:fs';
 // only a result that validates, atomically.
 import path from 'node:path';
 import { readText, withFileLock, writeAtomic } from '../adapters/files.js';
+import type { Diagnostic } from '../core/diagnostic.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
 import type { Values } from '../core/model.js';
 import { checkValues, readValues, type ValuesCheck } from '../core/validate-values.js';
@@ -25,11 +26,13 @@ export function requireValidValues(ctx: Ctx, consequence: string, overlays: Over
   const file = ctx.display(ctx.valuesFile);
   const text = readText(ctx.valuesFile, 'values file');
   const check = checkValues(text, file);
-  if (!check.ok) {
-    const E = check.unparsable ? UsageError : ValidationFailed;
-    throw new E(`${file} does not validate; ${consequence}`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[file, text]]));
-  }
-  const layers = valuesLayers(ctx, overlays);
+  refuseInvalid(check, `${file} does not validate; ${consequence}`, new Map([[file, text]]));
+  const overlayLayers = valuesLayers(ctx, overlays);
+  const count = (n: number) => `${n} overlay${n === 1 ? '' : 's'}`;
+  // What helm will install: a base file with the -f files and --set values on top.
+  let base = { check, file, text };
+  let layers = overlayLayers;
+  let what = `${file} with ${count(layers.length)}`;
   const chartValues = path.resolve(ctx.chartDir, 'values.yaml');
   if (use.helm && path.resolve(ctx.valuesFile) !== chartValues && fs.existsSync(chartValues)) {
     // helm reads the chart's own values.yaml whatever we say: a --values-file
@@ -37,26 +40,22 @@ export function requireValidValues(ctx: Ctx, consequence: string, overlays: Over
     const chartFile = ctx.display(chartValues);
     const chartText = readText(chartValues, 'values file');
     const chartCheck = checkValues(chartText, chartFile);
-    if (!chartCheck.ok) {
-      const E = chartCheck.unparsable ? UsageError : ValidationFailed;
-      throw new E(`${chartFile} (which helm reads under --values-file ${file}) does not validate; ${consequence}`, chartCheck.diagnostics.filter((d) => d.severity === 'error'), new Map([[chartFile, chartText]]));
-    }
-    const all: ValuesLayer[] = [{ kind: 'file', file, text }, ...layers];
-    const merged = checkMergedValues({ values: chartCheck.values as Values, yaml: chartCheck.yaml!, file: chartFile, text: chartText }, all, setFileReader(ctx));
-    if (!merged.ok) {
-      const E = merged.unparsable ? UsageError : ValidationFailed;
-      throw new E(`the values helm would install (${chartFile} with ${file}${layers.length ? ` and ${layers.length} overlay${layers.length === 1 ? '' : 's'}` : ''}) do not validate; ${consequence}`, merged.diagnostics.filter((d) => d.severity === 'error'), merged.sources);
-    }
-    return { ...chartCheck, values: merged.values as Values, diagnostics: merged.diagnostics, text, file };
+    refuseInvalid(chartCheck, `${chartFile} (which helm reads under --values-file ${file}) does not validate; ${consequence}`, new Map([[chartFile, chartText]]));
+    base = { check: chartCheck, file: chartFile, text: chartText };
+    layers = [{ kind: 'file', file, text }, ...overlayLayers];
+    what = `${chartFile} with ${file}${overlayLayers.length ? ` and ${count(overlayLayers.length)}` : ''}`;
   }
   if (!layers.length) return { ...check, values: check.values as Values, text, file };
-  // What helm will install: values.yaml with the -f files and --set values on top.
-  const merged = checkMergedValues({ values: check.values as Values, yaml: check.yaml!, file, text }, layers, setFileReader(ctx));
-  if (!merged.ok) {
-    const E = merged.unparsable ? UsageError : ValidationFailed;
-    throw new E(`the values helm would install (${file} with ${layers.length} overlay${layers.length === 1 ? '' : 's'}) do not validate; ${consequence}`, merged.diagnostics.filter((d) => d.severity === 'error'), merged.sources);
-  }
-  return { ...check, values: merged.values as Values, diagnostics: merged.diagnostics, text, file };
+  const merged = checkMergedValues({ values: base.check.values as Values, yaml: base.check.yaml!, file: base.file, text: base.text }, layers, setFileReader(ctx));
+  refuseInvalid(merged, `the values helm would install (${what}) do not validate; ${consequence}`, merged.sources);
+  return { ...base.check, values: merged.values as Values, diagnostics: merged.diagnostics, text, file };
+}
+
+/** Unparsable: a usage error (exit 2); with errors: a validation failure (exit 1). */
+function refuseInvalid(check: { ok: boolean; unparsable: boolean; diagnostics: Diagnostic[] }, message: string, sources: Map<string, string>): void {
+  if (check.ok) return;
+  const E = check.unparsable ? UsageError : ValidationFailed;
+  throw new E(message, check.diagnostics.filter((d) => d.severity === 'error'), sources);
 }
 
 /** -f files and --set / --set-string values, as helm takes them. */

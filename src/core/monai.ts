@@ -5,7 +5,8 @@
 // guidelines/mwm-workflow-spec.md and its Argo plug-in (StaticValues/Keys.cs),
 // and MIG's docs/api/rest/config.md (MonaiApplicationEntity,
 // SourceApplicationEntity, DestinationApplicationEntity).
-import type { DicomConfig } from './dicom-config.js';
+import path from 'node:path';
+import { hostProblem, type DicomConfig } from './dicom-config.js';
 import { stagesOf, workflowsOf, type Values, type WorkflowSpec } from './model.js';
 
 /** MIG AE titles: 1-15 of [A-Za-z0-9_-] (Clara accepts 16 and spaces). */
@@ -68,7 +69,6 @@ export interface MonaiExport {
   problems: string[];
 }
 
-const HOST = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
 
 /** MWM's rules for a workflow definition (WorkflowValidator), as messages. */
 export function mwmProblems(w: MwmWorkflow): string[] {
@@ -112,11 +112,11 @@ export function migProblems(ae: MigAe[], sources: MigSource[], destinations: Mig
   }
   for (const s of sources) {
     out.push(...title(`source ${s.name}`, s.aeTitle));
-    if (!HOST.test(s.hostIp)) out.push(`MIG source ${s.name}: hostIp "${s.hostIp}" is not an IP address or host name`);
+    if (hostProblem(s.hostIp)) out.push(`MIG source ${s.name}: hostIp "${s.hostIp}" is not an IP address or host name`);
   }
   for (const d of destinations) {
     out.push(...title(`destination ${d.name}`, d.aeTitle));
-    if (!HOST.test(d.hostIp)) out.push(`MIG destination ${d.name}: hostIp "${d.hostIp}" is not an IP address or host name`);
+    if (hostProblem(d.hostIp)) out.push(`MIG destination ${d.name}: hostIp "${d.hostIp}" is not an IP address or host name`);
     if (!(Number.isInteger(d.port) && d.port >= 1 && d.port <= 65535)) out.push(`MIG destination ${d.name}: port ${d.port} must be 1-65535`);
   }
   return out;
@@ -262,7 +262,7 @@ export function forMonai(doc: ArgoTemplateDoc, stages: string[], values: Values)
   const out = structuredClone(doc);
   const specs = stagesOf(values);
   out.spec.arguments = { parameters: [{ name: 'job', value: 'monai' }] };
-  const folder = (s: string, which: 'inputs' | 'outputs') => `${String(specs[s]?.appDir ?? '/app').replace(/\/$/, '')}/${specs[s]?.[which]}`;
+  const folder = (s: string, which: 'inputs' | 'outputs') => path.posix.join(specs[s]?.appDir ?? '/app', String(specs[s]?.[which]));
   const first = stages[0];
   const last = stages[stages.length - 1];
   for (const t of out.spec.templates) {

@@ -1,6 +1,7 @@
 // Workflows: derived from a stage order, looked up by ID or name, resolved
 // into the self-contained form the chart's catalog and `publish` emit.
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { UsageError } from './errors.js';
 import { UUID_RE, stagesOf, workflowsOf, type StageArgs, type StageInput, type StageSpec, type Values, type WorkflowSpec } from './model.js';
 
@@ -62,7 +63,7 @@ export interface ResolvedWorkflow {
 
 /** Where a stage's own input folder is in its container (appDir/inputs). */
 export function stageInputPath(spec: Partial<StageSpec> | undefined): string | undefined {
-  return spec?.appDir !== undefined && spec.inputs !== undefined ? `${spec.appDir.replace(/\/$/, '')}/${spec.inputs}` : undefined;
+  return spec?.appDir !== undefined && spec.inputs !== undefined ? path.posix.join(spec.appDir, spec.inputs) : undefined;
 }
 
 /**

@@ -419,7 +419,6 @@ export class KubeTestServer {
     }
     const tasks: Obj[] = wt.spec.templates.find((t: Obj) => t.name === wt.spec.entrypoint)?.dag?.tasks ?? [];
     const nodeOf = (task: string) => Object.values(status.nodes as Record<string, Obj>).find((n) => n.displayName === task);
-    const running = new Set<string>();
     const tick = () => {
       const cur = current();
       if (!cur || status.finishedAt) return;
@@ -444,14 +443,12 @@ export class KubeTestServer {
         status.nodes[id] = { id, name: `${name}.${t.name}`, displayName: t.name, type: 'Pod', templateName: t.template, phase: 'Running', startedAt: now() };
         this.create(rtPod, ns, { metadata: { name: id, labels: { 'workflows.argoproj.io/workflow': name }, annotations: { 'workflows.argoproj.io/node-name': `${name}.${t.name}` } }, spec: {}, status: { phase: 'Running' } });
         this.setPodLog(ns, id, outcome.log ?? `${t.name} running\n`);
-        running.add(id);
         changed = true;
         if (outcome.result !== 'hang') {
           this.later(() => {
             const n = status.nodes[id];
             if (!current() || n.phase !== 'Running') return;
             Object.assign(n, outcome.result === 'succeed' ? { phase: 'Succeeded', finishedAt: now() } : { phase: 'Failed', message: 'Error (exit code 1)', finishedAt: now() });
-            running.delete(id);
             save();
           }, outcome.runMs ?? 30);
         }

@@ -33,7 +33,7 @@ export async function status(ctx: Ctx, f: ClusterFlags): Promise<number> {
   const stages = jobs.items
     .map((j) => ({ index: Number(j.metadata?.labels?.['clara.nvidia.com/stage-index'] ?? 0), stage: j.metadata?.labels?.['clara.nvidia.com/stage'] ?? '?', job: j.metadata?.name ?? '?', state: jobState(j) }))
     .sort((a, b) => a.index - b.index);
-  // engine argo: the release's WorkflowTemplates, and a run release's Workflow with each node's phase.
+  // engine argo: the release's WorkflowTemplates, and the Workflows run from them (labelled with this release) with each node's phase.
   const custom = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
   const argoList = async (plural: string): Promise<any[]> => {
     try {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { pointer, type Finding } from '../diagnostic.js';
 import { stagesOf, workflowsOf } from '../model.js';
 
@@ -22,7 +23,8 @@ export function stageRules(values: unknown): Finding[] {
     }
     if (Array.isArray(stage.extraOutputs)) {
       // Each output its own name and folder: a clash would mount two outputs on one path.
-      const taken = new Map<string, string>([[String(stage.mount?.out?.name), 'the main output'], [`${String(stage.appDir).replace(/\/$/, '')}/${String(stage.outputs)}`, 'the main output folder'], [`${String(stage.appDir).replace(/\/$/, '')}/${String(stage.inputs)}`, 'the input folder']]);
+      const inApp = (sub: unknown) => path.posix.join(String(stage.appDir), String(sub));
+      const taken = new Map<string, string>([[String(stage.mount?.out?.name), 'the main output'], [inApp(stage.outputs), 'the main output folder'], [inApp(stage.inputs), 'the input folder']]);
       stage.extraOutputs.forEach((o, k) => {
         if (!o || typeof o !== 'object') return;
         for (const [key, what] of [[o.name, 'name'], [o.path, 'path']] as const) {
