@@ -3,9 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Journal } from '../src/gateway/journal.js';
-import { compact, replay, type JobRecord, type JournalRecord } from '../src/gateway/state.js';
+import { fileMatches, Journal } from '../src/gateway/journal.js';
+import { compact, openInstances, replay, type JobRecord, type JournalRecord } from '../src/gateway/state.js';
 import { tempDir } from './helpers.js';
 
 const inst = (id: string, group: string, sop: string): JournalRecord => ({ t: 'instance', id, group, assoc: 'a', sopInstanceUid: sop, sopClassUid: '1.2', studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4', patientId: 'P', transferSyntaxUid: '1.2.840.10008.1.2.1', bytes: 10, callingAe: 'X', host: '127.0.0.1', at: '2026-12-02T00:00:00Z' });
@@ -51,6 +52,36 @@ describe('gateway state', () => {
   });
 });
 
+describe('instances journalled while their files were synced', () => {
+  it('a voided instance is skipped altogether: it does not replace an earlier copy of its SOP instance', () => {
+    const s = replay([...records, { t: 'void', id: 'i3', why: 'EIO' }]);
+    expect(s.groups.get('g1')?.instances.map((i) => i.id)).toEqual(['i1', 'i2']);
+  });
+
+  it('instances dropped at a restart are skipped; an open group left with none is no group', () => {
+    expect(openInstances(replay(records)).map((i) => i.id)).toEqual(['i4']);
+    const s = replay(records, new Set(['i4']));
+    expect(s.groups.has('g2')).toBe(false);
+    expect(s.groups.get('g1')?.instances).toHaveLength(2);
+    // A closed group keeps its history even with no instance left (released).
+    expect(s.groups.get('g3')).toMatchObject({ released: true });
+  });
+
+  it('a file is checked against the length and CRC-32 its record names', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'x.dcm');
+    const bytes = Buffer.from(Array.from({ length: 3 << 20 }, (_, i) => (i * 7) & 0xff));
+    fs.writeFileSync(file, bytes);
+    expect(fileMatches(file, bytes.length, crc32(bytes))).toBeNull();
+    expect(fileMatches(file, bytes.length + 1, crc32(bytes))).toBe(`has ${bytes.length} of its ${bytes.length + 1} bytes`);
+    const damaged = Buffer.from(bytes);
+    damaged[2 << 20] ^= 1;
+    fs.writeFileSync(file, damaged);
+    expect(fileMatches(file, bytes.length, crc32(bytes))).toBe('does not match its CRC-32');
+    expect(fileMatches(path.join(dir, 'gone.dcm'), 1, 0)).toBe('is missing');
+  });
+});
+
 describe('journal file', () => {
   it('appends durably, drops a torn last line, rewrites atomically', () => {
     const dir = tempDir();
@@ -78,4 +109,89 @@ describe('vendored dcmjs-dimse PDU accumulator', () => {
     expect(src).toContain('clara-wf patch: PDUs are assembled in linear time');
     expect(src).not.toMatch(/Buffer\.concat\(\[this\.receiving, data\]/);
   });
+
+  const { PduAccumulator } = require('dcmjs-dimse/src/Network.js');
+  /** A P-DATA-TF PDU (type 4) of n bytes after its header, filled with `fill`. */
+  const pdu = (n: number, fill: number) => {
+    const b = Buffer.alloc(6 + n, fill);
+    b.writeUInt8(4, 0);
+    b.writeUInt8(0, 1);
+    b.writeUInt32BE(n, 2);
+    return b;
+  };
+  it('reuses its assembly buffers only once a PDU is released: PDUs queued together keep their own bytes', () => {
+    const acc = new PduAccumulator(1 << 20, true);
+    const got: { data: Buffer; release: (() => void) | null }[] = [];
+    acc.on('pdu', (p: { data: Buffer; release: (() => void) | null }) => got.push(p));
+    const sent = [pdu(3000, 1), pdu(5000, 2), pdu(4000, 3)];
+    // Cut into chunks that straddle every PDU, all in before any is processed.
+    const all = Buffer.concat(sent);
+    for (let off = 0; off < all.length; off += 1000) acc.accumulate(Buffer.from(all.subarray(off, off + 1000)));
+    expect(got.map((g) => g.data.toString('hex'))).toEqual(sent.map((b) => b.toString('hex')));
+    const buffers = new Set(got.map((g) => g.data.buffer));
+    expect(buffers.size).toBe(3);
+    for (const g of got) g.release?.();
+    expect(got.every((g) => typeof g.release === 'function')).toBe(true);
+    got.length = 0;
+    // Released buffers are used again (no new allocation per PDU).
+    const next = [pdu(2500, 4), pdu(2500, 5)];
+    const more = Buffer.concat(next);
+    for (let off = 0; off < more.length; off += 700) acc.accumulate(Buffer.from(more.subarray(off, off + 700)));
+    expect(got.map((g) => g.data.toString('hex'))).toEqual(next.map((b) => b.toString('hex')));
+    expect(got.every((g) => buffers.has(g.data.buffer))).toBe(true);
+  });
+
+  it('never reuses a buffer without the option, or for PDUs other than P-DATA-TF', () => {
+    const plain = new PduAccumulator(1 << 20, false);
+    const got: unknown[] = [];
+    plain.on('pdu', (p: { release: unknown }) => got.push(p.release));
+    plain.accumulate(pdu(3000, 1).subarray(0, 1000));
+    plain.accumulate(pdu(3000, 1).subarray(1000));
+    const rq = pdu(3000, 1);
+    rq.writeUInt8(1, 0); // A-ASSOCIATE-RQ
+    const reusing = new PduAccumulator(1 << 20, true);
+    reusing.on('pdu', (p: { release: unknown }) => got.push(p.release));
+    reusing.accumulate(rq.subarray(0, 1000));
+    reusing.accumulate(rq.subarray(1000));
+    expect(got).toEqual([null, null]);
+  });
+});
+
+describe('vendored dcmjs-dimse command sets', () => {
+  const require = createRequire(import.meta.url);
+  const d = require('dcmjs-dimse');
+  const dcmjs = require(require.resolve('dcmjs', { paths: [path.dirname(require.resolve('dcmjs-dimse/package.json'))] }));
+  const { requests, responses } = d;
+  const sop = '1.2.826.0.1.3680043.8.498.12345678901234567890123456789012345';
+  const rq = new requests.CStoreRequest();
+  rq.setAffectedSopClassUid('1.2.840.10008.5.1.4.1.1.2');
+  rq.setAffectedSopInstanceUid(sop);
+  rq.setMessageId(65535);
+  const even = new requests.CStoreRequest();
+  even.setAffectedSopClassUid('1.2.840.10008.5.1.4.1.1.20');
+  even.setAffectedSopInstanceUid('1.2.3.44');
+  even.setMessageId(1);
+  const withStatus = (r: any, status: number) => (r.setStatus(status), r);
+  const commands: [string, any, boolean][] = [
+    ['C-STORE-RQ', rq, true],
+    ['C-STORE-RSP success', withStatus(responses.CStoreResponse.fromRequest(rq), 0x0000), true],
+    ['C-STORE-RSP out of resources', withStatus(responses.CStoreResponse.fromRequest(rq), 0xa700), true],
+    ['C-STORE-RSP warning, even-length UIDs', withStatus(responses.CStoreResponse.fromRequest(even), 0xb000), true],
+    ['C-ECHO-RQ', new requests.CEchoRequest(), true],
+    ['C-ECHO-RSP', withStatus(responses.CEchoResponse.fromRequest(new requests.CEchoRequest()), 0), true],
+    ['C-FIND-RQ', requests.CFindRequest.createStudyFindRequest({ PatientID: 'P1' }), false],
+    ['C-MOVE-RQ', requests.CMoveRequest.createStudyMoveRequest('MYPACS', '1.2.3'), false],
+    ['C-GET-RQ', requests.CGetRequest.createStudyGetRequest('1.2.3'), false],
+  ];
+  for (const [name, command, direct] of commands) {
+    it(`${name} is encoded byte for byte as dcmjs encodes it${direct ? ', without dcmjs' : ''}`, () => {
+      const ds = command.getCommandDataset();
+      const expected = ds._getDenaturalizedCommandDatasetWithDcmjs(dcmjs.data.DicomMetaDictionary.denaturalizeDataset(ds.getElements()));
+      if (direct) ds._getDenaturalizedCommandDatasetWithDcmjs = () => expect.fail('the direct encoder fell back to dcmjs');
+      const actual: Buffer = ds.getDenaturalizedCommandDataset();
+      expect(actual.toString('hex')).toBe(expected.toString('hex'));
+      // And it reads back to the same elements.
+      expect(new d.Dataset(actual).getElements()).toEqual(new d.Dataset(expected).getElements());
+    });
+  }
 });

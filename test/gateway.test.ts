@@ -3,10 +3,12 @@
 // storescp), raw sockets for what no well-behaved peer sends, and
 // `clara-wf dicom serve` as a real process that the tests kill.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, repoRoot } from './helpers.js';
 import { auth, dicomProject, finished, freePort, hasDcmtk, startServe, startStorescp, waitForPort, type Serve } from './dicom-loop.js';
@@ -45,6 +47,18 @@ function sendStudy(port: number, calledAe: string, what: string[], extra: string
     return { ...r, acknowledged };
   });
 }
+
+/** A Part 10 file's dataset: what follows its group 0002 (explicit VR little endian). */
+function datasetOf(file: string): Buffer {
+  const b = fs.readFileSync(file);
+  let off = 132;
+  while (off + 8 <= b.length && b.readUInt16LE(off) === 0x0002) {
+    const vr = b.toString('latin1', off + 4, off + 6);
+    off += ['OB', 'OW', 'OF', 'SQ', 'UT', 'UN'].includes(vr) ? 12 + b.readUInt32LE(off + 8) : 8 + b.readUInt16LE(off + 6);
+  }
+  return b.subarray(off);
+}
+const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 
 const dump = (file: string, tag: string) => /\[([^\]]*)\]/.exec(spawnSync('dcmdump', ['+P', tag, file], { encoding: 'utf8' }).stdout)?.[1] ?? '';
 
@@ -133,6 +147,22 @@ describe('intake groups instances by study', () => {
     await s.waitFor((e) => e.aborted === true && /5 acknowledged instances kept/.test(e.message));
     const job = await until('job done', async () => (await jobsOf(s, 'QUIET_AI')).find((j) => j.state === 'done'));
     expect(job.instances).toBe(5);
+    expect(await stop(s)).toBe(0);
+  });
+});
+
+describe('what is stored', () => {
+  it('every instance is stored byte for byte as sent, also when it spans many PDUs and socket reads', async () => {
+    const data = path.join(project.dir, 'data-bytes');
+    const s = await serveOn(data);
+    // 256×256 16-bit slices are ~128 KB: several 64 KB PDUs each (max-pdu-length here).
+    const dir = path.join(project.dir, 'studies', 'bytes');
+    spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'make-test-series.mjs'), dir, '--slices', '6', '--size', '256', '--patient', 'PAT-BYTES']);
+    const sent = fs.readdirSync(dir).map((f) => sha1(datasetOf(path.join(dir, f))));
+    expect((await sendStudy(s.port, 'QUIET_AI', [dir])).acknowledged).toHaveLength(6);
+    const job = await until('job done', async () => (await jobsOf(s, 'QUIET_AI')).find((j) => j.state === 'done'));
+    const input = path.join(data, job.id, 'dicom-reader', 'input');
+    expect(fs.readdirSync(input).map((f) => sha1(datasetOf(path.join(input, f)))).sort()).toEqual(sent.sort());
     expect(await stop(s)).toBe(0);
   });
 });
@@ -282,6 +312,38 @@ describe('restart recovery', () => {
       req.end();
     });
     expect(rebound).toBe(421);
+    expect(await stop(s)).toBe(0);
+  });
+});
+
+describe('records journalled while their files were synced', () => {
+  it('a restart drops a record whose file was cut short (never acknowledged) and keeps the whole ones; spare files go silently', async () => {
+    const data = path.join(project.dir, 'data-cut');
+    const instances = path.join(data, '.gateway', 'instances');
+    fs.mkdirSync(instances, { recursive: true });
+    const dir = series('cut', 2, 'PAT-CUT');
+    const [whole, cut] = fs.readdirSync(dir).sort().map((f) => path.join(dir, f)) as [string, string];
+    const group = randomUUID();
+    const study = dump(whole, 'StudyInstanceUID');
+    const record = (file: string, id: string) => {
+      const b = fs.readFileSync(file);
+      return { t: 'instance', id, group, assoc: randomUUID(), sopInstanceUid: dump(file, 'SOPInstanceUID'), sopClassUid: dump(file, 'SOPClassUID'), studyInstanceUid: study, seriesInstanceUid: dump(file, 'SeriesInstanceUID'), patientId: 'PAT-CUT', transferSyntaxUid: '1.2.840.10008.1.2.1', bytes: b.length, fileBytes: b.length, crc32: crc32(b), callingAe: 'DCM4CHEE', host: '127.0.0.1', at: new Date().toISOString() };
+    };
+    const [wholeId, cutId] = [randomUUID(), randomUUID()];
+    fs.copyFileSync(whole, path.join(instances, `${wholeId}.dcm`));
+    // The record reached the disk, the file's last part did not: serve died before its Success.
+    fs.writeFileSync(path.join(instances, `${cutId}.dcm`), fs.readFileSync(cut).subarray(0, 1000));
+    fs.writeFileSync(path.join(instances, `${randomUUID()}.dcm`), ''); // a spare made ahead of need
+    const journal = [{ t: 'group', id: group, calledAe: 'QUIET_AI', tag: '0020,000D', value: study, at: new Date().toISOString() }, record(whole, wholeId), record(cut, cutId)];
+    fs.writeFileSync(path.join(data, '.gateway', 'journal.jsonl'), journal.map((r) => JSON.stringify(r) + '\n').join(''));
+    const s = await serveOn(data);
+    const size = fs.statSync(cut).size;
+    await s.waitFor((e) => e.level === 'warning' && e.message.includes(`was journalled but its file has 1000 of its ${size} bytes`) && /never acknowledged .*dropped/.test(e.message));
+    await s.waitFor((e) => /^1 instance file never acknowledged/.test(e.message));
+    const job = await until('job done', async () => (await jobsOf(s, 'QUIET_AI')).find((j) => j.state === 'done'));
+    expect(job.instances).toBe(1);
+    const input = path.join(data, job.id, 'dicom-reader', 'input');
+    expect(fs.readdirSync(input).map((f) => dump(path.join(input, f), 'SOPInstanceUID'))).toEqual([dump(whole, 'SOPInstanceUID')]);
     expect(await stop(s)).toBe(0);
   });
 });

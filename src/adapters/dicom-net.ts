@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { isSafeUid, part10Header } from '../core/part10.js';
 import { datasetOf, HEAD_BYTES, identify, type InstanceIds } from '../gateway/identify.js';
 import { importPackage } from './import-package.js';
@@ -61,7 +62,11 @@ export interface ReceivedInstance {
   id: string;
   ids: InstanceIds;
   transferSyntaxUid: string;
+  /** The dataset's bytes as received. */
   bytes: number;
+  /** The whole file: its length and CRC-32, so a restart can tell a complete file from one cut short. */
+  fileBytes: number;
+  crc32: number;
 }
 
 /** DIMSE status codes this SCP answers with (PS3.4 Annex B, PS3.7 Annex C). */
@@ -77,10 +82,12 @@ export interface ScpEvents {
   /** Decide on an association. */
   associate(a: AssociationInfo): AssociationDecision;
   /**
-   * One instance is on disk (fsynced). Resolve with the status to answer:
-   * Success only once the instance is recorded durably.
+   * One instance is complete and in its file; `fileDurable` settles when the
+   * file is on disk (fsynced). Record it meanwhile and resolve with the status
+   * to answer: Success only once both the record and the file are durable.
+   * A rejection of `fileDurable` is a failure to store it.
    */
-  stored(a: AssociationInfo, instance: ReceivedInstance): Promise<number> | number;
+  stored(a: AssociationInfo, instance: ReceivedInstance, fileDurable: Promise<void>): Promise<number> | number;
   /** The association ended: released (A-RELEASE) or not (abort, dropped connection, timeout). */
   ended(a: AssociationInfo, how: 'released' | 'aborted', instances: number, why: string): void;
   rejected?(a: AssociationInfo, reason: string): void;
@@ -114,6 +121,146 @@ export interface ScpOptions {
   events: ScpEvents;
 }
 
+/** An empty instance file whose name may already be durable. */
+interface InstanceSlot {
+  id: string;
+  file: string;
+  fd: number;
+  /** Its folder entry was fsynced when it was made (a spare); otherwise the folder needs a sync. */
+  nameDurable: boolean;
+}
+
+/**
+ * Empty instance files made ahead of need, off the event loop, with one
+ * folder fsync per batch: an arriving instance takes one whose name is
+ * already durable, so neither the file's creation (~0.25 ms here) nor a
+ * folder sync is on the path to its response. Spares are never journalled:
+ * the next start deletes any a crash leaves behind.
+ */
+class SpareInstanceFiles {
+  private readonly ready: InstanceSlot[] = [];
+  private making = false;
+  private closed = false;
+  private pausedUntil = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly dirFd: number,
+    private readonly want: number,
+    private readonly report: (message: string) => void,
+  ) {
+    this.refill();
+  }
+
+  take(): InstanceSlot {
+    const spare = this.ready.shift();
+    this.refill();
+    if (spare) return spare;
+    const id = randomUUID();
+    const file = path.join(this.dir, `${id}.dcm`);
+    return { id, file, fd: fs.openSync(file, 'wx', 0o444), nameDurable: false };
+  }
+
+  private refill(): void {
+    // In batches, from half empty: one folder fsync for many files.
+    if (this.making || this.closed || this.ready.length > this.want / 2 || Date.now() < this.pausedUntil) return;
+    this.making = true;
+    const batch: InstanceSlot[] = [];
+    const open = (file: string) => new Promise<number>((resolve, reject) => fs.open(file, 'wx', 0o444, (e, fd) => (e ? reject(e) : resolve(fd))));
+    void (async () => {
+      try {
+        while (this.ready.length + batch.length < this.want && !this.closed) {
+          const id = randomUUID();
+          const file = path.join(this.dir, `${id}.dcm`);
+          batch.push({ id, file, fd: await open(file), nameDurable: true });
+        }
+        await new Promise<void>((resolve, reject) => fs.fsync(this.dirFd, (e) => (e ? reject(e) : resolve())));
+        this.ready.push(...batch.splice(0));
+      } catch (e) {
+        // Instances still get files, made one at a time (and any error shows there).
+        if (!this.closed) this.report(`making spare instance files in ${this.dir}: ${(e as Error).message}`);
+        this.pausedUntil = Date.now() + 1000;
+      } finally {
+        for (const s of batch) discardSlot(s);
+        this.making = false;
+        if (this.closed) this.close();
+        else this.refill();
+      }
+    })();
+  }
+
+  /** Delete the spares not taken. */
+  close(): void {
+    this.closed = true;
+    for (const s of this.ready.splice(0)) discardSlot(s);
+  }
+}
+
+function discardSlot(s: InstanceSlot): void {
+  try {
+    fs.closeSync(s.fd);
+  } catch {
+    /* closed */
+  }
+  fs.rmSync(s.file, { force: true });
+}
+
+/**
+ * Bytes of an instance written before its file's data is pushed to disk in
+ * the background: the writeback of the first part overlaps the arrival of
+ * the rest, so the sync before Success has less left to do.
+ */
+const SYNC_AHEAD_BYTES = 64 * 1024;
+
+/**
+ * Keep the disk writing while the instance arrives: a background fdatasync
+ * whenever SYNC_AHEAD_BYTES are dirty and none is in flight, the next one as
+ * soon as it ends. The sync before Success then has only the tail left.
+ */
+function syncAhead(entry: PendingInstance): void {
+  if (entry.syncing || entry.unsynced < SYNC_AHEAD_BYTES || entry.fd < 0 || entry.discarded) return;
+  entry.unsynced = 0;
+  entry.syncing = fdatasyncOf(entry.fd).then(
+    () => {
+      entry.syncing = null;
+      if (entry.writing) syncAhead(entry);
+    },
+    (e: Error) => {
+      entry.syncError ??= e;
+      entry.syncing = null;
+    },
+  );
+}
+
+const fdatasyncOf = (fd: number) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+
+/** An instance being received: its file, the head kept for its identifiers, its early syncs. */
+interface PendingInstance {
+  file: string;
+  id: string;
+  fd: number;
+  nameDurable: boolean;
+  /** The dataset's first bytes (up to HEAD_BYTES), copied once, for its identifiers. */
+  head: Buffer | null;
+  headLength: number;
+  headerLength: number;
+  bytes: number;
+  /** CRC-32 of everything written to the file so far (header included). */
+  crc: number;
+  /** Bytes written since the last background fdatasync started. */
+  unsynced: number;
+  /** Still receiving: a background sync that ends starts the next. */
+  writing: boolean;
+  /** The background fdatasync in flight, if any. */
+  syncing: Promise<void> | null;
+  /** An error a background fdatasync reported (Linux reports a writeback error once). */
+  syncError: Error | null;
+  ts: string;
+  sopInstance: string;
+  ok: boolean;
+  discarded: boolean;
+}
+
 export async function startScp(opts: ScpOptions): Promise<ScpServer> {
   const d = await dimse();
   const { constants, responses, Dataset } = d;
@@ -122,8 +269,9 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
   let active = 0;
   const maxConnections = opts.maxConnections ?? opts.maxAssociations * 4 + 16;
   fs.mkdirSync(opts.instancesDir, { recursive: true });
-  // One descriptor of the instances folder: fsynced after each new file so its name survives a crash.
+  // One descriptor of the instances folder: fsynced after new files so their names survive a crash.
   const dirFd = fs.openSync(opts.instancesDir, 'r');
+  const spares = new SpareInstanceFiles(opts.instancesDir, dirFd, Math.min(32, Math.max(8, 4 * opts.maxAssociations)), (m) => opts.events.error?.(m));
 
   class ClaraScp extends d.Scp {
     private info: AssociationInfo | null = null;
@@ -131,7 +279,7 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
     private releasedFlag = false;
     private instances = 0;
     private endWhy = 'the connection ended without a release';
-    private readonly pending = new Map<unknown, { file: string; id: string; fd: number; head: Buffer[]; headLength: number; headerLength: number; bytes: number; ts: string; sopInstance: string; ok: boolean; discarded: boolean }>();
+    private readonly pending = new Map<unknown, PendingInstance>();
 
     constructor(socket: net.Socket, o: unknown) {
       super(socket, o);
@@ -175,22 +323,21 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
       const sopClass = request.getAffectedSopClassUid();
       const ts: string = ctx.getAcceptedTransferSyntaxUid();
       const ok = isSafeUid(sopInstance) && isSafeUid(sopClass);
-      const id = randomUUID();
       // The file is named by a UUID; it counts as received only once journalled.
-      const file = ok ? path.join(opts.instancesDir, `${id}.dcm`) : '';
+      const slot = ok ? spares.take() : null;
       const header = ok ? part10Header(sopClass, sopInstance, ts) : Buffer.alloc(0);
-      const fd = ok ? fs.openSync(file, 'wx', 0o444) : -1;
-      if (ok) fs.writeSync(fd, header);
-      const entry = { file, id, fd, head: [] as Buffer[], headLength: 0, headerLength: header.length, bytes: 0, ts, sopInstance, ok, discarded: false };
+      const fd = slot ? slot.fd : -1;
+      if (slot) fs.writeSync(fd, header);
+      const entry: PendingInstance = { file: slot?.file ?? '', id: slot?.id ?? randomUUID(), fd, nameDurable: slot?.nameDurable ?? true, head: null, headLength: 0, headerLength: header.length, bytes: 0, crc: crc32(header), unsynced: header.length, writing: true, syncing: null, syncError: null, ts, sopInstance, ok, discarded: false };
       this.pending.set(request, entry);
       const stream = new Writable({
         highWaterMark: 1024 * 1024,
         write(chunk: Buffer, _enc, cb) {
           if (fd < 0 || entry.discarded) return cb();
           if (entry.headLength < HEAD_BYTES) {
-            const part = chunk.subarray(0, HEAD_BYTES - entry.headLength);
-            entry.head.push(Buffer.from(part));
-            entry.headLength += part.length;
+            // Copied: the chunk's memory is reused for the next PDU (reusePduBuffers).
+            entry.head ??= Buffer.allocUnsafeSlow(HEAD_BYTES);
+            entry.headLength += chunk.copy(entry.head, entry.headLength, 0, Math.min(chunk.length, HEAD_BYTES - entry.headLength));
           }
           entry.bytes += chunk.length;
           // Written at once (into the page cache: microseconds for a PDU) rather
@@ -200,6 +347,9 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
           try {
             let off = 0;
             while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+            entry.crc = crc32(chunk, entry.crc);
+            entry.unsynced += chunk.length;
+            syncAhead(entry);
             cb();
           } catch (e) {
             cb(entry.discarded ? undefined : (e as Error));
@@ -222,6 +372,7 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
     cStoreRequest(request: any, callback: (r: unknown) => void): void {
       const p = this.pending.get(request);
       this.pending.delete(request);
+      if (p) p.writing = false;
       const response = responses.CStoreResponse.fromRequest(request);
       const answer = (status: number) => {
         response.setStatus(status);
@@ -238,7 +389,7 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
       };
       let ids: InstanceIds;
       try {
-        ids = identify(Buffer.concat(p.head), p.ts, () => datasetOf(p.file, p.headerLength));
+        ids = identify((p.head ?? Buffer.alloc(0)).subarray(0, p.headLength), p.ts, () => datasetOf(p.file, p.headerLength));
       } catch (e) {
         opts.events.error?.(`reading ${p.sopInstance}: ${(e as Error).message}`);
         drop();
@@ -250,36 +401,38 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
         drop();
         return answer(STORE_STATUS.dataSetDoesNotMatchSopClass);
       }
-      const instance: ReceivedInstance = { file: p.file, id: p.id, ids, transferSyntaxUid: p.ts, bytes: p.bytes };
+      const instance: ReceivedInstance = { file: p.file, id: p.id, ids, transferSyntaxUid: p.ts, bytes: p.bytes, fileBytes: p.headerLength + p.bytes, crc32: p.crc };
       const fd = p.fd;
       p.fd = -1;
-      // The file's data and its name in the folder are made durable (both
-      // syncs at once, off the event loop), then the caller journals it; only
-      // then is Success answered.
-      Promise.all([
-        new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve()))),
-        new Promise<void>((resolve, reject) => fs.fsync(dirFd, (e) => (e ? reject(e) : resolve()))),
-      ])
-        .finally(() => {
-          try {
-            fs.closeSync(fd);
-          } catch {
-            /* closed by a dropped connection */
-          }
-        })
-        .then(() => opts.events.stored(this.info as AssociationInfo, instance))
-        .then(
-          (status) => {
-            if (status === STORE_STATUS.success) this.instances++;
-            else fs.rmSync(p.file, { force: true });
-            answer(status);
-          },
-          (e: Error) => {
-            opts.events.error?.(`storing ${p.sopInstance}: ${e.message}`);
-            fs.rmSync(p.file, { force: true });
-            answer((e as NodeJS.ErrnoException).code === 'ENOSPC' ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure);
-          },
-        );
+      // The file's data (and, for a file made on the spot, its name in the
+      // folder) are made durable off the event loop, after any background
+      // sync of its first part. The caller journals the instance at the same
+      // time (one sync latency, not two in a row: its record names the file's
+      // length and CRC, so a restart drops a record whose file was cut
+      // short); Success is answered once both are durable.
+      const durable = (async () => {
+        await p.syncing;
+        await Promise.all([fdatasyncOf(fd), p.nameDurable ? undefined : new Promise<void>((resolve, reject) => fs.fsync(dirFd, (e) => (e ? reject(e) : resolve())))]);
+        if (p.syncError) throw p.syncError;
+      })().finally(() => {
+        try {
+          fs.closeSync(fd);
+        } catch {
+          /* closed by a dropped connection */
+        }
+      });
+      Promise.all([durable, opts.events.stored(this.info as AssociationInfo, instance, durable)]).then(
+        ([, status]) => {
+          if (status === STORE_STATUS.success) this.instances++;
+          else fs.rmSync(p.file, { force: true });
+          answer(status);
+        },
+        (e: Error) => {
+          opts.events.error?.(`storing ${p.sopInstance}: ${e.message}`);
+          fs.rmSync(p.file, { force: true });
+          answer((e as NodeJS.ErrnoException).code === 'ENOSPC' ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure);
+        },
+      );
     }
 
     cEchoRequest(request: any, callback: (r: unknown) => void): void {
@@ -328,7 +481,7 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
     }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    new ClaraScp(socket, { associationTimeout: opts.artimMs, pduTimeout: opts.idleMs, artimTimeout: opts.artimMs, connectTimeout: Math.max(opts.idleMs, opts.artimMs) * 2, maxPduReceive: opts.maxPduLength });
+    new ClaraScp(socket, { reusePduBuffers: true, associationTimeout: opts.artimMs, pduTimeout: opts.idleMs, artimTimeout: opts.artimMs, connectTimeout: Math.max(opts.idleMs, opts.artimMs) * 2, maxPduReceive: opts.maxPduLength });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -349,6 +502,7 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
         const tick = () => {
           if (!sockets.size || Date.now() - t0 > graceMs) {
             for (const s of sockets) s.destroy();
+            spares.close();
             try {
               fs.closeSync(dirFd);
             } catch {

@@ -42,9 +42,12 @@ const first = (dict: Record<string, any>, tag: string): string => {
 export function identify(head: Buffer, transferSyntaxUid: string, whole: () => Buffer): InstanceIds {
   const d = data();
   const read = (buf: Buffer) => {
-    // dcmjs wants an ArrayBuffer of its own: one copy (a head is small).
-    const ab = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength ? buf.buffer : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-    const stream = transferSyntaxUid === DEFLATED ? new d.DeflatedReadBufferStream(new d.ReadBufferStream(ab), {}) : new d.ReadBufferStream(ab);
+    // dcmjs reads an ArrayBuffer from its start: a buffer that starts its own
+    // ArrayBuffer is read in place up to its length, any other is copied.
+    const inPlace = buf.byteOffset === 0;
+    const ab = inPlace ? buf.buffer : buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+    const whole = new d.ReadBufferStream(ab, undefined, { start: 0, stop: buf.byteLength, noCopy: false });
+    const stream = transferSyntaxUid === DEFLATED ? new d.DeflatedReadBufferStream(whole, {}) : whole;
     const syntax = transferSyntaxUid === '1.2.840.10008.1.2' || transferSyntaxUid === '1.2.840.10008.1.2.2' ? transferSyntaxUid : '1.2.840.10008.1.2.1';
     // Stop at the first element past (0020,000E): nothing beyond is needed (dcmjs
     // does not read the value of untilTag itself, hence the tag after it).

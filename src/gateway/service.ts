@@ -19,8 +19,8 @@ import { intakeRules, scpLimits } from '../core/intake.js';
 import { workflowsOf, type Values, type WorkflowSpec } from '../core/model.js';
 import { planRun, type RunPlan, type Runtime } from '../runner/plan.js';
 import { Runner } from '../runner/runner.js';
-import { Journal, syncDir } from './journal.js';
-import { apply, compact, isFinal, replay, type GatewayState, type GroupState, type JobRecord, type JournalRecord } from './state.js';
+import { fileMatches, Journal, syncDir } from './journal.js';
+import { apply, compact, isFinal, openInstances, replay, type GatewayState, type GroupState, type InstanceRecord, type JobRecord, type JournalRecord } from './state.js';
 
 export type { JobRecord } from './state.js';
 
@@ -126,7 +126,7 @@ export class DicomService extends EventEmitter {
     this.takeDataFolder();
     const { journal, records, torn } = Journal.open(paths.journal);
     this.journal = journal;
-    this.state = replay(records);
+    this.state = this.replayChecked(records);
     if (torn) this.log({ type: 'recovery', message: `journal: ${plural(torn, 'unreadable line')} dropped (an append cut short by a crash; never acknowledged)` });
     await this.recover();
     this.journal.rewrite(compact(this.state));
@@ -152,7 +152,7 @@ export class DicomService extends EventEmitter {
           this.log({ type: 'association', message: `association ${a.id} from ${a.callingAe}@${a.host} to ${a.calledAe} rejected: ${why}`, association: a.id, rejected: reason });
         },
         echo: (a) => this.log({ type: 'association', message: `C-ECHO from ${a.callingAe}@${a.host} to ${a.calledAe}`, association: a.id }),
-        stored: (a, inst) => this.stored(a, inst),
+        stored: (a, inst, fileDurable) => this.stored(a, inst, fileDurable),
         ended: (a, how, n, why) => this.ended(a, how, n, why),
         error: (m) => this.log({ type: 'server', message: m, level: 'error' }),
       },
@@ -177,6 +177,25 @@ export class DicomService extends EventEmitter {
     fs.writeFileSync(file, `${process.pid} ${processStartTime(process.pid) ?? ''}\n`);
   }
 
+  /**
+   * The journal's state, less the instances whose records reached the disk
+   * before their files did (both are synced at once): a file of a group still
+   * open that is missing, short or fails its CRC was being stored when the
+   * last serve ended, and was never acknowledged.
+   */
+  private replayChecked(records: JournalRecord[]): GatewayState {
+    const state = replay(records);
+    const cut: { i: InstanceRecord; why: string }[] = [];
+    for (const i of openInstances(state)) {
+      if (i.fileBytes === undefined || i.crc32 === undefined) continue; // an older journal: trusted as before
+      const why = fileMatches(this.instanceFile(i.id), i.fileBytes, i.crc32);
+      if (why) cut.push({ i, why });
+    }
+    if (!cut.length) return state;
+    for (const { i, why } of cut) this.log({ type: 'recovery', level: 'warning', message: `instance ${i.sopInstanceUid} from ${i.callingAe} (group ${i.group}) was journalled but its file ${why}: it was being stored when the last serve ended and was never acknowledged (or the file was damaged since); dropped`, group: i.group });
+    return replay(records, new Set(cut.map(({ i }) => i.id)));
+  }
+
   /** Make the journal's state true again after the previous run ended, however it ended. */
   private async recover(): Promise<void> {
     const { state } = this;
@@ -186,8 +205,10 @@ export class DicomService extends EventEmitter {
     let unacknowledged = 0;
     for (const f of fs.readdirSync(this.paths.instances)) {
       if (known.has(f)) continue;
-      fs.rmSync(path.join(this.paths.instances, f), { force: true });
-      unacknowledged++;
+      const file = path.join(this.paths.instances, f);
+      // An empty file is a spare made ahead of need and never used: not worth a word.
+      if (fs.statSync(file, { throwIfNoEntry: false })?.size) unacknowledged++;
+      fs.rmSync(file, { force: true });
     }
     if (unacknowledged) this.log({ type: 'recovery', message: `${plural(unacknowledged, 'instance file')} never acknowledged to a sender (in flight at a crash) deleted` });
     for (const g of state.groups.values()) {
@@ -244,8 +265,11 @@ export class DicomService extends EventEmitter {
     return `${calledAe}\u0000${value}`;
   }
 
-  /** An instance is on disk: file it into its group and journal it. Success is answered once this resolves. */
-  private async stored(a: AssociationInfo, inst: ReceivedInstance): Promise<number> {
+  /**
+   * An instance is complete: file it into its group and journal it while its
+   * file is being synced. Success is answered once this resolves (both durable).
+   */
+  private async stored(a: AssociationInfo, inst: ReceivedInstance, fileDurable: Promise<void>): Promise<number> {
     if (!this.journal || this.stopping) return STORE_STATUS.processingFailure;
     const rules = intakeRules(this.opts.config, a.calledAe);
     const value = inst.ids[rules.grouping.field];
@@ -256,19 +280,28 @@ export class DicomService extends EventEmitter {
       groupId = randomUUID();
       records.push({ t: 'group', id: groupId, calledAe: a.calledAe, tag: rules.grouping.tag, value, at: now() });
     }
-    records.push({ t: 'instance', id: inst.id, group: groupId, assoc: a.id, sopInstanceUid: inst.ids.sopInstanceUid, sopClassUid: inst.ids.sopClassUid, studyInstanceUid: inst.ids.studyInstanceUid, seriesInstanceUid: inst.ids.seriesInstanceUid, patientId: inst.ids.patientId, transferSyntaxUid: inst.transferSyntaxUid, bytes: inst.bytes, callingAe: a.callingAe, host: a.host, at: now() });
+    records.push({ t: 'instance', id: inst.id, group: groupId, assoc: a.id, sopInstanceUid: inst.ids.sopInstanceUid, sopClassUid: inst.ids.sopClassUid, studyInstanceUid: inst.ids.studyInstanceUid, seriesInstanceUid: inst.ids.seriesInstanceUid, patientId: inst.ids.patientId, transferSyntaxUid: inst.transferSyntaxUid, bytes: inst.bytes, fileBytes: inst.fileBytes, crc32: inst.crc32, callingAe: a.callingAe, host: a.host, at: now() });
     // Grouping is decided now (a concurrent instance of the same study joins
     // this group); the state changes once the records are durable.
-    const durable = this.journal.appendLater(...records).then(
-      () => {
-        for (const r of records) apply(this.state, r);
-      },
-      (e: Error) => {
+    const journal = this.journal;
+    const durable = Promise.allSettled([journal.appendLater(...records), fileDurable]).then(async ([record, file]) => {
+      if (record.status === 'rejected') {
         // Not journalled: the sender is told it failed. A group that exists only in this batch is forgotten.
         if (records[0]?.t === 'group' && this.openGroups.get(key) === groupId) this.openGroups.delete(key);
-        throw e;
-      },
-    );
+        throw record.reason;
+      }
+      if (file.status === 'rejected') {
+        // Journalled, but the file is not durable: the sender is told it
+        // failed, and the record is taken back. The group (durable now, and
+        // perhaps joined by another instance meanwhile) stays.
+        for (const r of records) if (r.t !== 'instance') apply(this.state, r);
+        await journal.appendLater({ t: 'void', id: inst.id, why: (file.reason as Error).message }).catch(() => {
+          /* the next start's file check drops it */
+        });
+        throw file.reason;
+      }
+      for (const r of records) apply(this.state, r);
+    });
     if (!this.openGroups.has(key)) {
       this.openGroups.set(key, groupId);
       this.contributors.set(groupId, new Set());
@@ -337,7 +370,11 @@ export class DicomService extends EventEmitter {
     this.contributors.delete(g.id);
     this.closedAt.set(g.id, performance.now());
     const firstInst = g.instances[0];
-    if (!firstInst) return;
+    if (!firstInst) {
+      // None of its instances was stored: nothing to run, nothing to keep.
+      this.record({ t: 'released', group: g.id });
+      return;
+    }
     const r = route(this.opts.config, this.opts.values, { called: g.calledAe, calling: firstInst.callingAe, host: firstInst.host });
     const targets = r.accept ? r.targets : [];
     const at = now();

@@ -55,6 +55,14 @@ export interface InstanceRecord {
   patientId: string;
   transferSyntaxUid: string;
   bytes: number;
+  /**
+   * The file's length and CRC-32. The record is journalled while the file is
+   * being synced, so a restart checks the file of a group still open against
+   * them: a mismatch is an instance that was never acknowledged. (Absent in
+   * journals written before; those files are trusted as they are.)
+   */
+  fileBytes?: number;
+  crc32?: number;
   callingAe: string;
   host: string;
   at: string;
@@ -67,7 +75,9 @@ export type JournalRecord =
   | { t: 'closed'; group: string; at: string; jobs: JobRecord[] }
   | { t: 'job'; id: string; patch: Partial<JobRecord> }
   | { t: 'stage'; job: string; attempt: number; stage: string; pid: number; start: string | null }
-  | { t: 'released'; group: string };
+  | { t: 'released'; group: string }
+  /** An instance journalled whose file could not be made durable: the sender was told it failed. */
+  | { t: 'void'; id: string; why: string };
 
 export interface GroupState {
   id: string;
@@ -136,6 +146,9 @@ export function apply(state: GatewayState, r: JournalRecord): void {
       state.stagePids.set(r.job, list);
       return;
     }
+    case 'void':
+      // Live, a voided instance was never applied; replay skips it (see replay).
+      return;
     case 'released': {
       const g = state.groups.get(r.group);
       if (g) {
@@ -147,10 +160,26 @@ export function apply(state: GatewayState, r: JournalRecord): void {
   }
 }
 
-export function replay(records: JournalRecord[]): GatewayState {
+/**
+ * The state the records describe. Instances voided in the journal, or listed
+ * in `drop` (files found cut short at a restart), are skipped altogether, so
+ * they never replace an earlier copy of the same SOP instance.
+ */
+export function replay(records: JournalRecord[], drop: ReadonlySet<string> = new Set()): GatewayState {
+  const skip = new Set(drop);
+  for (const r of records) if (r.t === 'void') skip.add(r.id);
   const s = emptyState();
-  for (const r of records) apply(s, r);
+  for (const r of records) if (!(r.t === 'instance' && skip.has(r.id))) apply(s, r);
+  // An open group none of whose instances was acknowledged is no group.
+  for (const g of s.groups.values()) if (!g.closedAt && !g.released && !g.instances.length) s.groups.delete(g.id);
   return s;
+}
+
+/** Instances of groups not closed yet: the only ones whose files may be cut short by a crash. */
+export function openInstances(state: GatewayState): InstanceRecord[] {
+  const out: InstanceRecord[] = [];
+  for (const g of state.groups.values()) if (!g.closedAt && !g.released) out.push(...g.instances);
+  return out;
 }
 
 /**

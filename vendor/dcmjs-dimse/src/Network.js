@@ -85,6 +85,11 @@ class Network extends AsyncEventEmitter2 {
     // close after A-RELEASE-RP or A-ABORT (the ARTIM timer of PS3.8 9.1.5).
     this.maxPduReceive = opts.maxPduReceive || 4 * 1024 * 1024;
     this.artimTimeout = opts.artimTimeout || 30 * 1000;
+    // clara-wf patch: P-DATA-TF PDUs that span socket reads are assembled in a
+    // buffer reused for the next one (no allocation per PDU). Opt-in: the
+    // store stream must not keep the chunks it is given after its write
+    // callback; PDVs for anything else are copied.
+    this.reusePduBuffers = opts.reusePduBuffers || false;
     this.logCommandDatasets = opts.logCommandDatasets || false;
     this.logDatasets = opts.logDatasets || false;
     this.datasetReadOptions = opts.datasetReadOptions || {};
@@ -499,7 +504,7 @@ class Network extends AsyncEventEmitter2 {
    * @param {Buffer} data - Accumulated PDU data.
    * @throws {Error} In case of an unknown PDU type.
    */
-  async _processPdu(data) {
+  async _processPdu(data, reused) {
     const raw = new RawPdu(data);
 
     try {
@@ -537,7 +542,7 @@ class Network extends AsyncEventEmitter2 {
         case RawPduType.PDataTF: {
           const pdu = new PDataTF();
           pdu.read(raw);
-          await this._processPDataTf(pdu);
+          await this._processPDataTf(pdu, reused);
           break;
         }
         case RawPduType.AReleaseRQ: {
@@ -587,7 +592,7 @@ class Network extends AsyncEventEmitter2 {
    * @private
    * @param {PDataTF} pdu - PDU.
    */
-  async _processPDataTf(pdu) {
+  async _processPDataTf(pdu, reused) {
     try {
       const pdvs = pdu.getPdvs();
       for (let i = 0; i < pdvs.length; i++) {
@@ -623,7 +628,12 @@ class Network extends AsyncEventEmitter2 {
         const stream = this.dimseStream || this.dimseStoreStream;
         // clara-wf patch: wait for 'drain' every time write() asks for it (the
         // promise made once per instance resolved at the first drain only).
-        if (!stream.write(pdv.getValue()) && stream === this.dimseStoreStream) {
+        // clara-wf patch: a PDV in a reused PDU buffer is copied unless it goes
+        // to the store stream (which, by the reusePduBuffers contract, does not
+        // keep it).
+        const value =
+          reused && stream !== this.dimseStoreStream ? Buffer.from(pdv.getValue()) : pdv.getValue();
+        if (!stream.write(value) && stream === this.dimseStoreStream) {
           await new Promise((resolve) => {
             stream.once('drain', resolve);
             stream.once('close', resolve);
@@ -857,7 +867,7 @@ class Network extends AsyncEventEmitter2 {
     // bounded by maxPduReceive, and processed one at a time: the socket is
     // paused while a PDU is processed, so a slow disk slows the sender instead
     // of filling memory (TCP backpressure).
-    const pduAccumulator = new PduAccumulator(this.maxPduReceive);
+    const pduAccumulator = new PduAccumulator(this.maxPduReceive, this.reusePduBuffers);
     const queue = [];
     let processing = false;
     const drainQueue = async () => {
@@ -865,17 +875,23 @@ class Network extends AsyncEventEmitter2 {
       processing = true;
       try {
         while (queue.length && !this.socket.destroyed) {
-          const data = queue.shift();
+          const { data, release } = queue.shift();
           this.lastPduTime = Date.now();
-          await this._processPdu(data);
+          try {
+            await this._processPdu(data, release !== null);
+          } finally {
+            if (release !== null) release();
+          }
         }
       } finally {
         processing = false;
         if (!this.socket.destroyed) this.socket.resume();
       }
     };
-    pduAccumulator.on('pdu', (data) => {
-      queue.push(data);
+    // One object: async-event-emitter2 hands a listener its own callback in
+    // place of a trailing argument that is undefined.
+    pduAccumulator.on('pdu', (pdu) => {
+      queue.push(pdu);
     });
     pduAccumulator.on('error', (err) => {
       this._reset();
@@ -985,9 +1001,11 @@ class PduAccumulator extends AsyncEventEmitter2 {
    * @constructor
    * @param {number} maxPduLength - The largest PDU length (bytes after the 6-byte header) accepted.
    */
-  constructor(maxPduLength) {
+  constructor(maxPduLength, reuse) {
     super();
     this.maxPduLength = maxPduLength;
+    this.reuse = reuse || false;
+    this.spare = [];
     this.chunks = [];
     this.length = 0;
     this.needed = -1;
@@ -1018,9 +1036,11 @@ class PduAccumulator extends AsyncEventEmitter2 {
           );
         }
         this.needed = pduLength + 6;
+        this.neededType = type;
       }
       if (this.length < this.needed) return;
-      const pdu = this._take(this.needed);
+      const reuse = this.reuse && this.neededType === RawPduType.PDataTF;
+      const pdu = this._take(this.needed, reuse);
       this.needed = -1;
       this.emit('pdu', pdu);
     }
@@ -1044,16 +1064,31 @@ class PduAccumulator extends AsyncEventEmitter2 {
     return all;
   }
 
-  /** @private Consumes and returns exactly n bytes (one copy at most). */
-  _take(n) {
+  /**
+   * @private Consumes exactly n bytes (one copy at most): `{ data, release }`,
+   * where `release` (null unless the bytes were copied into a reused buffer)
+   * is to be called once they are no longer used.
+   */
+  _take(n, reuse) {
     let out;
+    let release = null;
     if (this.chunks[0].length === n) {
       out = this.chunks.shift();
     } else if (this.chunks[0].length > n) {
       out = this.chunks[0].subarray(0, n);
       this.chunks[0] = this.chunks[0].subarray(n);
     } else {
-      out = Buffer.allocUnsafe(n);
+      if (reuse) {
+        // A PDU is released once processed; the queue rarely holds more than one.
+        const i = this.spare.findIndex((b) => b.length >= n);
+        const buffer = i >= 0 ? this.spare.splice(i, 1)[0] : Buffer.allocUnsafeSlow(n);
+        out = buffer.subarray(0, n);
+        release = () => {
+          if (this.spare.length < 2) this.spare.push(buffer);
+        };
+      } else {
+        out = Buffer.allocUnsafe(n);
+      }
       let off = 0;
       while (off < n) {
         const c = this.chunks[0];
@@ -1065,11 +1100,13 @@ class PduAccumulator extends AsyncEventEmitter2 {
       }
     }
     this.length -= n;
-    return out;
+    return { data: out, release };
   }
 }
 //#endregion
 
 //#region Exports
 module.exports = Network;
+// clara-wf patch: reachable for tests (test/gateway-state.test.ts).
+module.exports.PduAccumulator = PduAccumulator;
 //#endregion
