@@ -214,6 +214,10 @@ async function gatewayBench() {
   const big = path.join(dir, 'big');
   spawnSync(node, [path.join(root, 'examples', 'make-test-series.mjs'), big, '--slices', '500', '--size', '512']);
   const bytes = fs.readdirSync(big).reduce((n, f) => n + fs.statSync(path.join(big, f)).size, 0);
+  // One instance of 200 MB (a 10000×10000 16-bit slice): memory must not grow with it.
+  const huge = path.join(dir, 'huge');
+  spawnSync(node, [path.join(root, 'examples', 'make-test-series.mjs'), huge, '--slices', '1', '--size', '10000']);
+  const hugeFile = path.join(huge, fs.readdirSync(huge)[0]);
   const senders = [];
   for (let k = 0; k < 8; k++) {
     const d = path.join(dir, `small-${k}`);
@@ -274,7 +278,9 @@ async function gatewayBench() {
     );
     fs.rmSync(fd, { recursive: true, force: true });
   }
-  const serveRuns = { big: [], eight: [], peak: [], before: [], after: [] };
+  const serveRuns = { big: [], eight: [], peak: [], before: [], after: [], hugePeak: [], hugeAfter: [], twoPeak: [], twoAfter: [] };
+  // The peak since the last reset (writing 5 to clear_refs resets VmHWM).
+  const resetPeak = (pid) => fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
   for (let r = 0; r < n; r++) {
     const data = path.join(dir, `data-${r}`);
     const serve = spawn(bin, ['--chart', chart, 'dicom', 'serve', '--port', String(port), '--data', data, '--runtime', 'process', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -292,6 +298,16 @@ async function gatewayBench() {
     if (rejected) throw new Error(`gateway bench: ${rejected} associations rejected with max-associations 8`);
     await new Promise((res) => setTimeout(res, 300));
     serveRuns.after.push(status(serve.pid, 'VmRSS'));
+    resetPeak(serve.pid);
+    await store(hugeFile);
+    serveRuns.hugePeak.push(status(serve.pid, 'VmHWM'));
+    await new Promise((res) => setTimeout(res, 1000));
+    serveRuns.hugeAfter.push(status(serve.pid, 'VmRSS'));
+    resetPeak(serve.pid);
+    await Promise.all([store(hugeFile), store(hugeFile)]);
+    serveRuns.twoPeak.push(status(serve.pid, 'VmHWM'));
+    await new Promise((res) => setTimeout(res, 1000));
+    serveRuns.twoAfter.push(status(serve.pid, 'VmRSS'));
     serve.kill('SIGTERM');
     await new Promise((res) => serve.on('close', res));
     fs.rmSync(data, { recursive: true, force: true });
@@ -306,6 +322,11 @@ async function gatewayBench() {
     peakMb: med(serveRuns.peak),
     beforeMb: med(serveRuns.before),
     afterMb: med(serveRuns.after),
+    hugeMb: fs.statSync(hugeFile).size / 1e6,
+    hugePeakMb: med(serveRuns.hugePeak),
+    hugeAfterMb: med(serveRuns.hugeAfter),
+    twoPeakMb: med(serveRuns.twoPeak),
+    twoAfterMb: med(serveRuns.twoAfter),
   };
 }
 
@@ -350,6 +371,8 @@ if (results.gateway) {
   ratio(`gateway: ${g.bigMb.toFixed(0)} MB study, serve ÷ storescp`, g.serveBigMs, g.scpBigMs, 1.3);
   rows.push({ check: 'gateway: disk floor (same files, fdatasync each) ÷ storescp', value: `${g.floorBigMs.toFixed(0)} / ${g.scpBigMs.toFixed(0)} ms`, ratio: `${(g.floorBigMs / g.scpBigMs).toFixed(2)}×`, target: '', ok: '' });
   rows.push({ check: 'gateway: peak RSS of serve during it', value: `${g.peakMb.toFixed(0)} MB (idle ${g.beforeMb.toFixed(0)} → ${g.afterMb.toFixed(0)})`, ratio: '', target: '≤ 150 MB', ok: g.peakMb <= 150 ? 'ok' : 'MISS' });
+  rows.push({ check: `gateway: one ${g.hugeMb.toFixed(0)} MB instance, peak RSS`, value: `${g.hugePeakMb.toFixed(0)} MB (→ ${g.hugeAfterMb.toFixed(0)} after)`, ratio: '', target: '≤ 150 MB', ok: g.hugePeakMb <= 150 ? 'ok' : 'MISS' });
+  rows.push({ check: `gateway: two at once, peak RSS`, value: `${g.twoPeakMb.toFixed(0)} MB (→ ${g.twoAfterMb.toFixed(0)} after)`, ratio: '', target: '≤ 150 MB', ok: g.twoPeakMb <= 150 ? 'ok' : 'MISS' });
   rows.push({ check: 'gateway: 8 × 100 concurrent, serve ÷ storescp', value: `${g.serveEightMs.toFixed(0)} / ${g.scpEightMs.toFixed(0)} ms`, ratio: `${(g.serveEightMs / g.scpEightMs).toFixed(2)}×`, target: 'all accepted', ok: 'ok' });
 }
 rows.push({ check: 'runner: time per no-op stage (50-chain)', value: `${results.runner.perStageMs.toFixed(2)} ms`, ratio: '', target: '', ok: '' });
