@@ -240,7 +240,7 @@ interface PendingInstance {
   id: string;
   fd: number;
   nameDurable: boolean;
-  /** The dataset's first bytes (up to HEAD_BYTES), copied once, for its identifiers. */
+  /** The dataset's first bytes (up to HEAD_BYTES), copied, for its identifiers. */
   head: Buffer | null;
   headLength: number;
   headerLength: number;
@@ -335,9 +335,11 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
         write(chunk: Buffer, _enc, cb) {
           if (fd < 0 || entry.discarded) return cb();
           if (entry.headLength < HEAD_BYTES) {
-            // Copied: the chunk's memory is reused for the next PDU (reusePduBuffers).
-            entry.head ??= Buffer.allocUnsafeSlow(HEAD_BYTES);
-            entry.headLength += chunk.copy(entry.head, entry.headLength, 0, Math.min(chunk.length, HEAD_BYTES - entry.headLength));
+            // Copied (the chunk's memory is reused for the next PDU: reusePduBuffers),
+            // only as much as arrives: usually one PDV holds all of it.
+            const part = chunk.subarray(0, HEAD_BYTES - entry.headLength);
+            entry.head = entry.head ? Buffer.concat([entry.head, part]) : Buffer.from(part);
+            entry.headLength += part.length;
           }
           entry.bytes += chunk.length;
           // Written at once (into the page cache: microseconds for a PDU) rather
@@ -389,7 +391,7 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
       };
       let ids: InstanceIds;
       try {
-        ids = identify((p.head ?? Buffer.alloc(0)).subarray(0, p.headLength), p.ts, () => datasetOf(p.file, p.headerLength));
+        ids = identify(p.head ?? Buffer.alloc(0), p.ts, () => datasetOf(p.file, p.headerLength));
       } catch (e) {
         opts.events.error?.(`reading ${p.sopInstance}: ${(e as Error).message}`);
         drop();
