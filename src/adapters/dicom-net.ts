@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import { isSafeUid, part10Header } from '../core/part10.js';
 import { datasetOf, HEAD_BYTES, identify, type InstanceIds } from '../gateway/identify.js';
@@ -166,22 +167,21 @@ class SpareInstanceFiles {
     if (this.making || this.closed || this.ready.length > this.want / 2 || Date.now() < this.pausedUntil) return;
     this.making = true;
     const batch: InstanceSlot[] = [];
-    const open = (file: string) => new Promise<number>((resolve, reject) => fs.open(file, 'wx', 0o444, (e, fd) => (e ? reject(e) : resolve(fd))));
     void (async () => {
       try {
         while (this.ready.length + batch.length < this.want && !this.closed) {
           const id = randomUUID();
           const file = path.join(this.dir, `${id}.dcm`);
-          batch.push({ id, file, fd: await open(file), nameDurable: true });
+          batch.push({ id, file, fd: await openAsync(file, 'wx', 0o444), nameDurable: true });
         }
-        await new Promise<void>((resolve, reject) => fs.fsync(this.dirFd, (e) => (e ? reject(e) : resolve())));
+        await fsyncOf(this.dirFd);
         this.ready.push(...batch.splice(0));
       } catch (e) {
         // Instances still get files, made one at a time (and any error shows there).
         if (!this.closed) this.report(`making spare instance files in ${this.dir}: ${(e as Error).message}`);
         this.pausedUntil = Date.now() + 1000;
       } finally {
-        for (const s of batch) discardSlot(s);
+        for (const s of batch) discardFile(s.fd, s.file);
         this.making = false;
         if (this.closed) this.close();
         else this.refill();
@@ -192,17 +192,20 @@ class SpareInstanceFiles {
   /** Delete the spares not taken. */
   close(): void {
     this.closed = true;
-    for (const s of this.ready.splice(0)) discardSlot(s);
+    for (const s of this.ready.splice(0)) discardFile(s.fd, s.file);
   }
 }
 
-function discardSlot(s: InstanceSlot): void {
-  try {
-    fs.closeSync(s.fd);
-  } catch {
-    /* closed */
+/** Close an instance file's descriptor (if still open) and delete the file: it holds nothing acknowledged. */
+function discardFile(fd: number, file: string): void {
+  if (fd >= 0) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* closed */
+    }
   }
-  fs.rmSync(s.file, { force: true });
+  if (file) fs.rmSync(file, { force: true });
 }
 
 /**
@@ -223,7 +226,7 @@ function syncAhead(entry: PendingInstance): void {
   entry.syncing = fdatasyncOf(entry.fd).then(
     () => {
       entry.syncing = null;
-      if (entry.writing) syncAhead(entry);
+      syncAhead(entry); // stops once the instance is complete (fd -1) or discarded
     },
     (e: Error) => {
       entry.syncError ??= e;
@@ -232,7 +235,9 @@ function syncAhead(entry: PendingInstance): void {
   );
 }
 
-const fdatasyncOf = (fd: number) => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+const fdatasyncOf = promisify(fs.fdatasync);
+const fsyncOf = promisify(fs.fsync);
+const openAsync = promisify(fs.open);
 
 /** An instance being received: its file, the head kept for its identifiers, its early syncs. */
 interface PendingInstance {
@@ -249,8 +254,6 @@ interface PendingInstance {
   crc: number;
   /** Bytes written since the last background fdatasync started. */
   unsynced: number;
-  /** Still receiving: a background sync that ends starts the next. */
-  writing: boolean;
   /** The background fdatasync in flight, if any. */
   syncing: Promise<void> | null;
   /** An error a background fdatasync reported (Linux reports a writeback error once). */
@@ -328,7 +331,7 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
       const header = ok ? part10Header(sopClass, sopInstance, ts) : Buffer.alloc(0);
       const fd = slot ? slot.fd : -1;
       if (slot) fs.writeSync(fd, header);
-      const entry: PendingInstance = { file: slot?.file ?? '', id: slot?.id ?? randomUUID(), fd, nameDurable: slot?.nameDurable ?? true, head: null, headLength: 0, headerLength: header.length, bytes: 0, crc: crc32(header), unsynced: header.length, writing: true, syncing: null, syncError: null, ts, sopInstance, ok, discarded: false };
+      const entry: PendingInstance = { file: slot?.file ?? '', id: slot?.id ?? randomUUID(), fd, nameDurable: slot?.nameDurable ?? true, head: null, headLength: 0, headerLength: header.length, bytes: 0, crc: crc32(header), unsynced: header.length, syncing: null, syncError: null, ts, sopInstance, ok, discarded: false };
       this.pending.set(request, entry);
       const stream = new Writable({
         highWaterMark: 1024 * 1024,
@@ -374,21 +377,17 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
     cStoreRequest(request: any, callback: (r: unknown) => void): void {
       const p = this.pending.get(request);
       this.pending.delete(request);
-      if (p) p.writing = false;
+      // The instance is complete: its descriptor leaves the entry, which ends
+      // the background syncs (syncAhead) before anything else happens to it.
+      const fd = p?.fd ?? -1;
+      if (p) p.fd = -1;
       const response = responses.CStoreResponse.fromRequest(request);
       const answer = (status: number) => {
         response.setStatus(status);
         callback(response);
       };
       if (!p?.ok) return answer(STORE_STATUS.cannotUnderstand);
-      const drop = () => {
-        try {
-          fs.closeSync(p.fd);
-        } catch {
-          /* closed */
-        }
-        fs.rmSync(p.file, { force: true });
-      };
+      const drop = () => discardFile(fd, p.file);
       let ids: InstanceIds;
       try {
         ids = identify(p.head ?? Buffer.alloc(0), p.ts, () => datasetOf(p.file, p.headerLength));
@@ -404,8 +403,6 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
         return answer(STORE_STATUS.dataSetDoesNotMatchSopClass);
       }
       const instance: ReceivedInstance = { file: p.file, id: p.id, ids, transferSyntaxUid: p.ts, bytes: p.bytes, fileBytes: p.headerLength + p.bytes, crc32: p.crc };
-      const fd = p.fd;
-      p.fd = -1;
       // The file's data (and, for a file made on the spot, its name in the
       // folder) are made durable off the event loop, after any background
       // sync of its first part. The caller journals the instance at the same
@@ -414,7 +411,7 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
       // short); Success is answered once both are durable.
       const durable = (async () => {
         await p.syncing;
-        await Promise.all([fdatasyncOf(fd), p.nameDurable ? undefined : new Promise<void>((resolve, reject) => fs.fsync(dirFd, (e) => (e ? reject(e) : resolve())))]);
+        await Promise.all([fdatasyncOf(fd), p.nameDurable ? undefined : fsyncOf(dirFd)]);
         if (p.syncError) throw p.syncError;
       })().finally(() => {
         try {
@@ -458,14 +455,7 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
       // Success is journalled already.
       for (const p of this.pending.values()) {
         p.discarded = true;
-        if (p.fd >= 0) {
-          try {
-            fs.closeSync(p.fd);
-          } catch {
-            /* closed */
-          }
-        }
-        if (p.file) fs.rmSync(p.file, { force: true });
+        discardFile(p.fd, p.file);
       }
       this.pending.clear();
       if (!this.accepted || !this.info) return;

@@ -8,8 +8,11 @@
 // never acknowledged.
 import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import type { JournalRecord } from './state.js';
+
+const fdatasyncAsync = promisify(fs.fdatasync);
 
 export class Journal {
   private fd: number;
@@ -72,7 +75,7 @@ export class Journal {
         // The write goes to the page cache at once; only the sync waits (off the event loop).
         const buf = Buffer.from(take.map((b) => b.text).join(''));
         for (let off = 0; off < buf.length; ) off += fs.writeSync(this.fd, buf, off, buf.length - off);
-        await new Promise<void>((resolve, reject) => fs.fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
+        await fdatasyncAsync(this.fd);
         for (const b of take) b.done();
       } catch (e) {
         for (const b of take) b.done(e as Error);
