@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { crc32 } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { fc, it } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
 import { fileMatches, Journal } from '../src/gateway/journal.js';
 import { compact, openInstances, replay, type JobRecord, type JournalRecord } from '../src/gateway/state.js';
 import { tempDir } from './helpers.js';
@@ -139,6 +140,43 @@ describe('vendored dcmjs-dimse PDU accumulator', () => {
     for (let off = 0; off < more.length; off += 700) acc.accumulate(Buffer.from(more.subarray(off, off + 700)));
     expect(got.map((g) => g.data.toString('hex'))).toEqual(next.map((b) => b.toString('hex')));
     expect(got.every((g) => buffers.has(g.data.buffer))).toBe(true);
+  });
+
+  // Any split of a stream of PDUs into socket reads gives back the same PDUs,
+  // in order, whether assembly buffers are reused or not (fast-check).
+  it.prop([fc.array(fc.record({ type: fc.integer({ min: 1, max: 7 }), n: fc.integer({ min: 0, max: 3000 }), fill: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 4000 }), { minLength: 1, maxLength: 40 }), fc.boolean()], { seed: 21, numRuns: 300 })('any split into reads gives back the same PDUs, in order', (pdus, cuts, reuse) => {
+    const acc = new PduAccumulator(1 << 20, reuse);
+    const got: string[] = [];
+    acc.on('pdu', (p: { data: Buffer; release: (() => void) | null }) => {
+      got.push(p.data.toString('hex'));
+      p.release?.();
+    });
+    const sent = pdus.map(({ type, n, fill }) => {
+      const b = pdu(n, fill);
+      b.writeUInt8(type, 0);
+      return b;
+    });
+    const all = Buffer.concat(sent);
+    let off = 0;
+    for (let i = 0; off < all.length; i++) {
+      const k = cuts[i % cuts.length] as number;
+      acc.accumulate(Buffer.from(all.subarray(off, off + k)));
+      off += k;
+    }
+    expect(got).toEqual(sent.map((b) => b.toString('hex')));
+  });
+
+  it.prop([fc.integer({ min: 1, max: 7 }), fc.integer({ min: 4097, max: 0xffffffff })], { seed: 21, numRuns: 200 })('a PDU declaring more than the limit is refused before any of it is kept', (type, length) => {
+    const acc = new PduAccumulator(4096, false);
+    const errors: { abortReason: number }[] = [];
+    acc.on('error', (e: { abortReason: number }) => errors.push(e));
+    acc.on('pdu', () => errors.push({ abortReason: -1 }));
+    const head = Buffer.alloc(6);
+    head.writeUInt8(type, 0);
+    head.writeUInt32BE(length, 2);
+    acc.accumulate(head);
+    expect(errors.map((e) => e.abortReason)).toEqual([6]);
+    expect(acc.length).toBe(0);
   });
 
   it('never reuses a buffer without the option, or for PDUs other than P-DATA-TF', () => {

@@ -75,6 +75,7 @@ export async function startDashboard(service: DicomService, opts: { host: string
     }
     if (url.pathname === '/' || url.pathname === '/index.html') return send(200, readPackageText('templates', 'dashboard.html'), 'text/html', { 'Content-Security-Policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'" });
     if (url.pathname === '/api/jobs') return send(200, JSON.stringify(service.list()));
+    if (url.pathname === '/api/status') return send(200, JSON.stringify(service.status()));
     const m = /^\/api\/jobs\/([0-9a-f-]{36})(?:\/stages\/([a-z0-9-]{1,63})\/log)?$/.exec(url.pathname);
     if (m) {
       const job = service.job(m[1] as string);

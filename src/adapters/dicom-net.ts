@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
+import type { ScpLimits } from '../core/intake.js';
 import { isSafeUid, part10Header } from '../core/part10.js';
 import { datasetOf, HEAD_BYTES, identify, type InstanceIds } from '../gateway/identify.js';
 import { importPackage } from './import-package.js';
@@ -55,6 +56,7 @@ export interface AssociationInfo {
 }
 
 export type AssociationDecision = { accept: true } | { accept: false; reason: 'called' | 'calling' | 'busy' };
+export type RejectCause = 'called' | 'calling' | 'busy' | 'protocol' | 'application-context' | 'no-context';
 
 export interface ReceivedInstance {
   /** The Part 10 file, fsynced, in the instances folder. */
@@ -91,7 +93,8 @@ export interface ScpEvents {
   stored(a: AssociationInfo, instance: ReceivedInstance, fileDurable: Promise<void>): Promise<number> | number;
   /** The association ended: released (A-RELEASE) or not (abort, dropped connection, timeout). */
   ended(a: AssociationInfo, how: 'released' | 'aborted', instances: number, why: string): void;
-  rejected?(a: AssociationInfo, reason: string): void;
+  /** An association was rejected: by `associate`'s decision (`why` absent), or by the SCP itself (`why` says why). */
+  rejected?(a: AssociationInfo, reason: RejectCause, why?: string): void;
   echo?(a: AssociationInfo): void;
   error?(message: string): void;
 }
@@ -106,21 +109,19 @@ export interface ScpServer {
   openConnections(): number;
 }
 
-export interface ScpOptions {
+export interface ScpOptions extends ScpLimits {
   host: string;
   port: number;
   /** Where instances are written, one file per instance named by a UUID. */
   instancesDir: string;
-  maxAssociations: number;
-  maxPduLength: number;
-  /** ARTIM: no A-ASSOCIATE-RQ within this long closes the connection (ms). */
-  artimMs: number;
-  /** An accepted association silent for this long is aborted (ms). */
-  idleMs: number;
-  /** Connections beyond this many are closed at once (default 4 × maxAssociations + 16). */
-  maxConnections?: number;
   events: ScpEvents;
 }
+
+/** The configuration key that names each limit the network layer enforces, for messages. */
+const LIMIT_NAMES: Record<string, string> = { MAX_DATASET_BYTES: 'max-instance-bytes', MAX_ASSOCIATION_BYTES: 'max-association-bytes', MAX_COMMAND_BYTES: 'the command set limit' };
+
+/** The application context of every DICOM association (PS3.7 Annex A.2.1). */
+const DICOM_APPLICATION_CONTEXT = '1.2.840.10008.3.1.1.1';
 
 /** An empty instance file whose name may already be durable. */
 interface InstanceSlot {
@@ -270,7 +271,14 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
   const { PresentationContextResult, RejectResult, RejectSource, RejectReason } = constants;
   const sockets = new Set<net.Socket>();
   let active = 0;
-  const maxConnections = opts.maxConnections ?? opts.maxAssociations * 4 + 16;
+  // Per source address: connections without an open association, and associations.
+  const idleByHost = new Map<string, number>();
+  const activeByHost = new Map<string, number>();
+  const bump = (m: Map<string, number>, host: string, d: number) => {
+    const n = (m.get(host) ?? 0) + d;
+    if (n > 0) m.set(host, n);
+    else m.delete(host);
+  };
   fs.mkdirSync(opts.instancesDir, { recursive: true });
   // One descriptor of the instances folder: fsynced after new files so their names survive a crash.
   const dirFd = fs.openSync(opts.instancesDir, 'r');
@@ -284,25 +292,62 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
     private endWhy = 'the connection ended without a release';
     private readonly pending = new Map<unknown, PendingInstance>();
 
-    constructor(socket: net.Socket, o: unknown) {
+    constructor(
+      socket: net.Socket,
+      o: unknown,
+      private readonly host: string,
+    ) {
       super(socket, o);
-      this.on('close', () => this.closed());
-      this.on('networkError', (e: Error) => {
-        this.endWhy = e.message.replace(/^.*?-> /, '');
-        opts.events.error?.(`association ${this.info?.id ?? '(none yet)'}: ${e.message}`);
-      });
+      // Nothing raised while this connection is handled reaches the process:
+      // the vendored library guards the Scp handlers (Server.js _guarded);
+      // these two listeners are ours and guard themselves.
+      this.on('close', () => this.guard('closing', () => this.closed()));
+      this.on('networkError', (e: Error & { code?: string; limit?: number }) =>
+        this.guard('reporting an error', () => {
+          const limit = e.code ? LIMIT_NAMES[e.code] : undefined;
+          this.endWhy = limit ? `${limit} (${e.limit}) exceeded: ${e.message.replace(/^.*?Limit exceeded: /, '')}` : e.message.replace(/^.*?-> /, '');
+          opts.events.error?.(`association ${this.info?.id ?? '(none yet)'} from ${this.host}: ${limit ? this.endWhy : e.message}`);
+        }),
+      );
+    }
+
+    /** Run `fn`; an exception aborts this association only, and is reported. */
+    private guard(what: string, fn: () => void): void {
+      try {
+        fn();
+      } catch (e) {
+        try {
+          opts.events.error?.(`association ${this.info?.id ?? '(none yet)'} from ${this.host}: internal error ${what}: ${(e as Error).message}; aborted`);
+        } catch {
+          /* the reporter itself failed: the abort below still happens */
+        }
+        (this as any).abortAndClose(2, 0);
+      }
     }
 
     associationRequested(association: any): void {
-      const socket: net.Socket = (this as any).socket;
-      this.info = { id: randomUUID(), calledAe: association.getCalledAeTitle().trim(), callingAe: association.getCallingAeTitle().trim(), host: (socket.remoteAddress ?? '').replace(/^::ffff:/, '') };
-      const decision: AssociationDecision = active >= opts.maxAssociations ? { accept: false, reason: 'busy' } : opts.events.associate(this.info);
+      this.info = { id: randomUUID(), calledAe: association.getCalledAeTitle().trim(), callingAe: association.getCallingAeTitle().trim(), host: this.host };
+      // Refusals in the order dcmtk's DcmSCP::waitForAssociation checks them
+      // (dcmtk dcmnet/libsrc/scp.cc; reject parameters from refuseAssociation).
+      const version: number = association.protocolVersion ?? 1;
+      if (!(version & 1)) {
+        // PS3.8 9.3.2: bit 0 of the protocol version is version 1; a peer without it is refused (ACSE related, reason 2).
+        opts.events.rejected?.(this.info, 'protocol', `protocol version ${version} is not DICOM's version 1`);
+        return this.sendAssociationReject(RejectResult.Permanent, 2, 2);
+      }
+      if ((association.applicationContextName ?? '').replace(/\0+$/, '') !== DICOM_APPLICATION_CONTEXT) {
+        opts.events.rejected?.(this.info, 'application-context', `application context ${(association.applicationContextName ?? '(none)').replace(/\0+$/, '')} is not DICOM's ${DICOM_APPLICATION_CONTEXT}`);
+        return this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceUser, 2 /* application context name not supported */);
+      }
+      const busy = active >= opts.maxAssociations ? `max-associations (${opts.maxAssociations}) associations are open` : (activeByHost.get(this.host) ?? 0) >= opts.maxAssociationsPerHost ? `max-associations-per-host (${opts.maxAssociationsPerHost}) associations from ${this.host} are open` : null;
+      const decision: AssociationDecision = busy ? { accept: false, reason: 'busy' } : opts.events.associate(this.info);
       if (!decision.accept) {
-        opts.events.rejected?.(this.info, decision.reason);
+        opts.events.rejected?.(this.info, decision.reason, busy ?? undefined);
         if (decision.reason === 'busy') this.sendAssociationReject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, 2 /* local limit exceeded */);
         else this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, decision.reason === 'called' ? RejectReason.CalledAeNotRecognized : RejectReason.CallingAeNotRecognized);
         return;
       }
+      let usable = 0;
       for (const c of association.getPresentationContexts()) {
         const ctx = association.getPresentationContext(c.id);
         const abstract: string = ctx.getAbstractSyntaxUid();
@@ -313,11 +358,24 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
         const proposed: string[] = ctx.getTransferSyntaxUids();
         // Our preference order decides, not the order the sender proposed.
         const ts = ACCEPTED_TRANSFER_SYNTAXES.find((t) => proposed.includes(t));
-        if (ts) ctx.setResult(PresentationContextResult.Accept, ts);
-        else ctx.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
+        if (ts) {
+          ctx.setResult(PresentationContextResult.Accept, ts);
+          usable++;
+        } else ctx.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
       }
-      this.accepted = true;
-      active++;
+      if (!usable) {
+        // Nothing it proposed can be used (or it proposed nothing): refused, as
+        // DcmSCP refuses (DCMSCP_NO_PRES_CONTEXTS: permanent, service user, no reason).
+        opts.events.rejected?.(this.info, 'no-context', 'no presentation context it proposed can be used (storage or verification, in a transfer syntax this SCP accepts)');
+        return this.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.NoReasonGiven);
+      }
+      // Counted once per connection (the state machine refuses a second request anyway).
+      if (!this.accepted) {
+        this.accepted = true;
+        active++;
+        bump(activeByHost, this.host, 1);
+        bump(idleByHost, this.host, -1);
+      }
       this.sendAssociationAccept();
     }
 
@@ -421,16 +479,18 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
         }
       });
       Promise.all([durable, opts.events.stored(this.info as AssociationInfo, instance, durable)]).then(
-        ([, status]) => {
-          if (status === STORE_STATUS.success) this.instances++;
-          else fs.rmSync(p.file, { force: true });
-          answer(status);
-        },
-        (e: Error) => {
-          opts.events.error?.(`storing ${p.sopInstance}: ${e.message}`);
-          fs.rmSync(p.file, { force: true });
-          answer((e as NodeJS.ErrnoException).code === 'ENOSPC' ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure);
-        },
+        ([, status]) =>
+          this.guard('answering a C-STORE', () => {
+            if (status === STORE_STATUS.success) this.instances++;
+            else fs.rmSync(p.file, { force: true });
+            answer(status);
+          }),
+        (e: Error) =>
+          this.guard('answering a failed C-STORE', () => {
+            opts.events.error?.(`storing ${p.sopInstance}: ${e.message}`);
+            fs.rmSync(p.file, { force: true });
+            answer((e as NodeJS.ErrnoException).code === 'ENOSPC' ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure);
+          }),
       );
     }
 
@@ -451,6 +511,11 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
     }
 
     private closed(): void {
+      // The counts first: whatever fails below, the slots are free again.
+      if (this.accepted) {
+        active--;
+        bump(activeByHost, this.host, -1);
+      } else bump(idleByHost, this.host, -1);
       // Only an instance still in flight is discarded: every one answered with
       // Success is journalled already.
       for (const p of this.pending.values()) {
@@ -458,22 +523,24 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
         discardFile(p.fd, p.file);
       }
       this.pending.clear();
-      if (!this.accepted || !this.info) return;
-      active--;
-      opts.events.ended(this.info, this.releasedFlag ? 'released' : 'aborted', this.instances, this.releasedFlag ? 'released' : this.endWhy);
+      if (this.accepted && this.info) opts.events.ended(this.info, this.releasedFlag ? 'released' : 'aborted', this.instances, this.releasedFlag ? 'released' : this.endWhy);
     }
   }
 
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
-    if (sockets.size >= maxConnections) {
-      opts.events.error?.(`connection from ${socket.remoteAddress} closed at once: ${maxConnections} connections are open`);
+    const host = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const full = sockets.size >= opts.maxConnections ? `${opts.maxConnections} connections are open (max-connections)` : (idleByHost.get(host) ?? 0) >= opts.maxIdleConnectionsPerHost ? `${host} has ${opts.maxIdleConnectionsPerHost} connections open without an association (max-idle-connections-per-host)` : null;
+    if (full) {
+      opts.events.error?.(`connection from ${host} closed at once: ${full}`);
+      socket.on('error', () => {});
       socket.destroy();
       return;
     }
     sockets.add(socket);
+    bump(idleByHost, host, 1);
     socket.on('close', () => sockets.delete(socket));
-    new ClaraScp(socket, { reusePduBuffers: true, associationTimeout: opts.artimMs, pduTimeout: opts.idleMs, artimTimeout: opts.artimMs, connectTimeout: Math.max(opts.idleMs, opts.artimMs) * 2, maxPduReceive: opts.maxPduLength });
+    new ClaraScp(socket, { reusePduBuffers: true, associationTimeout: opts.artimMs, pduTimeout: opts.idleMs, artimTimeout: opts.artimMs, connectTimeout: Math.max(opts.idleMs, opts.artimMs) * 2, maxPduReceive: opts.maxPduLength, maxDatasetReceive: opts.maxInstanceBytes, maxAssociationReceive: opts.maxAssociationBytes }, host);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

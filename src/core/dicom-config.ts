@@ -48,6 +48,11 @@ export interface DicomConfig {
       'max-pdu-length'?: number;
       'artim-timeout'?: number;
       'idle-timeout'?: number;
+      'max-connections'?: number;
+      'max-idle-connections-per-host'?: number;
+      'max-associations-per-host'?: number;
+      'max-instance-bytes'?: number;
+      'max-association-bytes'?: number;
       verification?: { enabled?: boolean; 'transfer-syntaxes'?: string[] };
       'log-dimse-datasets'?: boolean;
       'reject-unknown-sources'?: boolean;

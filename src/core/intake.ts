@@ -33,20 +33,37 @@ export function intakeRules(config: DicomConfig, calledAe: string): IntakeRules 
   return { grouping, timeoutMs: (entry?.timeout ?? DEFAULT_GROUP_TIMEOUT_S) * 1000, trigger: entry?.trigger ?? 'quiet' };
 }
 
-/** Network limits of the SCP, with the defaults documented in the README. */
+/**
+ * Network limits of the SCP, with the defaults documented in the README
+ * (docs: "the gateway's limits"). Each bounds what one peer can make the
+ * gateway hold: connections, associations, time, bytes.
+ */
 export interface ScpLimits {
   maxAssociations: number;
   maxPduLength: number;
   artimMs: number;
   idleMs: number;
+  maxConnections: number;
+  maxIdleConnectionsPerHost: number;
+  maxAssociationsPerHost: number;
+  maxInstanceBytes: number;
+  maxAssociationBytes: number;
 }
+
+export const SCP_DEFAULTS = { maxAssociations: 16, maxPduLength: 262144, artimS: 30, idleS: 60, maxInstanceBytes: 4 * 1024 ** 3, maxAssociationBytes: 64 * 1024 ** 3 } as const;
 
 export function scpLimits(config: DicomConfig): ScpLimits {
   const scp = config.dicom?.scp;
+  const maxAssociations = scp?.['max-associations'] ?? SCP_DEFAULTS.maxAssociations;
   return {
-    maxAssociations: scp?.['max-associations'] ?? 16,
-    maxPduLength: scp?.['max-pdu-length'] ?? 262144,
-    artimMs: (scp?.['artim-timeout'] ?? 30) * 1000,
-    idleMs: (scp?.['idle-timeout'] ?? 60) * 1000,
+    maxAssociations,
+    maxPduLength: scp?.['max-pdu-length'] ?? SCP_DEFAULTS.maxPduLength,
+    artimMs: (scp?.['artim-timeout'] ?? SCP_DEFAULTS.artimS) * 1000,
+    idleMs: (scp?.['idle-timeout'] ?? SCP_DEFAULTS.idleS) * 1000,
+    maxConnections: scp?.['max-connections'] ?? maxAssociations * 4 + 16,
+    maxIdleConnectionsPerHost: scp?.['max-idle-connections-per-host'] ?? maxAssociations + 4,
+    maxAssociationsPerHost: Math.min(maxAssociations, scp?.['max-associations-per-host'] ?? maxAssociations),
+    maxInstanceBytes: scp?.['max-instance-bytes'] ?? SCP_DEFAULTS.maxInstanceBytes,
+    maxAssociationBytes: scp?.['max-association-bytes'] ?? SCP_DEFAULTS.maxAssociationBytes,
   };
 }

@@ -15,7 +15,8 @@ import { processStartTime, sameProcessRunning, signalAll, stopMarked } from '../
 import { UsageError } from '../core/errors.js';
 import type { DicomConfig } from '../core/dicom-config.js';
 import { route } from '../core/dicom-route.js';
-import { intakeRules, scpLimits } from '../core/intake.js';
+import { printable } from '../core/printable.js';
+import { intakeRules, scpLimits, type ScpLimits } from '../core/intake.js';
 import { workflowsOf, type Values, type WorkflowSpec } from '../core/model.js';
 import { planRun, type RunPlan, type Runtime } from '../runner/plan.js';
 import { Runner } from '../runner/runner.js';
@@ -83,8 +84,9 @@ export class DicomService extends EventEmitter {
     this.paths = gatewayPaths(opts.dataDir);
   }
 
+  /** Every message leaves escaped: AE titles, UIDs and errors in it are a peer's text. */
   private log(e: ServiceEvent): void {
-    this.emit('log', e);
+    this.emit('log', { ...e, message: printable(e.message) });
   }
 
   private record(...records: JournalRecord[]): void {
@@ -100,6 +102,11 @@ export class DicomService extends EventEmitter {
   /** Every job, newest first (history included: it survives restarts). */
   list(): JobRecord[] {
     return [...this.state.jobs.values()].sort((a, b) => b.receivedAt.localeCompare(a.receivedAt) || a.id.localeCompare(b.id));
+  }
+
+  /** What the gateway holds open now, and its limits: for the dashboard's /api/status. */
+  status(): { associations: number; connections: number; limits: ScpLimits; jobs: { queued: number; running: number } } {
+    return { associations: this.scp?.openAssociations() ?? 0, connections: this.scp?.openConnections() ?? 0, limits: scpLimits(this.opts.config), jobs: { queued: this.queue.length, running: this.running } };
   }
 
   job(id: string): JobRecord | undefined {
@@ -147,8 +154,8 @@ export class DicomService extends EventEmitter {
           this.liveAssociations.add(a.id);
           return { accept: true };
         },
-        rejected: (a, reason) => {
-          const why = reason === 'busy' ? (this.stopping ? 'shutting down' : `max-associations (${limits.maxAssociations}) associations are open`) : route(opts.config, opts.values, { called: a.calledAe, calling: a.callingAe, host: a.host }).why;
+        rejected: (a, reason, given) => {
+          const why = given ?? (reason === 'busy' ? 'shutting down' : route(opts.config, opts.values, { called: a.calledAe, calling: a.callingAe, host: a.host }).why);
           this.log({ type: 'association', message: `association ${a.id} from ${a.callingAe}@${a.host} to ${a.calledAe} rejected: ${why}`, association: a.id, rejected: reason });
         },
         echo: (a) => this.log({ type: 'association', message: `C-ECHO from ${a.callingAe}@${a.host} to ${a.calledAe}`, association: a.id }),

@@ -545,13 +545,24 @@ class Association {
    * @returns {number} Presentation context ID.
    */
   addPresentationContext(abstractSyntaxUid, presentationContextId) {
+    // clara-wf patch: an ID given by the caller (the one a received
+    // A-ASSOCIATE-RQ proposed) is kept as it is. Upstream moved it past the
+    // highest ID so far, so a request proposing contexts 3 then 1 had its
+    // context 1 renamed 5 (then failed to add its transfer syntax and was
+    // aborted), and a duplicate 255 became 257, which no PDU can carry. The
+    // reader (AAssociateRQ.read) refuses even and duplicate IDs first.
     let pcId = presentationContextId || 1;
-    this.presentationContexts.forEach((pc) => {
-      const id = pc.id;
-      if (id >= pcId) {
-        pcId = id + 2;
-      }
-    });
+    if (presentationContextId === undefined) {
+      this.presentationContexts.forEach((pc) => {
+        const id = pc.id;
+        if (id >= pcId) {
+          pcId = id + 2;
+        }
+      });
+    }
+    if (pcId > 255) {
+      throw new Error(`Presentation context ID ${pcId} is past 255: an association holds at most 128 contexts`);
+    }
     this.presentationContexts.push({
       id: pcId,
       context: new PresentationContext(pcId, abstractSyntaxUid),

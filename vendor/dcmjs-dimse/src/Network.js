@@ -10,7 +10,7 @@ const {
   Pdv,
   RawPdu,
 } = require('./Pdu');
-const { CommandFieldType, RawPduType, Status } = require('./Constants');
+const { CommandFieldType, PresentationContextResult, RawPduType, Status } = require('./Constants');
 const {
   CCancelRequest,
   CEchoRequest,
@@ -85,6 +85,15 @@ class Network extends AsyncEventEmitter2 {
     // close after A-RELEASE-RP or A-ABORT (the ARTIM timer of PS3.8 9.1.5).
     this.maxPduReceive = opts.maxPduReceive || 4 * 1024 * 1024;
     this.artimTimeout = opts.artimTimeout || 30 * 1000;
+    // clara-wf patch: bounds on what one peer makes this end hold or write.
+    // A dataset (a C-STORE instance, or any other DIMSE's data set) larger than
+    // maxDatasetReceive, a command set larger than maxCommandReceive (held in
+    // memory) or a connection receiving more than maxAssociationReceive bytes
+    // in all is answered with A-ABORT. 0 is no limit.
+    this.maxDatasetReceive = opts.maxDatasetReceive || 0;
+    this.maxCommandReceive = opts.maxCommandReceive || 1024 * 1024;
+    this.maxAssociationReceive = opts.maxAssociationReceive || 0;
+    this.dimseBytes = 0;
     // clara-wf patch: P-DATA-TF PDUs that span socket reads are assembled in a
     // buffer reused for the next one (no allocation per PDU). Opt-in: the
     // store stream must not keep the chunks it is given after its write
@@ -109,6 +118,13 @@ class Network extends AsyncEventEmitter2 {
       this.connected = true;
       this.connectedTime = Date.now();
     }
+    // clara-wf patch: the state of the upper layer, named as in PS3.8 9.2
+    // (table 9-10): an accepted connection waits for an A-ASSOCIATE-RQ
+    // (Sta2); a requestor's waits for its transport connection (Sta4).
+    // Upstream kept no state, so an A-ASSOCIATE-RQ on an established
+    // association was accepted again (leaking the acceptor's slot) and an
+    // A-RELEASE-RQ before any association was answered with A-RELEASE-RP.
+    this.state = this.connected ? 'Sta2' : 'Sta4';
 
     this._wrapSocket();
   }
@@ -125,6 +141,7 @@ class Network extends AsyncEventEmitter2 {
 
     this.logId = this.association.getCalledAeTitle();
     log.info(`${this.logId} -> Association request:${EOL}${this.association.toString()}`);
+    this.state = 'Sta5';
     this._sendPdu(rqPdu);
   }
 
@@ -145,6 +162,7 @@ class Network extends AsyncEventEmitter2 {
     const rqPdu = rq.write();
 
     log.info(`${this.logId} -> Association accept:${EOL}${this.association.toString()}`);
+    this.state = 'Sta6';
     this._sendPdu(rqPdu);
   }
 
@@ -160,6 +178,7 @@ class Network extends AsyncEventEmitter2 {
     const rqPdu = rq.write();
 
     log.info(`${this.logId} -> Association reject ${rq.toString()}`);
+    this.state = 'Sta13';
     this._sendPdu(rqPdu);
     // clara-wf patch: the requestor closes the connection now (ARTIM, PS3.8 9.2).
     this._closeSoon(this.artimTimeout);
@@ -174,6 +193,7 @@ class Network extends AsyncEventEmitter2 {
     const rqPdu = rq.write();
 
     log.info(`${this.logId} -> Association release request`);
+    this.state = 'Sta7';
     this._sendPdu(rqPdu);
   }
 
@@ -186,6 +206,7 @@ class Network extends AsyncEventEmitter2 {
     const rqPdu = rq.write();
 
     log.info(`${this.logId} -> Association release response`);
+    this.state = 'Sta13';
     this._sendPdu(rqPdu);
     // clara-wf patch: the requestor closes the connection now; if it does not
     // within the ARTIM timeout, this end does (PS3.8 9.2, state Sta13).
@@ -262,6 +283,7 @@ class Network extends AsyncEventEmitter2 {
     const rqPdu = rq.write();
 
     log.info(`${this.logId} -> Abort ${rq.toString()}`);
+    this.state = 'Sta13';
     this._sendPdu(rqPdu);
   }
 
@@ -272,7 +294,7 @@ class Network extends AsyncEventEmitter2 {
    * @param {number} [reason] - Abortion reason.
    */
   abortAndClose(source, reason) {
-    if (this.socket.destroyed) return;
+    if (this.socket.destroyed || this.socket.writableEnded) return;
     try {
       this.sendAbort(source === undefined ? 2 : source, reason === undefined ? 0 : reason);
     } finally {
@@ -350,6 +372,9 @@ class Network extends AsyncEventEmitter2 {
    * @param {Buffer} pdu - PDU.
    */
   _sendPdu(pdu) {
+    // clara-wf patch: nothing is written once this end closed its side (a
+    // write after end() is an error that would end the connection abruptly).
+    if (this.socket.writableEnded || this.socket.destroyed) return;
     try {
       const buffer = pdu.writePdu();
       this.socket.write(buffer);
@@ -510,10 +535,26 @@ class Network extends AsyncEventEmitter2 {
     try {
       raw.readPdu();
 
+      // clara-wf patch: a PDU the current state does not expect is answered as
+      // PS3.8 table 9-10 says, before it is read.
+      const action = this._actionFor(raw.getType());
+      if (action === 'ignore') return;
+      if (action !== 'read') {
+        const error = `${this.logId} -> Protocol error: unexpected ${pduName(raw.getType())} in state ${this.state} (PS3.8 9.2, ${action})`;
+        log.error(error);
+        this.emit('networkError', new Error(error));
+        // AA-1 (no association yet): service-user source; AA-7 / AA-8:
+        // service-provider source, reason 2 (unexpected PDU).
+        if (action === 'AA-1') this.abortAndClose(0, 0);
+        else this.abortAndClose(2, 2);
+        return;
+      }
+
       switch (raw.getType()) {
         case RawPduType.AAssociateRQ: {
           this.association = new Association();
           const pdu = new AAssociateRQ(this.association);
+          this.state = 'Sta3';
           pdu.read(raw);
           this.logId = this.association.getCallingAeTitle();
           log.info(`${this.logId} <- Association request:${EOL}${this.association.toString()}`);
@@ -523,6 +564,7 @@ class Network extends AsyncEventEmitter2 {
         case RawPduType.AAssociateAC: {
           const pdu = new AAssociateAC(this.association);
           pdu.read(raw);
+          this.state = 'Sta6';
           this.logId = this.association.getCalledAeTitle();
           log.info(`${this.logId} <- Association accept:${EOL}${this.association.toString()}`);
           this.emit('associationAccepted', this.association);
@@ -548,6 +590,7 @@ class Network extends AsyncEventEmitter2 {
         case RawPduType.AReleaseRQ: {
           const pdu = new AReleaseRQ();
           pdu.read(raw);
+          if (this.state === 'Sta6') this.state = 'Sta8';
           log.info(`${this.logId} <- Association release request`);
           this.emit('associationReleaseRequested');
           break;
@@ -568,6 +611,7 @@ class Network extends AsyncEventEmitter2 {
             reason: pdu.getReason(),
           });
           // clara-wf patch: on A-ABORT the connection is closed at once (PS3.8 AA-3).
+          this.state = 'Sta1';
           this.socket.destroy();
           break;
         }
@@ -581,9 +625,31 @@ class Network extends AsyncEventEmitter2 {
     } catch (err) {
       log.error(`${this.logId} -> Error reading PDU [type: ${raw.getType()}]: ${err.message}`);
       this.emit('networkError', err);
-      // clara-wf patch: a PDU that cannot be read ends the association.
-      this.abortAndClose(2, 6);
+      // clara-wf patch: a PDU that cannot be read ends the association
+      // (reason: what the reader said, else invalid PDU parameter value).
+      this.abortAndClose(2, err.abortReason === undefined ? 6 : err.abortReason);
     }
+  }
+
+  /**
+   * What to do with a received PDU of `type` in the current state (clara-wf
+   * patch): 'read' it, 'ignore' it (AA-6), or abort (AA-1, AA-7, AA-8), as
+   * PS3.8 9.2 table 9-10 says for the states this implementation has.
+   * @method
+   * @private
+   */
+  _actionFor(type) {
+    const s = this.state;
+    if (type === RawPduType.AAbort) return 'read'; // AA-2 / AA-3: close
+    if (s === 'Sta13') return type === RawPduType.AAssociateRQ ? 'AA-7' : 'ignore';
+    if (s === 'Sta2') return type === RawPduType.AAssociateRQ ? 'read' : 'AA-1';
+    const expected = {
+      Sta5: [RawPduType.AAssociateAC, RawPduType.AAssociateRJ],
+      Sta6: [RawPduType.PDataTF, RawPduType.AReleaseRQ],
+      // A requestor waiting for A-RELEASE-RP still takes data (AR-6) and a release collision (AR-8).
+      Sta7: [RawPduType.PDataTF, RawPduType.AReleaseRP, RawPduType.AReleaseRQ],
+    }[s];
+    return expected && expected.includes(type) ? 'read' : 'AA-8';
   }
 
   /**
@@ -600,6 +666,12 @@ class Network extends AsyncEventEmitter2 {
         const presentationContext = this.association.getPresentationContext(
           pdv.getPresentationContextId()
         );
+        // clara-wf patch: data only on a presentation context this end accepted.
+        if (presentationContext.getResult() !== PresentationContextResult.Accept) {
+          throw new Error(
+            `P-DATA-TF on presentation context ${pdv.getPresentationContextId()}, which was not accepted`
+          );
+        }
 
         if (!this.dimse) {
           // Create stream to receive command
@@ -626,6 +698,16 @@ class Network extends AsyncEventEmitter2 {
         }
 
         const stream = this.dimseStream || this.dimseStoreStream;
+        // clara-wf patch: what this DIMSE message has sent so far is bounded.
+        this.dimseBytes += pdv.getValue().length;
+        const limit = this._exceededLimit(stream === this.dimseStoreStream || !pdv.isCommand());
+        if (limit) {
+          if (stream === this.dimseStoreStream) stream.destroy();
+          log.error(`${this.logId} -> ${limit.message}`);
+          this.emit('networkError', limit);
+          this.abortAndClose(2, 0);
+          return;
+        }
         // clara-wf patch: wait for 'drain' every time write() asks for it (the
         // promise made once per instance resolved at the first drain only).
         // clara-wf patch: a PDV in a reused PDU buffer is copied unless it goes
@@ -642,6 +724,7 @@ class Network extends AsyncEventEmitter2 {
         }
 
         if (pdv.isLastFragment()) {
+          this.dimseBytes = 0;
           if (pdv.isCommand()) {
             const command = new Command(new Dataset(this.dimseStream.toBuffer()));
             const type = command.getCommandFieldType();
@@ -769,6 +852,31 @@ class Network extends AsyncEventEmitter2 {
       this.emit('networkError', err);
       this.abortAndClose(2, 0);
     }
+  }
+
+  /**
+   * The limit the bytes received so far exceed, as an Error with a `code`
+   * (clara-wf patch), or null.
+   * @method
+   * @private
+   */
+  _exceededLimit(dataset) {
+    const total = this.statistics.getBytesReceived();
+    let err = null;
+    if (this.maxAssociationReceive && total > this.maxAssociationReceive) {
+      err = new Error(`Limit exceeded: the association sent more than ${this.maxAssociationReceive} bytes`);
+      err.code = 'MAX_ASSOCIATION_BYTES';
+      err.limit = this.maxAssociationReceive;
+    } else if (dataset && this.maxDatasetReceive && this.dimseBytes > this.maxDatasetReceive) {
+      err = new Error(`Limit exceeded: a data set larger than ${this.maxDatasetReceive} bytes`);
+      err.code = 'MAX_DATASET_BYTES';
+      err.limit = this.maxDatasetReceive;
+    } else if (!dataset && this.dimseBytes > this.maxCommandReceive) {
+      err = new Error(`Limit exceeded: a command set larger than ${this.maxCommandReceive} bytes`);
+      err.code = 'MAX_COMMAND_BYTES';
+      err.limit = this.maxCommandReceive;
+    }
+    return err;
   }
 
   /**
@@ -908,7 +1016,12 @@ class Network extends AsyncEventEmitter2 {
       pduAccumulator.accumulate(data);
       if (queue.length) {
         this.socket.pause();
-        drainQueue();
+        // clara-wf patch: nothing raised while a PDU is processed leaves this connection.
+        drainQueue().catch((err) => {
+          log.error(`${this.logId} -> Error processing PDU: ${err.message}`);
+          this.emit('networkError', err);
+          this.abortAndClose(2, 0);
+        });
       }
     });
     this.socket.on('error', (err) => {
@@ -983,6 +1096,20 @@ class Network extends AsyncEventEmitter2 {
   //#endregion
 }
 //#endregion
+
+/** A PDU type's name as PS3.8 gives it (clara-wf patch, for messages). */
+function pduName(type) {
+  const names = {
+    [RawPduType.AAssociateRQ]: 'A-ASSOCIATE-RQ',
+    [RawPduType.AAssociateAC]: 'A-ASSOCIATE-AC',
+    [RawPduType.AAssociateRJ]: 'A-ASSOCIATE-RJ',
+    [RawPduType.PDataTF]: 'P-DATA-TF',
+    [RawPduType.AReleaseRQ]: 'A-RELEASE-RQ',
+    [RawPduType.AReleaseRP]: 'A-RELEASE-RP',
+    [RawPduType.AAbort]: 'A-ABORT',
+  };
+  return names[type] || `PDU type 0x${Number(type).toString(16)}`;
+}
 
 //#region PduAccumulator
 const KNOWN_PDU_TYPES = new Set([

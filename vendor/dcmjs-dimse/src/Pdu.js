@@ -11,6 +11,16 @@ const {
 const { SmartBuffer } = require('smart-buffer');
 const { EOL } = require('os');
 
+/**
+ * clara-wf patch: an error that makes the reader answer with A-ABORT,
+ * reason 6 (invalid-PDU-parameter value, PS3.8 9.3.8).
+ */
+function invalidPduParameter(message) {
+  const err = new Error(`Invalid PDU parameter: ${message}`);
+  err.abortReason = 6;
+  return err;
+}
+
 //#region RawPdu
 class RawPdu {
   /**
@@ -506,7 +516,10 @@ class AAssociateRQ {
   read(pdu) {
     let l = pdu.getLength() - 6;
 
-    pdu.readUInt16('Version');
+    // clara-wf patch: the protocol version and application context name are
+    // kept, so the acceptor can reject what it does not support (PS3.8 9.3.2,
+    // 7.1.1.2) instead of ignoring them.
+    this.association.protocolVersion = pdu.readUInt16('Version');
     pdu.skipBytes('Reserved', 2);
     this.association.setCalledAeTitle(pdu.readString('Called AE', 16));
     this.association.setCallingAeTitle(pdu.readString('Calling AE', 16));
@@ -521,12 +534,26 @@ class AAssociateRQ {
       l -= 4 + il;
       if (type === 0x10) {
         // Application Context
-        pdu.skipBytes('Application Context', il);
+        this.association.applicationContextName = pdu.readString('Application Context', il);
       } else if (type === 0x20) {
         // Presentation Context
         const id = pdu.readByte('Presentation Context ID');
         pdu.skipBytes('Reserved', 3);
         il -= 4;
+        // clara-wf patch: PS3.8 9.3.2.2 / 7.1.1.13: presentation context IDs
+        // are odd integers 1-255, unique within the association (so at most
+        // 128), each with one abstract syntax and at least one transfer
+        // syntax. Upstream renumbered a duplicate ID (addPresentationContext
+        // moves it past the highest one: 255 became 257) and then threw a
+        // RangeError writing the A-ASSOCIATE-AC, which nothing caught: one
+        // request stopped the process. Now any of these is an invalid PDU
+        // parameter value, answered with A-ABORT.
+        if (id % 2 === 0) throw invalidPduParameter(`presentation context ID ${id} is even`);
+        if (this.association.getPresentationContexts().some((c) => c.id === id)) {
+          throw invalidPduParameter(`presentation context ID ${id} is proposed twice`);
+        }
+        let abstractSyntaxes = 0;
+        let transferSyntaxes = 0;
 
         while (il > 0) {
           const pt = pdu.readByte('Presentation Context Item-Type');
@@ -534,11 +561,17 @@ class AAssociateRQ {
           const pl = pdu.readUInt16('Presentation Context Item-Length');
           const sx = pdu.readString('Presentation Context Syntax UID', pl);
           if (pt === 0x30) {
+            if (abstractSyntaxes++) throw invalidPduParameter(`presentation context ${id} has two abstract syntaxes`);
             this.association.addPresentationContext(sx, id);
           } else if (pt === 0x40) {
+            if (!abstractSyntaxes) throw invalidPduParameter(`presentation context ${id} names a transfer syntax before its abstract syntax`);
+            transferSyntaxes++;
             this.association.addTransferSyntaxToPresentationContext(id, sx);
           }
           il -= 4 + pl;
+        }
+        if (!abstractSyntaxes || !transferSyntaxes) {
+          throw invalidPduParameter(`presentation context ${id} has no ${abstractSyntaxes ? 'transfer' : 'abstract'} syntax`);
         }
       } else if (type === 0x50) {
         // User Information

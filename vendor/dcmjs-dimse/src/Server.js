@@ -55,51 +55,83 @@ class Scp extends Network {
   constructor(socket, opts) {
     super(socket, opts);
 
+    // clara-wf patch: every handler runs guarded. Upstream let an exception in
+    // a handler (a subclass's, or the library's own, such as the RangeError
+    // AAssociateAC.write threw for a renumbered presentation context) escape
+    // into the event emitter and out of the process: one association's fault
+    // stopped every other. Now it aborts that association alone and is
+    // reported as a 'networkError' (a promise a handler returns, likewise).
+
     this.on('associationRequested', (association) => {
-      this.associationRequested(association);
+      this._guarded('associationRequested', () => this.associationRequested(association));
     });
     this.on('associationReleaseRequested', () => {
-      this.associationReleaseRequested();
+      this._guarded('associationReleaseRequested', () => this.associationReleaseRequested());
     });
     this.on('cEchoRequest', (request, callback) => {
-      this.cEchoRequest(request, callback);
+      this._guarded('cEchoRequest', () => this.cEchoRequest(request, callback));
     });
     this.on('cFindRequest', (request, callback) => {
-      this.cFindRequest(request, callback);
+      this._guarded('cFindRequest', () => this.cFindRequest(request, callback));
     });
     this.on('cStoreRequest', (request, callback) => {
-      this.cStoreRequest(request, callback);
+      this._guarded('cStoreRequest', () => this.cStoreRequest(request, callback));
     });
     this.on('cMoveRequest', (request, callback) => {
-      this.cMoveRequest(request, callback);
+      this._guarded('cMoveRequest', () => this.cMoveRequest(request, callback));
     });
     this.on('cGetRequest', (request, callback) => {
-      this.cGetRequest(request, callback);
+      this._guarded('cGetRequest', () => this.cGetRequest(request, callback));
     });
     this.on('nCreateRequest', (request, callback) => {
-      this.nCreateRequest(request, callback);
+      this._guarded('nCreateRequest', () => this.nCreateRequest(request, callback));
     });
     this.on('nActionRequest', (request, callback) => {
-      this.nActionRequest(request, callback);
+      this._guarded('nActionRequest', () => this.nActionRequest(request, callback));
     });
     this.on('nDeleteRequest', (request, callback) => {
-      this.nDeleteRequest(request, callback);
+      this._guarded('nDeleteRequest', () => this.nDeleteRequest(request, callback));
     });
     this.on('nEventReportRequest', (request, callback) => {
-      this.nEventReportRequest(request, callback);
+      this._guarded('nEventReportRequest', () => this.nEventReportRequest(request, callback));
     });
     this.on('nGetRequest', (request, callback) => {
-      this.nGetRequest(request, callback);
+      this._guarded('nGetRequest', () => this.nGetRequest(request, callback));
     });
     this.on('nSetRequest', (request, callback) => {
-      this.nSetRequest(request, callback);
+      this._guarded('nSetRequest', () => this.nSetRequest(request, callback));
     });
     this.on('cCancelRequest', (request) => {
-      this.cCancelRequest(request);
+      this._guarded('cCancelRequest', () => this.cCancelRequest(request));
     });
     this.on('abort', ({ source, reason }) => {
-      this.abort(source, reason);
+      this._guarded('abort', () => this.abort(source, reason));
     });
+  }
+
+  /**
+   * Runs one handler; an exception (or a rejected promise it returns) aborts
+   * this association only (clara-wf patch).
+   * @method
+   * @private
+   */
+  _guarded(event, fn) {
+    const failed = (err) => {
+      const error = new Error(`${this.logId} -> ${event} handler failed: ${err && err.message ? err.message : err}`);
+      error.cause = err;
+      log.error(error.message);
+      try {
+        this.emit('networkError', error);
+      } finally {
+        this.abortAndClose(2, 0);
+      }
+    };
+    try {
+      const r = fn();
+      if (r && typeof r.then === 'function') r.then(undefined, failed);
+    } catch (err) {
+      failed(err);
+    }
   }
 
   /**
