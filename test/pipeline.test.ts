@@ -81,10 +81,12 @@ describe('export → import → export', () => {
     const { id, workflow } = findWorkflow(v, 'lung-nodules');
     const merger = planRun({ values: v, workflowId: id, workflow, jobId: 'j', dataDir: '/d', valuesDir: '/c' }).stages[3]!;
     expect(merger.waitLocks).toEqual(['/d/j/locks/detector-b.lock', '/d/j/locks/detector-a.lock']);
-    expect(merger.extraInputs).toEqual([
-      { from: 'detector-a', host: '/d/j/detector-a/output', path: '/input/a' },
-      { from: 'detector-b', host: '/d/j/detector-b/output', path: '/input/b' },
+    // Exactly its two declared inputs, read-only; nothing at its own input folder (no input sits there).
+    expect(merger.inputs).toEqual([
+      { from: 'detector-a', name: 'boxes', host: '/d/j/detector-a/output', path: '/input/a', readOnly: true },
+      { from: 'detector-b', name: 'boxes', host: '/d/j/detector-b/output', path: '/input/b', readOnly: true },
     ]);
+    expect(merger.input).toBe('/d/j/detector-a/output');
   });
 
   it('operators out of order come back in dependency order, with the same graph', async () => {
@@ -205,7 +207,8 @@ describe('export → import → export', () => {
     // dicom-reader exists with another spec (appDir /app): refused, nothing written.
     const r = await cli(['--chart', c.chart, 'pipeline', 'import', f]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/stage dicom-reader exists already with a different spec/);
+    expect(r.stderr).toMatch(/stage dicom-reader \(operator dicom-reader\) exists already and differs:\n +appDir: \/app here, \/ in the pipeline\n +output name: output here, volume in the pipeline\n/);
+    expect(r.stderr).toMatch(/--prefix <prefix>- \(every stage\) or --rename <operator>=<stage>/);
     expect(fs.readFileSync(c.values, 'utf8')).toBe(before);
     // The exported liver-seg, under another name, reuses the identical stages.
     const e1 = await exportOf(c.chart, 'liver-seg');
@@ -226,6 +229,8 @@ const published: Record<string, { warnings: string[]; dropped: RegExp[] }> = {
   'nullpipeline.yaml': { warnings: [], dropped: [/^pull-secrets \(ngc-clara\)/] },
   'operator_with_services.yaml': { warnings: [], dropped: [/^pull-secrets/, /^operator null-reader: service trtis \(nvcr\.io\/nvidia\/tritonserver:latest\) is not carried.*NVIDIA_CLARA_TRTISURI/] },
   'operator_with_model.yaml': { warnings: ['FIELD_NEWER_THAN_API_VERSION@31'], dropped: [/^pull-secrets/, /^operator null-reader: models \(segmentation_ct_spleen_v1, segmentation_ct_liver_v1\)/] },
+  'dicom-test.yaml': { warnings: [], dropped: [/^pull-secrets \(ngc-clara\)/] },
+  'COVID-19-pipeline.yaml': { warnings: [], dropped: [/^operator lung-segmentation: service trtis/, /^operator classification-covid-19: service trtis/] },
 };
 
 describe('the pipeline language as NVIDIA documents it', () => {

@@ -268,6 +268,8 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
   sub(pipeline, 'import', 'a pipeline as stage blocks and a workflow in values.yaml')
     .argument('<file>')
     .option('--name <name>', 'workflow name (default: the pipeline name)')
+    .option('--prefix <prefix>', 'put before every stage name made from an operator (e.g. lung-), to fit a chart that has stages of those names')
+    .option('--rename <operator=stage>', 'the stage name for one operator (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--id <uuid>', 'workflow ID (default: a new UUID)')
     .action(lazy(pipelineMod, 'importCmd'));
   kubeOptions(sub(pipeline, 'create', 'register a pipeline (a Pipeline resource) and print its ID'))

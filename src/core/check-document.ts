@@ -17,20 +17,44 @@ export interface DocumentCheck {
   ok: boolean;
 }
 
-export function checkDocument(text: string, file: string, validate: Validator, rules: (data: unknown, yaml: ParsedYaml) => Finding[]): DocumentCheck {
-  const parsed = parseYaml(text, file);
+/**
+ * Who reads the document, for the wording of YAML hazards. Helm (values.yaml)
+ * reads YAML 1.1 and its typing is final: an unquoted 18.04 where text is
+ * expected is an error. A pipeline file is read by Clara, not by Helm: there
+ * the same scalar is a warning, and clara-wf takes it as the text written.
+ */
+export interface DocumentReader {
+  /** "Helm keeps only one of them" — who keeps which duplicate key. */
+  duplicateHint: string;
+  /** Unquoted YAML 1.1 numbers/booleans where the schema wants text: errors (Helm) or warnings read as written (Clara). */
+  yaml11: 'error' | 'as-written';
+  /** "a values file" — for the one-document rule. */
+  fileKind?: string;
+}
+const HELM: DocumentReader = { duplicateHint: 'Helm keeps only one of them; remove or rename the repeat', yaml11: 'error' };
+
+export function checkDocument(text: string, file: string, validate: Validator, rules: (data: unknown, yaml: ParsedYaml) => Finding[], reader: DocumentReader = HELM): DocumentCheck {
+  const parsed = parseYaml(text, file, reader.fileKind);
   if (!parsed.ok) return { yaml: null, data: null, diagnostics: [parsed.diagnostic], unparsable: true, ok: false };
   const { yaml } = parsed;
   // An empty document is an empty mapping to Helm.
-  const data = yaml.data ?? {};
+  let data = yaml.data ?? {};
   const findings: Finding[] = [];
+  const scalar = (p: string) => {
+    const n = yaml.node(p);
+    return n?.kind === 'scalar' ? { raw: n.raw ?? '', plain: n.plain ?? false } : undefined;
+  };
   if (!validate(data)) {
-    findings.push(
-      ...schemaFindings(validate.errors ?? [], (p) => {
-        const n = yaml.node(p);
-        return n?.kind === 'scalar' ? { raw: n.raw ?? '', plain: n.plain ?? false } : undefined;
-      }),
-    );
+    let found = schemaFindings(validate.errors ?? [], scalar);
+    if (reader.yaml11 === 'as-written' && found.some((f) => f.code === 'YAML11_NUMBER' || f.code === 'YAML11_BOOLEAN')) {
+      // Read each such scalar as the text written, say so, and check again.
+      data = structuredClone(data);
+      const hazards = found.filter((f) => f.code === 'YAML11_NUMBER' || f.code === 'YAML11_BOOLEAN');
+      for (const f of hazards) setAt(data, f.path, scalar(f.path)?.raw ?? '');
+      findings.push(...hazards.map((f) => ({ ...f, severity: 'warning' as const, message: f.message.replace(/^(.*?): Helm reads the unquoted (\S+) as the (\w+) (.*), not the string "(.*)"$/, '$1: a YAML 1.1 reader (as Clara\'s may be) takes the unquoted $2 as the $3 $4; clara-wf reads it as the text "$5" written') })));
+      found = validate(data) ? [] : schemaFindings(validate.errors ?? [], scalar);
+    }
+    findings.push(...found);
   }
   for (const d of yaml.duplicates()) {
     findings.push({
@@ -38,13 +62,22 @@ export function checkDocument(text: string, file: string, validate: Validator, r
       code: 'DUPLICATE_KEY',
       path: d.path + pointer(d.key),
       message: `duplicate key "${d.key}"${d.path ? ` in ${d.path.slice(1).split('/').join('.')}` : ''}`,
-      hint: 'Helm keeps only one of them; remove or rename the repeat',
+      hint: reader.duplicateHint,
       line: yaml.lines.lineOf(d.start),
     });
   }
   findings.push(...rules(data, yaml));
   const diagnostics = findings.map((f) => locate(f, yaml, file)).sort(byPosition);
   return { yaml, data, diagnostics, unparsable: false, ok: !hasErrors(diagnostics) };
+}
+
+/** Set the value at a JSON pointer (the parent exists: the pointer came from a schema error on it). */
+function setAt(data: unknown, p: string, value: unknown): void {
+  const keys = p.split('/').slice(1).map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const last = keys.pop();
+  let at = data as Record<string, unknown>;
+  for (const k of keys) at = at?.[k] as Record<string, unknown>;
+  if (at && last !== undefined) at[last] = value;
 }
 
 /** A cycle in a directed graph of n nodes (as node indexes, first repeated last), or null. */

@@ -4,12 +4,13 @@ import path from 'node:path';
 import { YAML11_SCHEMA, dump } from 'js-yaml';
 import { closest, distance } from 'fastest-levenshtein';
 import validateSchema from '../../generated/validate-pipeline.js';
-import { checkDocument, findCycle } from './check-document.js';
-import { pointer, type Diagnostic, type Finding } from './diagnostic.js';
+import { checkDocument, findCycle, type DocumentReader } from './check-document.js';
+import { byPosition, pointer, type Diagnostic, type Finding } from './diagnostic.js';
 import { UsageError } from './errors.js';
 import { DNS1123_LABEL, isRecord, stagesOf, type StageInput, type StageSpec, type Values, type WorkflowSpec } from './model.js';
+import { duplicateMounts, logFolderPath, mountKey, stageMounts } from './mounts.js';
 import { stageSpec } from './stage.js';
-import type { ParsedYaml } from './yaml-source.js';
+import { parseYaml, type ParsedYaml } from './yaml-source.js';
 
 export const SUPPORTED_API_VERSIONS = ['0.3.0', '0.4.0', '0.5.0', '0.6.0', '0.7.0'];
 /** Fields the CPDL reference introduces after 0.3.0, with the api-version that brought them. */
@@ -74,6 +75,8 @@ export interface PipelineDoc {
 
 export interface PipelineCheck {
   doc: PipelineDoc | null;
+  /** The text checked: the file with its template placeholders resolved (the same lines). */
+  text: string;
   yaml: ParsedYaml | null;
   diagnostics: Diagnostic[];
   unparsable: boolean;
@@ -82,9 +85,48 @@ export interface PipelineCheck {
 
 const arr = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 
+const PIPELINE_READER: DocumentReader = { duplicateHint: 'which one a reader keeps is not defined; remove or rename the repeat', yaml11: 'as-written', fileKind: 'a pipeline file' };
+
+const PLACEHOLDER = /\$\{\{\s*([^}\s]*)\s*\}\}/g;
+
+/**
+ * A template's placeholders resolved with its parameters' defaults, as Clara
+ * does when it loads the document with no arguments (NVIDIA CPDL reference,
+ * Template: "remaining placeholders are replaced with the default value
+ * provided by sub-properties of the document's parameters property"). The
+ * text is replaced in place, so findings keep their lines. A placeholder with
+ * no parameter is an error at its position.
+ */
+export function resolvePlaceholders(text: string, file: string): { text: string; findings: Diagnostic[]; resolved: Record<string, string> } {
+  if (!text.includes('${{')) return { text, findings: [], resolved: {} };
+  const parsed = parseYaml(text, file, 'a pipeline file');
+  const data = parsed.ok && isRecord(parsed.yaml.data) ? parsed.yaml.data : {};
+  const defaults: Record<string, string> = {};
+  // Operators' own parameters, then the document's (which win).
+  for (const op of arr<Record<string, unknown>>(data.operators)) if (isRecord(op) && isRecord(op.parameters)) for (const [k, v] of Object.entries(op.parameters)) if (v !== null && typeof v !== 'object') defaults[k] = String(v);
+  if (isRecord(data.parameters)) for (const [k, v] of Object.entries(data.parameters)) if (v !== null && typeof v !== 'object') defaults[k] = String(v);
+  const findings: Diagnostic[] = [];
+  const resolved: Record<string, string> = {};
+  const lines = parsed.ok ? parsed.yaml.lines : null;
+  const out = text.replace(PLACEHOLDER, (whole, name: string, offset: number) => {
+    if (name in defaults) {
+      resolved[name] = defaults[name] as string;
+      return defaults[name] as string;
+    }
+    const at = lines ? lines.position(offset) : { line: 0, column: 0 };
+    const known = Object.keys(defaults);
+    findings.push({ severity: 'error', code: 'PARAMETER_UNDEFINED', file, ...at, path: '', message: `placeholder ${whole} names no parameter, so Clara has no value for it`, hint: known.length ? `parameters: ${known.join(', ')}` : `declare it: parameters: {${name || 'name'}: <default>}` });
+    return whole;
+  });
+  return { text: out, findings, resolved };
+}
+
 export function checkPipeline(text: string, file: string): PipelineCheck {
-  const doc = checkDocument(text, file, validateSchema, (data) => pipelineRules(data));
-  return { doc: isRecord(doc.data) ? (doc.data as unknown as PipelineDoc) : null, yaml: doc.yaml, diagnostics: doc.diagnostics, unparsable: doc.unparsable, ok: doc.ok };
+  const template = resolvePlaceholders(text, file);
+  const doc = checkDocument(template.text, file, validateSchema, (data) => pipelineRules(data), PIPELINE_READER);
+  const diagnostics = [...template.findings, ...doc.diagnostics].sort(byPosition);
+  const ok = doc.ok && !template.findings.length;
+  return { doc: isRecord(doc.data) ? (doc.data as unknown as PipelineDoc) : null, yaml: doc.yaml, text: template.text, diagnostics, unparsable: doc.unparsable, ok };
 }
 
 function pipelineRules(data: unknown): Finding[] {
@@ -99,6 +141,7 @@ function pipelineRules(data: unknown): Finding[] {
   const ops = arr<Record<string, unknown>>(data.operators).filter(isRecord);
   const version = typeof v === 'string' && SUPPORTED_API_VERSIONS.includes(v) ? v : undefined;
   const argo = data.orchestrator === 'Argo';
+  const typed05 = !!version && versionNumber(version) >= versionNumber('0.5.0');
   ops.forEach((op, i) => {
     const at = (...p: (string | number)[]) => pointer('operators', i, ...p);
     // A field newer than the file's api-version: published files do this, and Clara reads them, so a warning.
@@ -138,12 +181,31 @@ function pipelineRules(data: unknown): Finding[] {
         });
       }
     });
+    // Typed I/O (NVIDIA CPDL reference, Output and "Clara Structures and
+    // Primitives"): a stream is a mounted folder and needs a path; array,
+    // string and the primitives live in shared memory and have none; array
+    // needs element-type and shape, stream element-type, the others neither.
+    for (const dir of ['input', 'output'] as const) {
+      arr<Record<string, unknown>>(op[dir]).forEach((x, k) => {
+        if (!isRecord(x) || typeof x.type !== 'string') return;
+        const t = x.type;
+        const a = /^[aeiou]/.test(t) ? 'an' : 'a';
+        const shared = t !== 'stream';
+        if (shared && 'path' in x) err('TYPED_PATH_NOT_ALLOWED', at(dir, k, 'path'), `operator ${op.name}: ${a} ${t} ${dir} lives in shared memory and has no path (only type: stream is a mounted folder)`, 'remove path, or use type: stream');
+        const needs = { 'element-type': t === 'array' || t === 'stream', shape: t === 'array' };
+        for (const [f, wanted] of Object.entries(needs)) {
+          if (wanted && !(f in x)) err('TYPED_FIELD_MISSING', at(dir, k, 'type'), `operator ${op.name}: ${a} ${t} ${dir} needs ${f}`, `add ${f}: ${f === 'shape' ? '[-1]' : 'uint8'}`);
+          if (!wanted && f in x) err('TYPED_FIELD_NOT_ALLOWED', at(dir, k, f), `operator ${op.name}: ${a} ${t} ${dir} has no ${f} (the reference: omit it for ${t})`, `remove ${f}`);
+        }
+      });
+    }
     const outNames = new Map<string, number>();
     const outs = arr<Record<string, unknown>>(op.output);
     outs.forEach((o, k) => {
       if (!isRecord(o)) return;
       if (typeof o.name !== 'string') {
-        if (outs.length > 1) err('OUTPUT_NAME_MISSING', at('output', k), `operator ${op.name}: with ${outs.length} outputs each needs a name (the reference: optional only for a single output)`, 'add name: <output-name>');
+        if (typed05) err('OUTPUT_NAME_MISSING', at('output', k), `operator ${op.name}: from api-version 0.5.0 every output needs a name (the reference: "mandatory in pipeline api-version 0.5.0 or better")`, 'add name: <output-name>');
+        else if (outs.length > 1) err('OUTPUT_NAME_MISSING', at('output', k), `operator ${op.name}: with ${outs.length} outputs each needs a name (the reference: optional only for a single output)`, 'add name: <output-name>');
         return;
       }
       const key = o.name.toLowerCase();
@@ -164,10 +226,12 @@ function pipelineRules(data: unknown): Finding[] {
     arr<Record<string, unknown>>(op.input).forEach((inp, k) => {
       if (!isRecord(inp)) return;
       const at = (...p: (string | number)[]) => pointer('operators', i, 'input', k, ...p);
-      if (typeof inp.path !== 'string') err('INPUT_PATH_MISSING', at(), `operator ${op.name}: an input needs a path (where its data is mounted), required up to api-version 0.4.0`, 'add path: /input');
-      else if (!inp.path.startsWith('/')) err('PATH_NOT_ROOTED', at('path'), `input path "${inp.path}" must be rooted (start with "/")`);
+      if (typeof inp.path !== 'string') {
+        if (!(typed05 && isSharedMemory(inp, ops))) err('INPUT_PATH_MISSING', at(), `operator ${op.name}: an input needs a path (where its folder is mounted)${typed05 ? '; only a typed shared-memory input (array, string, a primitive) has none' : ', required up to api-version 0.4.0'}`, 'add path: /input');
+      } else if (!inp.path.startsWith('/')) err('PATH_NOT_ROOTED', at('path'), `input path "${inp.path}" must be rooted (start with "/")`);
       if (typeof inp.from !== 'string') return;
-      const j = ops.findIndex((o) => o.name === inp.from);
+      // Names are case-insensitive in CPDL (operator names are unique ignoring case).
+      const j = ops.findIndex((o) => typeof o.name === 'string' && o.name.toLowerCase() === (inp.from as string).toLowerCase());
       if (j < 0) {
         const guess = names.length ? closest(inp.from, names) : undefined;
         const near = guess !== undefined && distance(inp.from, guess) <= Math.max(2, Math.floor(guess.length / 3));
@@ -176,17 +240,46 @@ function pipelineRules(data: unknown): Finding[] {
       }
       edges.push([j, i]);
       const outputs = arr<Record<string, unknown>>(ops[j]?.output).map((o) => o?.name).filter((n): n is string => typeof n === 'string');
-      if (typeof inp.name === 'string' && !outputs.includes(inp.name)) {
+      if (typeof inp.name === 'string' && !outputs.some((n) => n.toLowerCase() === (inp.name as string).toLowerCase())) {
         err('INPUT_NAME_UNKNOWN', at('name'), `operator ${op.name}: input "${inp.name}" is not an output of ${inp.from} (${outputs.length ? `its outputs: ${outputs.join(', ')}` : 'it names no outputs'})`);
+      }
+      // Several outputs and no name: which one is meant is a guess (Clara's reference: name the output).
+      if (inp.name === undefined && arr(ops[j]?.output).length > 1) {
+        err('INPUT_NAME_AMBIGUOUS', at('from'), `operator ${op.name}: input from ${inp.from} does not say which of its ${arr(ops[j]?.output).length} outputs it reads`, `add name: one of ${outputs.join(', ')}`);
       }
     });
     arr<Record<string, unknown>>(op.output).forEach((o, k) => {
+      if (isRecord(o) && typeof o.path !== 'string' && !(typed05 && typeof o.type === 'string' && o.type !== 'stream')) {
+        err('OUTPUT_PATH_MISSING', pointer('operators', i, 'output', k), `operator ${op.name}: an output needs a path (where its folder is mounted)${typed05 ? '; only a typed shared-memory output (array, string, a primitive) has none' : ''}`, 'add path: /output');
+      }
       if (isRecord(o) && typeof o.path === 'string' && !o.path.startsWith('/')) err('PATH_NOT_ROOTED', pointer('operators', i, 'output', k, 'path'), `output path "${o.path}" must be rooted (start with "/")`);
     });
+    // One mount per path in the operator's container (kubernetes pkg/apis/core/validation/validation.go, ValidateVolumeMounts: "must be unique").
+    const mounted = new Map<string, string>();
+    for (const dir of ['input', 'output'] as const) {
+      arr<Record<string, unknown>>(op[dir]).forEach((x, k) => {
+        if (!isRecord(x) || typeof x.path !== 'string' || !x.path.startsWith('/')) return;
+        const key = mountKey(x.path);
+        const what = `${dir} ${k + 1}${typeof x.name === 'string' ? ` (${x.name})` : ''}`;
+        const first = mounted.get(key);
+        if (first) err('MOUNT_PATH_DUPLICATE', pointer('operators', i, dir, k, 'path'), `operator ${op.name}: ${what} is mounted at ${x.path}, where ${first} is mounted already (Kubernetes refuses a container with two mounts at one path)`, 'give each input and output its own path');
+        else mounted.set(key, what);
+      });
+    }
   });
   const cycle = findCycle(ops.length, edges);
   if (cycle) err('PIPELINE_CYCLE', pointer('operators', cycle[0] as number, 'input'), `the operators' inputs form a cycle: ${cycle.map((i) => names[i]).join(' → ')}`);
   return out;
+}
+
+/** A typed input in shared memory: its own type, or the type of the output it reads, is not stream. */
+function isSharedMemory(inp: Record<string, unknown>, ops: Record<string, unknown>[]): boolean {
+  if (typeof inp.type === 'string') return inp.type !== 'stream';
+  if (typeof inp.from !== 'string') return false;
+  const src = ops.find((o) => typeof o.name === 'string' && o.name.toLowerCase() === (inp.from as string).toLowerCase());
+  const outs = arr<Record<string, unknown>>(src?.output).filter(isRecord);
+  const o = typeof inp.name === 'string' ? outs.find((x) => typeof x.name === 'string' && x.name.toLowerCase() === (inp.name as string).toLowerCase()) : outs[0];
+  return typeof o?.type === 'string' && o.type !== 'stream';
 }
 
 /** Operators in dependency order (stable: ties keep file order). The pipeline must be valid. */
@@ -195,20 +288,26 @@ export function topoOrder(doc: PipelineDoc): Operator[] {
   const out: Operator[] = [];
   const left = [...doc.operators];
   while (left.length) {
-    const i = left.findIndex((op) => (op.input ?? []).every((inp) => !inp.from || done.has(inp.from)));
+    const i = left.findIndex((op) => (op.input ?? []).every((inp) => !inp.from || done.has(inp.from.toLowerCase())));
     if (i < 0) throw new UsageError('the pipeline has a cycle');
     const [op] = left.splice(i, 1) as [Operator];
     out.push(op);
-    done.add(op.name);
+    done.add(op.name.toLowerCase());
   }
   return out;
+}
+
+/** The operator a reference names (CPDL names are case-insensitive). */
+export function operatorNamed(doc: PipelineDoc, name: string): Operator | undefined {
+  const key = name.toLowerCase();
+  return doc.operators.find((o) => o.name.toLowerCase() === key);
 }
 
 /** The DAG stored with a created Pipeline: operators and the edges between them. */
 export function pipelineDag(doc: PipelineDoc): { operators: string[]; edges: { from: string; to: string }[] } {
   return {
     operators: doc.operators.map((o) => o.name),
-    edges: doc.operators.flatMap((o) => (o.input ?? []).filter((i) => i.from).map((i) => ({ from: i.from as string, to: o.name }))),
+    edges: doc.operators.flatMap((o) => (o.input ?? []).filter((i) => i.from).map((i) => ({ from: operatorNamed(doc, i.from as string)?.name ?? (i.from as string), to: o.name }))),
   };
 }
 
@@ -294,19 +393,92 @@ export function operatorView(sp: StageSpec): unknown {
   };
 }
 
+/** The operator's command past the existing stage's, when everything else about them is the same. */
+function argsAfter(have: StageSpec, incoming: StageSpec): string[] | undefined {
+  const own = have.command ?? [];
+  const all = incoming.command ?? [];
+  if (own.length > all.length || own.some((c, k) => c !== all[k])) return undefined;
+  const same = JSON.stringify(operatorView({ ...incoming, command: have.command })) === JSON.stringify(operatorView(have));
+  return same ? all.slice(own.length) : undefined;
+}
+
+/** operatorView's fields, one readable value each, for saying what differs. */
+function stageFields(sp: StageSpec): Record<string, string> {
+  const v = operatorView(sp) as { requests: (number | null)[] };
+  const none = (x: unknown) => (x === null || x === undefined || x === '' ? '(none)' : String(x));
+  return {
+    image: `${sp.image.repository}:${sp.image.tag}`,
+    command: sp.command?.length ? JSON.stringify(sp.command) : '(none)',
+    appDir: sp.appDir,
+    inputs: sp.inputs,
+    outputs: sp.outputs,
+    'output name': sp.mount.out.name,
+    extraOutputs: none((sp.extraOutputs ?? []).map((o) => `${o.name}=${o.path}`).join(', ')),
+    'requests.cpu': none(v.requests[0]),
+    'requests.gpu': none(v.requests[1]),
+    'requests.memory (MB)': none(v.requests[2]),
+    env: none(Object.entries(sp.env ?? {}).sort().map(([k, val]) => `${k}=${val}`).join(', ')),
+    description: JSON.stringify(sp.description ?? ''),
+  };
+}
+
+export type StageFit = { kind: 'new' } | { kind: 'reuse'; args?: string[] } | { kind: 'conflict'; fields: { field: string; have: string; incoming: string }[] };
+
+/**
+ * Whether an imported stage fits a chart that has a stage of that name: the
+ * same operator (image, command, folders, resources, env) is reused as it is;
+ * one whose command starts with the stage's is reused with the rest as the
+ * workflow's args (export joins command + args, as CPDL's container.command is
+ * passed to the image's entrypoint); anything else conflicts, field by field.
+ */
+export function fitStage(have: StageSpec | undefined, incoming: StageSpec): StageFit {
+  if (!have) return { kind: 'new' };
+  const a = operatorView(have) as Record<string, unknown>;
+  const b = operatorView(incoming) as Record<string, unknown>;
+  if (JSON.stringify(a) === JSON.stringify(b)) return { kind: 'reuse' };
+  const rest = argsAfter(have, incoming);
+  if (rest) return rest.length ? { kind: 'reuse', args: rest } : { kind: 'reuse' };
+  const x = stageFields(have);
+  const y = stageFields(incoming);
+  const fields = Object.keys(x).filter((k) => x[k] !== y[k]).map((k) => ({ field: k, have: x[k] as string, incoming: y[k] as string }));
+  return { kind: 'conflict', fields };
+}
+
 // ---- pipeline → stages + workflow -------------------------------------------
 
-export function stageNameOf(operator: string): string {
-  const name = operator.toLowerCase().replace(/_/g, '-');
-  if (!DNS1123_LABEL.test(name)) throw new UsageError(`operator "${operator}" cannot become a stage name ("${name}" is not a DNS-1123 label); rename the operator`);
+export function stageNameOf(operator: string, prefix = ''): string {
+  const name = prefix + operator.toLowerCase().replace(/_/g, '-');
+  if (!DNS1123_LABEL.test(name)) throw new UsageError(`operator "${operator}" cannot become a stage name ("${name}" is not a DNS-1123 label: 1-63 lowercase letters, digits and '-'); rename it with --rename ${operator}=<stage>`);
   return name;
 }
 
+export interface ImportOptions {
+  /** Workflow name (default: the pipeline's). */
+  name?: string;
+  /** Put before every stage name made from an operator ("lung-" → lung-dicom-reader). */
+  prefix?: string;
+  /** Operator (any case) → stage name, instead of the derived one. */
+  rename?: Record<string, string>;
+}
+
 export interface ImportPlan {
-  stages: { name: string; spec: StageSpec }[];
+  stages: { name: string; operator: string; spec: StageSpec }[];
   workflow: WorkflowSpec;
   /** What values.yaml does not carry, one sentence per field (import prints them as warnings). */
   dropped: string[];
+  /** How the pipeline was fitted into the chart, one sentence each (import prints them as notes). */
+  notes: string[];
+}
+
+/** "OLD=NEW" flags → a map; a malformed one is a usage error. */
+export function renameMap(flags: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of flags) {
+    const m = /^([^=]+)=([^=]+)$/.exec(f);
+    if (!m) throw new UsageError(`--rename ${f}: write --rename <operator>=<stage name>`);
+    out[(m[1] as string).toLowerCase()] = m[2] as string;
+  }
+  return out;
 }
 
 /** Fields of a pipeline that have no place in values.yaml, said field by field. */
@@ -320,29 +492,53 @@ function droppedFields(doc: PipelineDoc): string[] {
     if (op.models?.length) out.push(`operator ${op.name}: models (${op.models.map((m) => m.name).join(', ')}) are not carried: load them into your Triton server`);
     const typed = [...(op.input ?? []).map((x) => ['input', x] as const), ...(op.output ?? []).map((x) => ['output', x] as const)].filter(([, x]) => 'type' in x || 'element-type' in x || 'shape' in x);
     if (typed.length) out.push(`operator ${op.name}: the types of ${typed.map(([d, x]) => `${d} ${x.name ?? x.path}`).join(', ')} (type, element-type, shape) are not carried: a stage's folders are untyped`);
-    if (op.parameters && Object.keys(op.parameters).length) out.push(`operator ${op.name}: parameters (${Object.keys(op.parameters).join(', ')}) are not carried: template placeholders are resolved by Clara, not by values.yaml`);
+    const shared = [...(op.input ?? []).map((x) => ['input', x] as const), ...(op.output ?? []).map((x) => ['output', x] as const)].filter(([, x]) => !onDisk(x));
+    if (shared.length) out.push(`operator ${op.name}: the shared-memory ${shared.map(([d, x]) => `${d} ${x.name ?? ('from' in x ? x.from : undefined) ?? ''}`).join(', ')} ${shared.length > 1 ? 'are' : 'is'} not carried: a stage exchanges folders only`);
+    if (op.parameters && Object.keys(op.parameters).length) out.push(`operator ${op.name}: parameters (${Object.keys(op.parameters).join(', ')}) are not carried: their defaults were put in place of their placeholders`);
   }
+  const top = (doc as { parameters?: Record<string, unknown> }).parameters;
+  if (top && Object.keys(top).length) out.push(`parameters (${Object.keys(top).join(', ')}) are not carried: their defaults were put in place of their placeholders; to change one, edit the stage in values.yaml`);
+  if ((doc as { import?: unknown }).import !== undefined) out.push(`import: the documents this one links are not read; only the operators in this file are imported`);
   return out;
 }
 
+/** An input or output that is a mounted folder (untyped, or a typed stream), not shared memory. */
+const onDisk = (x: Typed & { path?: string }) => typeof x.path === 'string' && (x.type === undefined || x.type === 'stream');
+
 /** Stages (one per operator, dependency order) and a workflow that exports back to the same pipeline. */
-export function importPipeline(doc: PipelineDoc, opts: { name?: string } = {}): ImportPlan {
+export function importPipeline(doc: PipelineDoc, opts: ImportOptions = {}): ImportPlan {
   const ops = topoOrder(doc);
-  const names = ops.map((o) => stageNameOf(o.name));
-  if (new Set(names).size !== names.length) throw new UsageError(`operator names collide once made stage names (${names.join(', ')}); rename them`);
-  const stageOf = new Map(ops.map((o, i) => [o.name, names[i] as string]));
+  const rename = opts.rename ?? {};
+  const unknown = Object.keys(rename).filter((k) => !ops.some((o) => o.name.toLowerCase() === k));
+  if (unknown.length) throw new UsageError(`--rename names no operator of ${doc.name}: ${unknown.join(', ')} (operators: ${ops.map((o) => o.name).join(', ')})`);
+  const names = ops.map((o) => {
+    const to = rename[o.name.toLowerCase()];
+    if (to === undefined) return stageNameOf(o.name, opts.prefix ?? '');
+    if (!DNS1123_LABEL.test(to)) throw new UsageError(`--rename ${o.name}=${to}: "${to}" is not a stage name (1-63 lowercase letters, digits and '-')`);
+    return to;
+  });
+  if (new Set(names).size !== names.length) throw new UsageError(`operator names collide once made stage names (${names.join(', ')}); pass --rename <operator>=<stage> for one of them`);
+  const notes: string[] = [];
+  if (doc['api-version'] !== EXPORT_API_VERSION) notes.push(`api-version ${doc['api-version']}: values.yaml keeps no api-version, so pipeline export writes ${EXPORT_API_VERSION} (the version that has everything a workflow carries, and no more)`);
+  const stageOf = new Map(ops.map((o, i) => [o.name.toLowerCase(), names[i] as string]));
+  // Paths as the container runtime reads them: "/input/" is "/input".
+  const norm = <T extends { path?: string }>(x: T): T => (typeof x.path === 'string' ? { ...x, path: mountKey(x.path) } : x);
+  const diskOut = (op: Operator) => (op.output ?? []).filter(onDisk).map(norm);
+  const diskIn = (op: Operator) => (op.input ?? []).filter(onDisk).map(norm);
   const stages = ops.map((op, i) => {
+    const stage = names[i] as string;
     // The first output is the stage's own output folder; the others become its extraOutputs.
-    const out = op.output?.[0];
+    const outs = diskOut(op);
+    const out = outs[0];
     const outPath = out?.path ?? '/output';
     // The stage's folder is its output's; an input elsewhere (e.g. /input/a,
     // /input/b for fan-in) is kept in the workflow's inputs and mounted there.
     const appDir = path.posix.dirname(outPath);
-    const firstIn = op.input?.[0]?.path;
+    const firstIn = diskIn(op)[0]?.path;
     const inputs = firstIn && path.posix.dirname(firstIn) === appDir ? path.posix.basename(firstIn) : 'input';
     if (path.posix.basename(outPath) === inputs) throw new UsageError(`operator ${op.name}: its output ${outPath} and input folder would be the same`);
     const r = op.requests;
-    const spec = stageSpec(names[i] as string, {
+    const spec = stageSpec(stage, {
       repository: op.container.image,
       tag: String(op.container.tag ?? 'latest'),
       appDir,
@@ -357,17 +553,24 @@ export function importPipeline(doc: PipelineDoc, opts: { name?: string } = {}): 
       description: op.description,
     });
     if (out?.name && out.name !== spec.mount.out.name) spec.mount.out.name = out.name;
-    const more = (op.output ?? []).slice(1);
+    // The chart gives every stage a publish and a log folder; NVIDIA's lung and
+    // COVID-19 pipelines name outputs there. Such an output *is* that folder.
+    const reserved = (p: string) => (p === mountKey(spec.publishPath) ? 'publish' : p === mountKey(logFolderPath(spec)) ? 'log' : null);
+    const firstReserved = reserved(outPath);
+    if (out && firstReserved) throw new UsageError(`operator ${op.name}: its first output ${out.name ?? ''} is at ${outPath}, the ${firstReserved} folder every stage of the chart has; list another output first (the first output is the stage's own folder)`);
+    const more = outs.slice(1);
     for (const o of more) {
       if (o.path === outPath || o.path === path.posix.join(appDir, inputs)) throw new UsageError(`operator ${op.name}: output ${o.name} at ${o.path} is the same folder as its ${o.path === outPath ? 'first output' : 'input'}`);
+      const kind = reserved(o.path as string);
+      if (kind) notes.push(`operator ${op.name}: output ${o.name} at ${o.path} is the stage's ${kind} folder (${kind === 'publish' ? `publish/${stage}` : 'logs'} in the job folder), mounted once; later stages read it from there`);
     }
-    if (more.length) spec.extraOutputs = more.map((o) => ({ name: o.name as string, path: o.path }));
-    return { name: names[i] as string, spec };
+    if (more.length) spec.extraOutputs = more.map((o) => ({ name: o.name as string, path: o.path as string }));
+    return { name: stage, operator: op.name, spec };
   });
   const byName = new Map(stages.map((s) => [s.name, s.spec]));
   const stageRecord = Object.fromEntries(stages.map((s) => [s.name, s.spec]));
   const waitLocks = ops.map((op) => {
-    const froms = (op.input ?? []).map((i) => i.from).filter((f): f is string => !!f).map((f) => stageOf.get(f) as string);
+    const froms = (op.input ?? []).map((i) => i.from).filter((f): f is string => !!f).map((f) => stageOf.get(f.toLowerCase()) as string);
     const last = froms.sort((a, b) => names.indexOf(a) - names.indexOf(b)).pop();
     return last ? (byName.get(last)?.lockName ?? '') : '';
   });
@@ -377,7 +580,13 @@ export function importPipeline(doc: PipelineDoc, opts: { name?: string } = {}): 
   // other upstreams (a DAG), several inputs (fan-in) and the payload read by a
   // later stage are listed, and the chart and runner mount each where it says.
   const inputs = ops.map((op, i): '' | StageInput[] => {
-    const actual = (op.input ?? []).map((x) => ({ ...(x.from ? { from: stageOf.get(x.from) as string } : {}), ...(x.name !== undefined ? { name: x.name } : {}), path: x.path as string }));
+    const actual = diskIn(op).map((x) => {
+      const from = x.from ? (stageOf.get(x.from.toLowerCase()) as string) : undefined;
+      // The output's own spelling (names are case-insensitive in CPDL, not in values.yaml).
+      const src = x.from ? operatorNamed(doc, x.from) : undefined;
+      const name = x.name !== undefined ? (src?.output?.find((o) => o.name?.toLowerCase() === x.name?.toLowerCase())?.name ?? x.name) : undefined;
+      return { ...(from ? { from } : {}), ...(name !== undefined ? { name } : {}), path: x.path as string };
+    });
     const spec = stages[i]?.spec as StageSpec;
     const derived = derivedInput(spec, { stages: names, ioFolders }, i, stageRecord);
     if (JSON.stringify(actual) === JSON.stringify(derived)) return '';
@@ -396,5 +605,8 @@ export function importPipeline(doc: PipelineDoc, opts: { name?: string } = {}): 
     args: names.map(() => '' as const),
     ...(inputs.some((x) => x !== '') ? { inputs } : {}),
   };
-  return { stages, workflow, dropped: droppedFields(doc) };
+  // What Kubernetes would refuse is refused here, in the pipeline's words, before values.yaml is touched.
+  const problems = workflow.stages.flatMap((st, i) => duplicateMounts(stageMounts(workflow, i, stageRecord)).map(([a, b]) => `operator ${stages[i]?.operator}: ${b.source} and ${a.source} are both mounted at ${b.path}`));
+  if (problems.length) throw new UsageError(`the pipeline would mount one path twice in a container (Kubernetes refuses such a pod):\n  ${problems.join('\n  ')}`);
+  return { stages, workflow, dropped: droppedFields(doc), notes };
 }

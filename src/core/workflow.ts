@@ -1,9 +1,11 @@
 // Workflows: derived from a stage order, looked up by ID or name, resolved
 // into the self-contained form the chart's catalog and `publish` emit.
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { UsageError } from './errors.js';
 import { UUID_RE, stagesOf, workflowsOf, type StageArgs, type StageInput, type StageSpec, type Values, type WorkflowSpec } from './model.js';
+import { inputFolder, listedInputs, mainInputPath, outputFolder, stageMounts, type StageMount } from './mounts.js';
+
+export { inputFolder, outputFolder };
 
 /** waitLocks: each stage waits on the previous stage's lock; ioFolders: <first>/input, then <stage>/output. */
 export function deriveWorkflow(name: string, stageNames: string[], values: unknown, args: Map<string, string[]> = new Map()): WorkflowSpec {
@@ -63,42 +65,26 @@ export interface ResolvedWorkflow {
 
 /** Where a stage's own input folder is in its container (appDir/inputs). */
 export function stageInputPath(spec: Partial<StageSpec> | undefined): string | undefined {
-  return spec?.appDir !== undefined && spec.inputs !== undefined ? path.posix.join(spec.appDir, spec.inputs) : undefined;
+  return spec?.appDir !== undefined && spec.inputs !== undefined ? mainInputPath(spec as StageSpec) : undefined;
 }
 
 /**
- * The folder (in the job's folder) stage i reads as its input: ioFolders[i],
- * unless its pipeline inputs put another source at its input path (a DAG: an
- * earlier stage that is not the previous one, or the payload when the input
- * names no stage). Keep in step with "clara.stageInput" in the chart.
+ * The input stage i reads first (its NVIDIA_CLARA_INPUT): the one at its main
+ * input path, else the first it lists; null when it lists none at all.
+ */
+export function primaryInput(mounts: StageMount[]): StageMount | null {
+  const inputs = mounts.filter((m) => m.role === 'input');
+  return inputs[0] ?? null;
+}
+
+/**
+ * The folder (in the job's folder) stage i reads as its input: the seed's
+ * ioFolders[i], or the folder of the input it reads first (see primaryInput);
+ * '' when it reads nothing. Keep in step with "clara.stageInput" in the chart.
  */
 export function mainInputFolder(workflow: WorkflowSpec, i: number, stages: Record<string, Partial<StageSpec> | undefined>): string {
-  const listed = workflow.inputs?.[i];
-  const at = stageInputPath(stages[workflow.stages[i] as string]);
-  const main = Array.isArray(listed) ? listed.find((x) => x.path === at) : undefined;
-  if (!main) return workflow.ioFolders[i] ?? '';
-  return inputFolder(workflow, main, stages) ?? workflow.ioFolders[i] ?? '';
-}
-
-/**
- * The job folder an input reads: the payload (ioFolders[0]) without "from",
- * else the named output of that stage (see outputFolder). Undefined when
- * "from" names no stage of the workflow.
- */
-export function inputFolder(workflow: WorkflowSpec, input: StageInput, stages: Record<string, Partial<StageSpec> | undefined>): string | undefined {
-  if (!input.from) return workflow.ioFolders[0] ?? '';
-  const j = workflow.stages.indexOf(input.from);
-  return j >= 0 ? outputFolder(workflow, j, stages[input.from], input.name) : undefined;
-}
-
-/**
- * The job folder of output `name` of stage j: its ioFolders entry for the
- * main output (or no name), `<that entry>-<name>` for one of its extraOutputs.
- * Keep in step with the chart's jobs.yaml and "clara.stageInput".
- */
-export function outputFolder(workflow: WorkflowSpec, j: number, spec: Partial<StageSpec> | undefined, name?: string): string {
-  const main = workflow.ioFolders[j + 1] ?? '';
-  return name && spec?.extraOutputs?.some((o) => o.name === name) ? `${main}-${name}` : main;
+  if (!listedInputs(workflow, i)) return workflow.ioFolders[i] ?? '';
+  return primaryInput(stageMounts(workflow, i, stages))?.folder ?? '';
 }
 
 /** The workflow with each stage's full spec, in order (what the catalog ConfigMap and `publish` hold). */

@@ -71,7 +71,7 @@ export interface ParsedYaml {
 export type ParseResult = { ok: true; yaml: ParsedYaml } | { ok: false; diagnostic: Diagnostic };
 
 /** Parse one YAML document. A syntax error is returned as a YAML_SYNTAX diagnostic (exit 2). */
-export function parseYaml(text: string, file: string): ParseResult {
+export function parseYaml(text: string, file: string, fileKind = 'a values file'): ParseResult {
   const lines = new LineIndex(text);
   let events: Event[];
   try {
@@ -87,7 +87,7 @@ export function parseYaml(text: string, file: string): ParseResult {
       diagnostic: {
         severity: 'error',
         code: 'YAML_MULTI_DOCUMENT',
-        message: 'a values file holds one YAML document; remove the second "---" section',
+        message: `${fileKind} holds one YAML document; remove the second "---" section`,
         file,
         ...lines.position(second),
         path: '',
@@ -195,6 +195,8 @@ function indexEvents(text: string, events: Event[], maxDepth: number) {
   // move this nesting counter: most of a big file is skipped by the shallow pass.
   let skip = 0;
   let skipIsKey = false;
+  // The end of the last scalar read: where an empty sequence item's "-" is looked for.
+  let lastEnd = 0;
 
   for (const ev of events) {
     if (skip > 0) {
@@ -216,6 +218,7 @@ function indexEvents(text: string, events: Event[], maxDepth: number) {
     // A key of a mapping?
     if (top?.kind === 'map' && top.pendingKey == null) {
       if (ev.type === EVENT_ID.SCALAR) {
+        if ((ev as ScalarEvent).valueEnd >= 0) lastEnd = (ev as ScalarEvent).valueEnd;
         const key = getScalarValue(text, ev as ScalarEvent);
         const start = (ev as ScalarEvent).valueStart >= 0 ? scalarStart(ev as ScalarEvent) : top.info.start;
         if (top.seen.has(key)) duplicates.push({ path: top.path, key, start });
@@ -243,8 +246,12 @@ function indexEvents(text: string, events: Event[], maxDepth: number) {
     if (!where) continue;
     if (ev.type === EVENT_ID.SCALAR) {
       const s = ev as ScalarEvent;
-      // An empty scalar has no offset (-1): point at its key instead.
-      const start = s.valueStart >= 0 ? scalarStart(s) : (where.keyStart ?? 0);
+      // An empty scalar has no offset (-1): point at its key instead, or, for a
+      // sequence item ("-" alone), at the next "-" after what came before it.
+      const dash = top?.kind === 'seq' && s.valueStart < 0 ? text.indexOf('-', lastEnd) : -1;
+      const start = s.valueStart >= 0 ? scalarStart(s) : dash >= 0 ? dash : (where.keyStart ?? 0);
+      if (s.valueEnd >= 0) lastEnd = s.valueEnd;
+      else if (dash >= 0) lastEnd = dash + 1;
       nodes.set(where.path, {
         keyStart: where.keyStart,
         start,

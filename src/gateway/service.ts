@@ -485,7 +485,7 @@ export class DicomService extends EventEmitter {
     const attempt = job.attempt + 1;
     // A fresh job folder for every attempt; the input comes from the journalled instances.
     fs.rmSync(plan.jobDir, { recursive: true, force: true });
-    this.linkInputs(job, plan.stages[0]!.input);
+    this.linkInputs(job, plan.payload);
     const stages = plan.stages.map((s) => ({ name: s.name, status: 'waiting' as const, exitCode: null, reason: null, startedAt: null, finishedAt: null }));
     this.patch(job, { state: 'running', attempt, startedAt: now(), finishedAt: null, stages, reason: null });
     this.log({ type: 'job', message: `job ${job.id} running ${job.target.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}`, job: job.id, attempt });

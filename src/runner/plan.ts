@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { stagesOf, type StageSpec, type Values, type WorkflowSpec } from '../core/model.js';
-import { inputFolder, outputFolder, resolveWorkflow } from '../core/workflow.js';
+import { stageMounts, type StageMount } from '../core/mounts.js';
+import { resolveWorkflow } from '../core/workflow.js';
 
 export type Runtime = 'process' | 'docker';
 
@@ -11,8 +12,10 @@ export interface StagePlan {
   index: number;
   name: string;
   spec: StageSpec;
-  /** Host folders. */
-  input: string;
+  /** Every mount of the stage (core/mounts.ts), each with its host folder. */
+  mounts: (StageMount & { host: string })[];
+  /** Host folders: the input it reads first (null: it reads none), its main output. */
+  input: string | null;
   output: string;
   logsDir: string;
   logFile: string;
@@ -22,8 +25,8 @@ export interface StagePlan {
   waitLock: string | null;
   /** Every lock that must exist before it starts (waitLock and those of its pipeline inputs). */
   waitLocks: string[];
-  /** Pipeline inputs beyond the main one: an earlier stage's output folder, and where it is mounted. */
-  extraInputs: { from: string; host: string; path: string }[];
+  /** Every input it lists (or the seed's one): where it comes from, its host folder, its container path. */
+  inputs: { from: string; name: string | null; host: string; path: string; readOnly: boolean }[];
   /** Further named outputs: a host folder each, and where it is mounted. */
   extraOutputs: { name: string; host: string; path: string }[];
   /** Absolute path of the lock written when this stage succeeds. */
@@ -37,6 +40,8 @@ export interface RunPlan {
   workflowName: string;
   jobId: string;
   jobDir: string;
+  /** The job's payload folder (ioFolders[0]): what a received study becomes. */
+  payload: string;
   /** Folder local commands run in (the values file's folder). */
   cwd: string;
   stages: StagePlan[];
@@ -58,16 +63,19 @@ export function planRun(opts: { values: Values; workflowId: string; workflow: Wo
     workflowName: wf.name,
     jobId: opts.jobId,
     jobDir,
+    payload: inJob(wf.ioFolders[0] ?? ''),
     cwd: opts.valuesDir,
     stages: wf.stages.map((s, index) => {
       const waitLock = s.waitLock ? path.join(locksDir, s.waitLock) : null;
       const from = (s.inputs ?? []).filter((inp) => inp.from).map((inp) => wf.stages.find((o) => o.name === inp.from)).filter((o) => o !== undefined);
-      const mainInput = path.posix.join(s.spec.appDir, s.spec.inputs);
+      const mounts = stageMounts(opts.workflow, index, specs).map((m) => ({ ...m, host: inJob(m.folder) }));
+      const inputs = mounts.filter((m) => m.role === 'input');
       return {
         index,
         name: s.name,
         spec: s.spec,
-        input: inJob(s.input),
+        mounts,
+        input: inputs[0]?.host ?? null,
         output: inJob(s.output),
         logsDir,
         logFile: path.join(logsDir, `${s.name}.log`),
@@ -75,11 +83,12 @@ export function planRun(opts: { values: Values; workflowId: string; workflow: Wo
         locksDir,
         waitLock,
         waitLocks: [...new Set([...(waitLock ? [waitLock] : []), ...from.map((o) => path.join(locksDir, o.spec.lockName))])],
-        extraInputs: (s.inputs ?? [])
-          .filter((inp) => inp.path !== mainInput)
-          // No "from": the job's payload folder; a name: that output of the stage.
-          .map((inp) => ({ from: inp.from ?? 'payload', host: inJob(inputFolder(opts.workflow, inp, specs) ?? ''), path: inp.path })),
-        extraOutputs: (s.spec.extraOutputs ?? []).map((o) => ({ name: o.name, host: inJob(outputFolder(opts.workflow, index, s.spec, o.name)), path: o.path })),
+        inputs: inputs.map((m) => ({ from: m.from === undefined ? 'previous' : m.from || 'payload', name: m.name ?? (m.from ? (specs[m.from]?.mount?.out?.name ?? 'output') : null), host: m.host, path: m.path, readOnly: m.readOnly })),
+        // Further named outputs, each with its own folder (one mapped onto the publish or log folder has that one).
+        extraOutputs: (s.spec.extraOutputs ?? []).map((o) => {
+          const m = mounts.find((x) => x.outputs?.includes(o.name)) as StageMount & { host: string };
+          return { name: o.name, host: m.host, path: o.path };
+        }),
         lock: path.join(locksDir, s.spec.lockName),
         args: s.args,
         timeoutMs: Number(s.spec.timeout) * 1000,
@@ -97,7 +106,7 @@ export function stagesWithoutLocalCommand(plan: RunPlan): string[] {
 export function processEnv(plan: RunPlan, s: StagePlan, base: Record<string, string | undefined>): Record<string, string | undefined> {
   return {
     ...base,
-    NVIDIA_CLARA_INPUT: s.input,
+    NVIDIA_CLARA_INPUT: s.input ?? '',
     NVIDIA_CLARA_OUTPUT: s.output,
     NVIDIA_CLARA_LOGS: s.logsDir,
     NVIDIA_CLARA_PUBLISHING: s.publishDir,
@@ -106,11 +115,29 @@ export function processEnv(plan: RunPlan, s: StagePlan, base: Record<string, str
     CLARA_JOB_ID: plan.jobId,
     CLARA_WORKFLOW_ID: plan.workflowId,
     CLARA_STAGE: s.name,
-    // Fan-in: each further input's folder, by the stage it comes from; each further output's, by its name.
-    ...Object.fromEntries(s.extraInputs.map((x) => [`CLARA_INPUT_${x.from.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`, x.host])),
-    ...Object.fromEntries(s.extraOutputs.map((x) => [`CLARA_OUTPUT_${x.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`, x.host])),
+    ...inputVariables(s),
+    // Each further output's folder, by its name.
+    ...Object.fromEntries(s.extraOutputs.map((x) => [`CLARA_OUTPUT_${envName(x.name)}`, x.host])),
     ...(s.spec.env ?? {}),
   };
+}
+
+const envName = (s: string) => s.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+
+/**
+ * One variable per input the stage lists: CLARA_INPUT_<STAGE>_<OUTPUT> (the
+ * payload: CLARA_INPUT_PAYLOAD), and CLARA_INPUT_<STAGE> for the first input
+ * from that stage, as before. Two outputs of one upstream each keep theirs.
+ */
+function inputVariables(s: StagePlan): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const x of s.inputs) {
+    if (x.from === 'previous') continue; // the seed's chain: NVIDIA_CLARA_INPUT
+    const base = `CLARA_INPUT_${envName(x.from)}`;
+    out[base] ??= x.host;
+    if (x.name) out[`${base}_${envName(x.name)}`] = x.host;
+  }
+  return out;
 }
 
 export function processArgv(s: StagePlan): string[] {
@@ -129,18 +156,10 @@ export function dockerArgv(plan: RunPlan, s: StagePlan, opts: { user?: string } 
   const logsInContainer = path.posix.dirname(sp.logName);
   const argv = ['run', '--rm', '--name', containerName(plan, s)];
   if (opts.user) argv.push('--user', opts.user);
-  const mounts: [string, string][] = [
-    [s.input, inContainer(sp.inputs)],
-    [s.output, inContainer(sp.outputs)],
-    [s.locksDir, sp.lockDir],
-    [s.logsDir, logsInContainer],
-    [s.publishDir, sp.publishPath],
-    ...s.extraInputs.map((x): [string, string] => [x.host, x.path]),
-    ...s.extraOutputs.map((x): [string, string] => [x.host, x.path]),
-  ];
-  for (const [host, target] of mounts) argv.push('--mount', `type=bind,source=${host},target=${target}`);
+  // The same mounts the chart gives the stage's container (core/mounts.ts).
+  for (const m of s.mounts) argv.push('--mount', `type=bind,source=${m.host},target=${m.path}${m.readOnly ? ',readonly' : ''}`);
   const env: Record<string, string> = {
-    NVIDIA_CLARA_INPUT: inContainer(sp.inputs),
+    NVIDIA_CLARA_INPUT: s.mounts.find((m) => m.role === 'input')?.path ?? inContainer(sp.inputs),
     NVIDIA_CLARA_OUTPUT: inContainer(sp.outputs),
     NVIDIA_CLARA_LOGS: logsInContainer,
     NVIDIA_CLARA_PUBLISHING: sp.publishPath,

@@ -67,39 +67,48 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- if and (gt $cap 0) (lt $cap $total) -}}{{- $cap -}}{{- else -}}{{- $total -}}{{- end -}}
 {{- end -}}
 
-{{- /* The folder (relative to the job's folder) a stage reads as its input:
-       ioFolders[i], unless its pipeline inputs put another source at its input
-       path (a DAG: an earlier stage that is not the previous one, or the job's
-       payload, ioFolders[0], when the input names no stage). Keep in step with
-       mainInputFolder in src/core/workflow.ts. Args: root, wf, index. */}}
+{{- /* The folder (relative to the job's folder) a stage reads first (its
+       NVIDIA_CLARA_INPUT): the seed's ioFolders[i] when it lists no inputs,
+       else the input at its input path, else the first it lists ("" for
+       none). Keep in step with mainInputFolder in src/core/workflow.ts.
+       Args: root, wf, index. */}}
 {{- define "clara.stageInput" -}}
 {{- $wf := .wf -}}
 {{- $i := .index -}}
 {{- $st := index .root.Values.stages (index $wf.stages $i) -}}
 {{- $folder := index $wf.ioFolders $i -}}
-{{- if $wf.inputs -}}{{- $entry := index $wf.inputs $i -}}{{- if kindIs "slice" $entry -}}
+{{- $entry := "" -}}
+{{- if $wf.inputs -}}{{- $entry = index $wf.inputs $i -}}{{- end -}}
+{{- if kindIs "slice" $entry -}}
+{{- $folder = "" -}}
+{{- $main := clean (printf "%s/%s" $st.appDir $st.inputs) -}}
 {{- range $inp := $entry -}}
-{{- if eq $inp.path (printf "%s/%s" (trimSuffix "/" $st.appDir) $st.inputs) -}}
-{{- $folder = include "clara.inputFolder" (dict "root" $.root "wf" $wf "input" $inp) -}}
+{{- if and (not $folder) (eq (clean $inp.path) $main) -}}{{- $folder = include "clara.inputFolder" (dict "root" $.root "wf" $wf "input" $inp) -}}{{- end -}}
 {{- end -}}
+{{- if and (not $folder) $entry -}}{{- $folder = include "clara.inputFolder" (dict "root" $.root "wf" $wf "input" (first $entry)) -}}{{- end -}}
 {{- end -}}
-{{- end -}}{{- end -}}
 {{- $folder -}}
 {{- end -}}
 
 {{- /* The job folder an input reads: the payload (ioFolders[0]) without "from",
-       else output "name" of that stage: its ioFolders entry, or
-       "<entry>-<name>" for one of its extraOutputs. Keep in step with
-       inputFolder/outputFolder in src/core/workflow.ts. Args: root, wf, input. */}}
+       else output "name" of that stage: its ioFolders entry, the publish or log
+       folder for an extra output at the stage's publishPath or log folder, or
+       "<entry>-<name>" for another of its extraOutputs. Keep in step with
+       inputFolder/outputFolder in src/core/mounts.ts. Args: root, wf, input. */}}
 {{- define "clara.inputFolder" -}}
 {{- $wf := .wf -}}
 {{- $inp := .input -}}
 {{- $folder := index $wf.ioFolders 0 -}}
 {{- if $inp.from -}}
 {{- $src := index .root.Values.stages $inp.from -}}
+{{- if and $src.extraOutputs (not $inp.name) -}}{{- fail (printf "clara-workflow: workflow %s: an input from %s does not say which of its outputs it reads (add name:); run clara-wf validate" $wf.name $inp.from) -}}{{- end -}}
 {{- range $j, $x := $wf.stages -}}{{- if eq $x $inp.from -}}
 {{- $folder = index $wf.ioFolders (add $j 1) -}}
-{{- range $o := ($src.extraOutputs | default list) -}}{{- if eq $o.name ($inp.name | default "") -}}{{- $folder = printf "%s-%s" (index $wf.ioFolders (add $j 1)) $o.name -}}{{- end -}}{{- end -}}
+{{- range $o := ($src.extraOutputs | default list) -}}{{- if eq $o.name ($inp.name | default "") -}}
+{{- if eq (clean $o.path) (clean $src.publishPath) -}}{{- $folder = printf "publish/%s" $x -}}
+{{- else if eq (clean $o.path) (dir $src.logName) -}}{{- $folder = "logs" -}}
+{{- else -}}{{- $folder = printf "%s-%s" (index $wf.ioFolders (add $j 1)) $o.name -}}{{- end -}}
+{{- end -}}{{- end -}}
 {{- end -}}{{- end -}}
 {{- end -}}
 {{- $folder -}}

@@ -8,7 +8,7 @@ import { hasErrors } from '../../core/diagnostic.js';
 import { ExternalToolError, UsageError, ValidationFailed } from '../../core/errors.js';
 import { stagesOf, workflowsOf } from '../../core/model.js';
 import { pipelineGraph } from '../../core/graph.js';
-import { checkPipeline, exportPipeline, importPipeline, operatorView, pipelineDag, pipelineText, type PipelineDoc } from '../../core/pipeline.js';
+import { checkPipeline, exportPipeline, fitStage, importPipeline, pipelineDag, pipelineText, renameMap, type PipelineDoc, type StageFit } from '../../core/pipeline.js';
 import type { StageSpec } from '../../core/model.js';
 import { stageTemplateData } from '../../core/stage.js';
 import { renderTemplate } from '../../core/text-templates.js';
@@ -31,8 +31,8 @@ function loadPipeline(ctx: Ctx, file: string): { doc: PipelineDoc; text: string;
   const shown = ctx.display(abs);
   const text = readText(abs, 'pipeline file');
   const check = checkPipeline(text, shown);
-  if (check.unparsable) throw new UsageError(`${shown} is not valid YAML`, check.diagnostics, new Map([[shown, text]]));
-  if (!check.ok) throw new ValidationFailed(`${shown} is not a valid pipeline`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[shown, text]]));
+  if (check.unparsable) throw new UsageError(`${shown} is not valid YAML`, check.diagnostics, new Map([[shown, check.text]]));
+  if (!check.ok) throw new ValidationFailed(`${shown} is not a valid pipeline`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[shown, check.text]]));
   return { doc: check.doc as PipelineDoc, text, shown };
 }
 
@@ -53,7 +53,7 @@ export function validate(ctx: Ctx, file: string): number {
   const ok = !hasErrors(check.diagnostics);
   if (ctx.json) ctx.io.stdout.write(JSON.stringify({ ok, diagnostics: ctx.diagnosticsJson(check.diagnostics) }) + '\n');
   else {
-    ctx.printDiagnostics(check.diagnostics, new Map([[shown, text]]));
+    ctx.printDiagnostics(check.diagnostics, new Map([[shown, check.text]]));
     if (ok && !ctx.quiet) ctx.err(`${shown}: ok (${check.doc?.operators.length} operators, api-version ${check.doc?.['api-version']})`);
   }
   if (check.unparsable) return 2;
@@ -84,18 +84,9 @@ export function exportCmd(ctx: Ctx, ref: string, f: { output?: string } & Overla
   return 0;
 }
 
-/** The operator's command past the existing stage's, when everything else about them is the same. */
-function argsAfter(have: StageSpec, incoming: StageSpec): string[] | undefined {
-  const own = have.command ?? [];
-  const all = incoming.command ?? [];
-  if (own.length > all.length || own.some((c, k) => c !== all[k])) return undefined;
-  const same = JSON.stringify(operatorView({ ...incoming, command: have.command })) === JSON.stringify(operatorView(have));
-  return same ? all.slice(own.length) : undefined;
-}
-
-export async function importCmd(ctx: Ctx, file: string, f: { name?: string; id?: string }): Promise<number> {
+export async function importCmd(ctx: Ctx, file: string, f: { name?: string; id?: string; prefix?: string; rename?: string[] }): Promise<number> {
   const { doc } = loadPipeline(ctx, file);
-  const plan = importPipeline(doc, { name: f.name });
+  const plan = importPipeline(doc, { name: f.name, prefix: f.prefix, rename: renameMap(f.rename) });
   const id = f.id ?? newWorkflowId();
   const stageTpl = readPackageText('templates', 'stage-block.hbs');
   const wfTpl = readPackageText('templates', 'workflow-entry.hbs');
@@ -107,30 +98,31 @@ export async function importCmd(ctx: Ctx, file: string, f: { name?: string; id?:
     if (id in wfs) throw new UsageError(`workflow ID ${id} is already in use`);
     const clash = Object.entries(wfs).find(([, w]) => w?.name === plan.workflow.name);
     if (clash) throw new UsageError(`a workflow named "${plan.workflow.name}" exists already (${clash[0]}); pass --name to import under another name`);
+    // Every stage is fitted first, so all conflicts are said at once.
+    const fits = plan.stages.map((s) => fitStage(existing[s.name] as StageSpec | undefined, s.spec));
+    const conflicts = plan.stages.flatMap((s, i) => {
+      const fit = fits[i] as StageFit;
+      return fit.kind === 'conflict' ? [`stage ${s.name} (operator ${s.operator}) exists already and differs:${fit.fields.map((d) => `\n      ${d.field}: ${d.have} here, ${d.incoming} in the pipeline`).join('')}`] : [];
+    });
+    if (conflicts.length) {
+      throw new UsageError(`${conflicts.length} stage${conflicts.length > 1 ? 's' : ''} of ${doc.name} clash with stages of this chart:\n  ${conflicts.join('\n  ')}\nimport them under other names: --prefix <prefix>- (every stage) or --rename <operator>=<stage> (one); an identical stage is reused as it is`);
+    }
     let out = text;
     for (const [i, s] of plan.stages.entries()) {
-      const have = existing[s.name];
-      if (have) {
-        // The same operator (image, command, folders, resources, env): reuse the stage as it is.
-        if (JSON.stringify(operatorView(have as StageSpec)) === JSON.stringify(operatorView(s.spec))) continue;
-        // The same stage whose command is the start of the operator's: the rest
-        // are the workflow's args for it (export joins command + args, as CPDL's
-        // container.command is passed to the image's entrypoint).
-        const rest = argsAfter(have as StageSpec, s.spec);
-        if (rest) {
-          if (rest.length) plan.workflow.args[i] = rest;
-          continue;
-        }
-        throw new UsageError(`stage ${s.name} exists already with a different spec; rename the operator or remove the stage (clara-wf stage remove ${s.name}) before importing`);
+      const fit = fits[i] as StageFit;
+      if (fit.kind === 'reuse') {
+        if (fit.args) plan.workflow.args[i] = fit.args;
+        continue;
       }
       out = upsertStageBlock(out, readValues(out, 'values'), s.name, renderTemplate(stageTpl, stageTemplateData(s.name, s.spec)));
       created.push(s.name);
     }
     return insertWorkflowEntry(out, readValues(out, 'values'), renderTemplate(wfTpl, { id, workflow: plan.workflow }));
   });
-  if (ctx.json) ctx.printJson({ ok: true, id, name: plan.workflow.name, stagesCreated: created, stagesReused: plan.stages.map((s) => s.name).filter((n) => !created.includes(n)), dropped: plan.dropped });
+  if (ctx.json) ctx.printJson({ ok: true, id, name: plan.workflow.name, stagesCreated: created, stagesReused: plan.stages.map((s) => s.name).filter((n) => !created.includes(n)), dropped: plan.dropped, notes: plan.notes });
   else {
     for (const d of plan.dropped) ctx.err(`warning: ${d}`);
+    for (const n of plan.notes) ctx.info(`note: ${n}`);
     ctx.info(`imported ${doc.name}: workflow ${plan.workflow.name}, ${plan.stages.length} stages (${created.length} new)`);
     ctx.out(id);
   }

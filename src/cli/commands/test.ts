@@ -111,9 +111,8 @@ export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, ti
       );
     }
   }
-  const first = plan.stages[0]!;
-  if (!fs.existsSync(first.input) || !fs.statSync(first.input).isDirectory()) {
-    throw new UsageError(`no input for job ${jobId}: put the workflow's input data in ${ctx.display(first.input)}`);
+  if (!fs.existsSync(plan.payload) || !fs.statSync(plan.payload).isDirectory()) {
+    throw new UsageError(`no input for job ${jobId}: put the workflow's input data in ${ctx.display(plan.payload)}`);
   }
   const old = leftovers(plan);
   if (old.length) {

@@ -3,7 +3,8 @@ import { UsageError } from '../../core/errors.js';
 import { stagesOf, workflowsOf } from '../../core/model.js';
 import { renderTemplate } from '../../core/text-templates.js';
 import { insertWorkflowEntry, removeWorkflowEntry } from '../../core/values-edit.js';
-import { deriveWorkflow, findWorkflow, mainInputFolder, newWorkflowId, normaliseWorkflowId, stageInputPath } from '../../core/workflow.js';
+import { stageMounts } from '../../core/mounts.js';
+import { deriveWorkflow, findWorkflow, newWorkflowId, normaliseWorkflowId, stageInputPath } from '../../core/workflow.js';
 import type { Ctx } from '../context.js';
 import fs from 'node:fs';
 import { parseYaml } from '../../core/yaml-source.js';
@@ -75,13 +76,13 @@ export function show(ctx: Ctx, ref: string): number {
     ['#', 'STAGE', 'WAITS ON', 'INPUT', 'OUTPUT', 'ARGS'],
     workflow.stages.map((s, i) => {
       const a = workflow.args[i];
-      // A DAG stage reads what its inputs name: the folder at its input path, then each further one.
+      // What the stage reads is what it mounts (core/mounts.ts): each input's folder, with its path when not the stage's own input folder.
       const listed = workflow.inputs?.[i];
       const spec = stagesOf(values)[s];
-      const main = mainInputFolder(workflow, i, stagesOf(values));
-      const further = Array.isArray(listed) ? listed.filter((x) => x.path !== stageInputPath(spec)).map((x) => `${x.from ? `${x.from}'s output` : 'the payload'} at ${x.path}`) : [];
+      const inputs = stageMounts(workflow, i, stagesOf(values), id).filter((m) => m.role === 'input');
+      const read = inputs.map((m) => (m.path === stageInputPath(spec) ? m.folder : `${m.folder} at ${m.path}`));
       const waits = [...new Set([workflow.waitLocks[i], ...(Array.isArray(listed) ? listed.map((x) => (x.from ? stagesOf(values)[x.from]?.lockName : '')) : [])].filter(Boolean))];
-      return [String(i + 1), s, waits.join(', ') || '-', [main || '?', ...further].join('; '), workflow.ioFolders[i + 1] ?? '?', Array.isArray(a) && a.length ? a.join(' ') : '-'];
+      return [String(i + 1), s, waits.join(', ') || '-', read.join('; ') || '-', workflow.ioFolders[i + 1] ?? '?', Array.isArray(a) && a.length ? a.join(' ') : '-'];
     }),
   );
   return 0;

@@ -1,13 +1,15 @@
 import { closest, distance } from 'fastest-levenshtein';
 import { findCycle } from '../check-document.js';
 import { pointer, type Finding } from '../diagnostic.js';
-import { stagesOf, workflowsOf } from '../model.js';
+import { stagesOf, workflowsOf, type StageSpec, type WorkflowSpec } from '../model.js';
+import { duplicateMounts, stageMounts } from '../mounts.js';
 
 export function workflowRules(values: unknown): Finding[] {
   const out: Finding[] = [];
   const stages = stagesOf(values);
   const stageNames = Object.keys(stages);
   const names = new Map<string, string>();
+  const reportedMounts = new Set<string>();
 
   for (const [id, wf] of Object.entries(workflowsOf(values))) {
     if (!wf || typeof wf !== 'object') continue;
@@ -103,13 +105,17 @@ export function workflowRules(values: unknown): Finding[] {
           // A name must be one of that stage's outputs: a typo would otherwise read its main output silently.
           const name = (inp as { name?: unknown })?.name;
           const src = stages[from];
-          if (typeof name === 'string' && src?.mount?.out?.name !== undefined) {
+          if (src?.mount?.out?.name !== undefined) {
             const names = [src.mount.out.name, ...(src.extraOutputs ?? []).map((o) => o.name)];
-            if (!names.includes(name)) out.push({ severity: 'error', code: 'INPUTS_NAME_UNKNOWN', path: at('inputs', i, k, 'name'), message: `input "${name}" is not an output of ${from} (its outputs: ${names.join(', ')})` });
+            if (typeof name === 'string' && !names.includes(name)) out.push({ severity: 'error', code: 'INPUTS_NAME_UNKNOWN', path: at('inputs', i, k, 'name'), message: `input "${name}" is not an output of ${from} (its outputs: ${names.join(', ')})` });
+            // CPDL: with several outputs an input must say which; the chart would take the first, which is a guess.
+            if (name === undefined && names.length > 1) out.push({ severity: 'error', code: 'INPUTS_NAME_AMBIGUOUS', path: at('inputs', i, k, 'from'), message: `input from ${from} does not say which of its ${names.length} outputs it reads`, hint: `add name: one of ${names.join(', ')}` });
           }
         });
       });
     }
+
+    out.push(...mountRules(wf as WorkflowSpec, id, stages, reportedMounts));
 
     if (Array.isArray(wf.ioFolders)) {
       wf.ioFolders.forEach((f, i) => {
@@ -119,6 +125,38 @@ export function workflowRules(values: unknown): Finding[] {
       });
     }
   }
+  return out;
+}
+
+const MOUNT_FIELDS = ['appDir', 'inputs', 'outputs', 'lockDir', 'logName', 'publishPath'] as const;
+
+/**
+ * Each path mounted once per container. The API server refuses a pod whose
+ * container mounts one path twice: kubernetes/kubernetes
+ * pkg/apis/core/validation/validation.go, ValidateVolumeMounts
+ * (`mountpoints.Has(mnt.MountPath)` → field.Invalid(…, "must be unique")),
+ * and Docker refuses `--mount` twice at one target ("Duplicate mount point").
+ * Checked only where the workflow and its stages are well-formed enough to
+ * compute the mounts; the other rules report the rest.
+ */
+function mountRules(wf: WorkflowSpec, id: string, stages: Record<string, Partial<StageSpec>>, reported: Set<string>): Finding[] {
+  const out: Finding[] = [];
+  const list = wf.stages;
+  if (!Array.isArray(wf.ioFolders) || wf.ioFolders.length !== list.length + 1 || wf.ioFolders.some((f) => typeof f !== 'string')) return out;
+  if (wf.inputs !== undefined && (!Array.isArray(wf.inputs) || wf.inputs.length !== list.length)) return out;
+  list.forEach((s, i) => {
+    const sp = typeof s === 'string' ? stages[s] : undefined;
+    if (!sp || MOUNT_FIELDS.some((f) => typeof (sp as Record<string, unknown>)[f] !== 'string') || !Array.isArray(sp.extraOutputs ?? [])) return;
+    if ((sp.extraOutputs ?? []).some((o) => typeof o?.path !== 'string' || typeof o?.name !== 'string')) return;
+    const entry = wf.inputs?.[i];
+    if (Array.isArray(entry) && entry.some((x) => typeof x?.path !== 'string')) return;
+    for (const [first, second] of duplicateMounts(stageMounts(wf, i, stages, id))) {
+      // Reported at the field that adds the second mount; a stage's own field once, not once per workflow that uses it.
+      if (reported.has(second.field)) continue;
+      reported.add(second.field);
+      out.push({ severity: 'error', code: 'MOUNT_PATH_DUPLICATE', path: second.field, message: `stage ${s} in workflow ${wf.name}: ${second.source} is mounted at ${second.path}, where ${first.source} is mounted already (Kubernetes refuses a container with two mounts at one path)`, hint: 'give one of them another path' });
+    }
+  });
   return out;
 }
 
