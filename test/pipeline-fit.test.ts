@@ -90,6 +90,27 @@ describe('CPDL as NVIDIA documents it', () => {
     expect(plan.dropped).toContainEqual(expect.stringMatching(/^import: the documents this one links are not read/));
   });
 
+  it('document linking: an operator defined in another document, its placeholders filled from import.args', async () => {
+    const dir = fixture('pipeline-linked');
+    const read = (rel: string) => (fs.existsSync(path.join(dir, rel)) ? fs.readFileSync(path.join(dir, rel), 'utf8') : null);
+    const text = fs.readFileSync(path.join(dir, 'pipeline.yaml'), 'utf8');
+    const check = checkPipeline(text, 'pipeline.yaml', read);
+    expect(check.diagnostics).toEqual([]);
+    expect(check.doc?.operators[1]?.input).toEqual([{ from: 'producer', name: 'data', path: '/input' }]);
+    expect(check.doc?.operators[1]?.container.image).toBe('team/consumer');
+    // The CLI reads the linked documents beside the file, and imports the chain.
+    const c = chartCopy();
+    const r = await cli(['--chart', c.chart, '--json', 'pipeline', 'import', path.join(dir, 'pipeline.yaml')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).stagesCreated).toEqual(['producer', 'consumer']);
+    // Unreadable, an argument missing, and a bad field in the linked document: each at the import's path.
+    const at = (t: string, reader = read) => checkPipeline(t, 'p.yaml', reader).diagnostics.map((d) => `${d.code}@${d.line}`);
+    expect(at(text.replace('path: consumer.yaml', 'path: nosuch.yaml'))).toEqual(['IMPORT_UNREADABLE@15']);
+    expect(at(text, (rel) => (rel === 'consumer.yaml' ? read(rel)!.replace('parameters:\n  input-from: none\n', '') : read(rel))).filter((x) => !x.startsWith('INPUT_FROM'))).toEqual([]);
+    expect(at(text.replace(/\n {6}args:\n {8}input-from: producer/, ''), (rel) => (rel === 'consumer.yaml' ? read(rel)!.replace('parameters:\n  input-from: none\n', '') : read(rel)))).toContain('PARAMETER_UNDEFINED@15');
+    expect(at(text, (rel) => (rel === 'producer.yaml' ? read(rel)!.replace('  tag: "1.0"', '  tag: "1.0"\n  colour: red') : read(rel)))).toEqual(['IMPORT_INVALID@12']);
+  });
+
   it('names are case-insensitive: from: DICOM-Reader and name: Series find reader output series', () => {
     const text = `api-version: 0.4.0\nname: ci\noperators:\n${op('dicom-reader', '    input:\n      - path: /input\n    output:\n      - name: series\n        path: /output\n      - name: meta\n        path: /meta\n')}${op('ai', '    input:\n      - from: DICOM-Reader\n        name: Series\n        path: /input\n    output:\n      - path: /output\n')}`;
     expect(codes(text)).toEqual([]);

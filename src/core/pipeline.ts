@@ -10,6 +10,7 @@ import { UsageError } from './errors.js';
 import { DNS1123_LABEL, isRecord, stagesOf, type StageInput, type StageSpec, type Values, type WorkflowSpec } from './model.js';
 import { duplicateMounts, logFolderPath, mountKey, stageMounts } from './mounts.js';
 import { stageSpec } from './stage.js';
+import { schemaFindings } from './schema-errors.js';
 import { parseYaml, type ParsedYaml } from './yaml-source.js';
 
 export const SUPPORTED_API_VERSIONS = ['0.3.0', '0.4.0', '0.5.0', '0.6.0', '0.7.0'];
@@ -97,7 +98,7 @@ const PLACEHOLDER = /\$\{\{\s*([^}\s]*)\s*\}\}/g;
  * text is replaced in place, so findings keep their lines. A placeholder with
  * no parameter is an error at its position.
  */
-export function resolvePlaceholders(text: string, file: string): { text: string; findings: Diagnostic[]; resolved: Record<string, string> } {
+export function resolvePlaceholders(text: string, file: string, args: Record<string, string> = {}): { text: string; findings: Diagnostic[]; resolved: Record<string, string> } {
   if (!text.includes('${{')) return { text, findings: [], resolved: {} };
   const parsed = parseYaml(text, file, 'a pipeline file');
   const data = parsed.ok && isRecord(parsed.yaml.data) ? parsed.yaml.data : {};
@@ -105,6 +106,8 @@ export function resolvePlaceholders(text: string, file: string): { text: string;
   // Operators' own parameters, then the document's (which win).
   for (const op of arr<Record<string, unknown>>(data.operators)) if (isRecord(op) && isRecord(op.parameters)) for (const [k, v] of Object.entries(op.parameters)) if (v !== null && typeof v !== 'object') defaults[k] = String(v);
   if (isRecord(data.parameters)) for (const [k, v] of Object.entries(data.parameters)) if (v !== null && typeof v !== 'object') defaults[k] = String(v);
+  // Arguments (a linking operator's import.args) win over defaults.
+  Object.assign(defaults, args);
   const findings: Diagnostic[] = [];
   const resolved: Record<string, string> = {};
   const lines = parsed.ok ? parsed.yaml.lines : null;
@@ -121,12 +124,83 @@ export function resolvePlaceholders(text: string, file: string): { text: string;
   return { text: out, findings, resolved };
 }
 
-export function checkPipeline(text: string, file: string): PipelineCheck {
+/** Reads a linked document (a path relative to the pipeline file); null when it cannot be read. */
+export type LinkReader = (relPath: string) => string | null;
+
+const LINKED_FIELDS = ['description', 'container', 'input', 'output', 'requests', 'variables', 'models', 'services'] as const;
+
+/**
+ * Document linking (NVIDIA CPDL reference, Import; the form NVIDIA's own client
+ * tests write: `- name: consumer` with `import: {path: consumer.yaml, args:
+ * {input-from: producer}}`): each such operator takes its definition from the
+ * linked document (an operator document, or a pipeline document with one
+ * operator), its placeholders filled from args, else the document's own
+ * parameter defaults. The operator's own fields win over the linked ones.
+ * Problems in a linked document are reported at the import's path.
+ */
+function linkOperators(data: Record<string, unknown>, link: LinkReader | undefined): { data: Record<string, unknown>; findings: Finding[] } {
+  const ops = arr<Record<string, unknown>>(data.operators);
+  if (!ops.some((o) => isRecord(o) && isRecord(o.import))) return { data, findings: [] };
+  const findings: Finding[] = [];
+  const linked = ops.map((op, i) => {
+    if (!isRecord(op) || !isRecord(op.import) || typeof op.import.path !== 'string') return op;
+    const at = pointer('operators', i, 'import', 'path');
+    const rel = op.import.path;
+    const text = link ? link(rel) : null;
+    if (text === null) {
+      findings.push({ severity: 'error', code: 'IMPORT_UNREADABLE', path: at, message: `operator ${String(op.name)}: the linked document ${rel} cannot be read${link ? '' : ' (no file to read it from)'}`, hint: 'the path is relative to this pipeline file' });
+      return op;
+    }
+    const args = isRecord(op.import.args) ? Object.fromEntries(Object.entries(op.import.args).map(([k, v]) => [k, String(v)])) : {};
+    const resolved = resolvePlaceholders(text, rel, args);
+    const parsed = parseYaml(resolved.text, rel, 'a linked document');
+    const doc = parsed.ok && isRecord(parsed.yaml.data) ? parsed.yaml.data : null;
+    const inner = doc && Array.isArray(doc.operators) ? (doc.operators.length === 1 && isRecord(doc.operators[0]) ? doc.operators[0] : null) : doc;
+    if (!inner) {
+      findings.push({ severity: 'error', code: 'IMPORT_INVALID', path: at, message: `operator ${String(op.name)}: ${rel} is not an operator document${parsed.ok ? (doc && Array.isArray(doc.operators) ? ` (it has ${doc.operators.length} operators; link a document with one)` : '') : ` (${parsed.diagnostic.message} at line ${parsed.diagnostic.line})`}`, hint: 'link a document with container, input and output' });
+      return op;
+    }
+    for (const d of resolved.findings) findings.push({ severity: 'error', code: d.code, path: at, message: `operator ${String(op.name)}: in ${rel} line ${d.line}: ${d.message}`, hint: 'pass it in import.args, or give it a default under parameters in the linked document' });
+    const merged: Record<string, unknown> = {};
+    for (const f of LINKED_FIELDS) if (f in inner) merged[f] = inner[f];
+    for (const [k, v] of Object.entries(op)) if (k !== 'import') merged[k] = v;
+    return merged;
+  });
+  return { data: { ...data, operators: linked }, findings };
+}
+
+export function checkPipeline(text: string, file: string, link?: LinkReader): PipelineCheck {
   const template = resolvePlaceholders(text, file);
-  const doc = checkDocument(template.text, file, validateSchema, (data) => pipelineRules(data), PIPELINE_READER);
+  let linked: Record<string, unknown> | null = null;
+  const doc = checkDocument(
+    template.text,
+    file,
+    validateSchema,
+    (data) => {
+      if (!isRecord(data)) return pipelineRules(data);
+      const l = linkOperators(data, link);
+      linked = l.data;
+      const out = [...l.findings];
+      // An operator needs a container, its own or its linked document's.
+      arr<Record<string, unknown>>(l.data.operators).forEach((op, i) => {
+        if (isRecord(op) && !('container' in op) && !(isRecord(arr<Record<string, unknown>>(data.operators)[i]?.import))) out.push({ severity: 'error', code: 'MISSING_KEY', path: pointer('operators', i), at: 'key', message: `operators[${i}] is missing "container"`, hint: 'add container: {image: …}, or import: {path: …} to link an operator document' });
+      });
+      // What was linked in is held to the schema too, at the operator's import.
+      if (l.data !== data && !validateSchema(l.data)) {
+        for (const f of schemaFindings(validateSchema.errors ?? [], () => undefined)) {
+          const m = /^\/operators\/(\d+)/.exec(f.path);
+          const op = m ? (arr<Record<string, unknown>>(data.operators)[Number(m[1])] as Record<string, unknown> | undefined) : undefined;
+          if (m && isRecord(op?.import)) out.push({ ...f, code: 'IMPORT_INVALID', path: pointer('operators', Number(m[1]), 'import', 'path'), at: undefined, message: `operator ${String(op?.name)}: in ${String(op?.import.path)}: ${f.message}` });
+        }
+      }
+      return [...out, ...pipelineRules(l.data)];
+    },
+    PIPELINE_READER,
+  );
   const diagnostics = [...template.findings, ...doc.diagnostics].sort(byPosition);
   const ok = doc.ok && !template.findings.length;
-  return { doc: isRecord(doc.data) ? (doc.data as unknown as PipelineDoc) : null, yaml: doc.yaml, text: template.text, diagnostics, unparsable: doc.unparsable, ok };
+  const data = linked ?? doc.data;
+  return { doc: isRecord(data) ? (data as unknown as PipelineDoc) : null, yaml: doc.yaml, text: template.text, diagnostics, unparsable: doc.unparsable, ok };
 }
 
 function pipelineRules(data: unknown): Finding[] {

@@ -8,7 +8,7 @@ import { hasErrors } from '../../core/diagnostic.js';
 import { ExternalToolError, UsageError, ValidationFailed } from '../../core/errors.js';
 import { stagesOf, workflowsOf } from '../../core/model.js';
 import { pipelineGraph } from '../../core/graph.js';
-import { checkPipeline, exportPipeline, fitStage, importPipeline, pipelineDag, pipelineText, renameMap, type PipelineDoc, type StageFit } from '../../core/pipeline.js';
+import { checkPipeline, exportPipeline, fitStage, type LinkReader, importPipeline, pipelineDag, pipelineText, renameMap, type PipelineDoc, type StageFit } from '../../core/pipeline.js';
 import type { StageSpec } from '../../core/model.js';
 import { stageTemplateData } from '../../core/stage.js';
 import { renderTemplate } from '../../core/text-templates.js';
@@ -25,12 +25,23 @@ const VERSION = 'v1alpha1';
 const PLURAL = 'pipelines';
 const ID_RE = /^[0-9a-f]{32}$/;
 
+/** Linked documents (operator import.path) are read relative to the pipeline file. */
+function linkReader(pipelineFile: string): LinkReader {
+  return (rel) => {
+    try {
+      return fs.readFileSync(path.resolve(path.dirname(pipelineFile), rel), 'utf8');
+    } catch {
+      return null;
+    }
+  };
+}
+
 /** Read and validate a pipeline file; invalid → exit 1 with diagnostics, unreadable → exit 2. */
 function loadPipeline(ctx: Ctx, file: string): { doc: PipelineDoc; text: string; shown: string } {
   const abs = path.resolve(ctx.io.cwd, file);
   const shown = ctx.display(abs);
   const text = readText(abs, 'pipeline file');
-  const check = checkPipeline(text, shown);
+  const check = checkPipeline(text, shown, linkReader(abs));
   if (check.unparsable) throw new UsageError(`${shown} is not valid YAML`, check.diagnostics, new Map([[shown, check.text]]));
   if (!check.ok) throw new ValidationFailed(`${shown} is not a valid pipeline`, check.diagnostics.filter((d) => d.severity === 'error'), new Map([[shown, check.text]]));
   return { doc: check.doc as PipelineDoc, text, shown };
@@ -49,7 +60,7 @@ export function validate(ctx: Ctx, file: string): number {
     else ctx.printDiagnostics([d], new Map());
     return 2;
   }
-  const check = checkPipeline(text, shown);
+  const check = checkPipeline(text, shown, linkReader(abs));
   const ok = !hasErrors(check.diagnostics);
   if (ctx.json) ctx.io.stdout.write(JSON.stringify({ ok, diagnostics: ctx.diagnosticsJson(check.diagnostics) }) + '\n');
   else {
