@@ -54,6 +54,14 @@ describe('pipeline import into a chart that has stages of those names', () => {
     expect(register.inputs).toEqual([{ from: 'covid-lung-segmentation', name: 'rendering', host: '/d/j/publish/covid-lung-segmentation', path: '/input', readOnly: true }]);
   });
 
+  it('an output at /logs is the stage\'s log folder, mounted once (NVIDIA\'s lung-lesion pipeline writes one there)', () => {
+    const text = `api-version: 0.4.0\nname: logs\noperators:\n${op('seg', '    input:\n      - path: /input\n    output:\n      - name: mask\n        path: /output\n      - name: trace\n        path: /logs/\n')}${op('report', '    input:\n      - from: seg\n        name: trace\n        path: /input\n    output:\n      - path: /output\n')}`;
+    expect(codes(text)).toEqual([]);
+    const plan = importPipeline(checkPipeline(text, 'p').doc as PipelineDoc);
+    expect(plan.notes).toContainEqual("operator seg: output trace at /logs is the stage's log folder (logs in the job folder), mounted once; later stages read it from there");
+    expect(plan.stages[0]?.spec.extraOutputs).toEqual([{ name: 'trace', path: '/logs' }]);
+  });
+
   it('--rename names one stage; an unknown operator or a bad name is refused', async () => {
     const c = chartCopy();
     const bad = await cli(['--chart', c.chart, 'pipeline', 'import', COVID, '--rename', 'nosuch=x']);
