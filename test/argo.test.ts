@@ -19,7 +19,9 @@ import { chartCopy, cli, fixture, helmBin, repoRoot, tempDir } from './helpers.j
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const JOB = '11111111-1111-1111-1111-111111111111';
 
-function helm(chart: string, ...set: string[]): any[] {
+function helm(chart: string, ...given: string[]): any[] {
+  // engine argo with the stock hostPath volume needs a node to pin runs to (ARGO_HOSTPATH_UNPINNED).
+  const set = given.includes('engine=argo') && !given.some((s) => s.startsWith('volume.')) ? [...given, 'volume.nodeSelector.kubernetes\\.io/hostname=node-1'] : given;
   const r = spawnSync(helmBin, ['template', 'clara-workflow', chart, ...set.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
   return (loadAll(r.stdout) as any[]).filter(Boolean);
@@ -81,7 +83,9 @@ describe('engine: argo', () => {
     const liver = wts.find((w) => w.metadata.annotations['clara.nvidia.com/workflow-name'] === 'liver-seg');
     expect(liver.metadata.name).toBe('clara-workflow-liver-seg');
     expect(liver.spec.podGC).toEqual({ strategy: 'OnPodSuccess' });
-    expect(liver.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels).toEqual({ 'clara.nvidia.com/job': '{{workflow.parameters.job}}' });
+    // hostPath under argo: the run is pinned to the named node (pod affinity cannot hold a run whose stages run one after another).
+    expect(liver.spec.nodeSelector).toEqual({ 'kubernetes.io/hostname': 'node-1' });
+    expect(liver.spec.affinity).toBeUndefined();
     expect(liver.spec.templates.find((t: any) => t.name === 'ai-livertumor').container.resources.limits['nvidia.com/gpu']).toBe(1);
   });
 
@@ -135,7 +139,7 @@ describe('engine: argo', () => {
   it('the same guards fail under argo as under Jobs', () => {
     const c = chartCopy();
     fs.writeFileSync(c.values, fs.readFileSync(c.values, 'utf8').replace('waitLocks: ["", "dicom-reader.lock", "user-ai.lock"]', 'waitLocks: ["", "nope.lock", "user-ai.lock"]'));
-    const r = spawnSync(helmBin, ['template', 'x', c.chart, '--set', 'engine=argo'], { encoding: 'utf8' });
+    const r = spawnSync(helmBin, ['template', 'x', c.chart, '--set', 'engine=argo', '--set', 'volume.nodeSelector.kubernetes\\.io/hostname=node-1'], { encoding: 'utf8' });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/waits on "nope.lock"/);
   });
@@ -157,7 +161,7 @@ describe('test --runtime argo (test server with a small Argo controller)', () =>
   it('installs the catalog with engine argo when the template is missing, runs the DAG in order, removes the Workflow', async () => {
     const order: string[] = [];
     const { server, env } = await cluster({ argo: (_wf, task) => (order.push(task), { result: 'succeed', runMs: 40 }) });
-    const r = await cli(['test', 'liver-seg', RUN, '--runtime', 'argo', '--json'], { cwd: repoRoot, env });
+    const r = await cli(['test', 'liver-seg', RUN, '--runtime', 'argo', '--set', 'volume.nodeSelector.kubernetes\\.io/hostname=node-1', '--json'], { cwd: repoRoot, env });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.stages.map((s: any) => `${s.name}:${s.status}`)).toEqual(['dicom-reader:done', 'ai-livertumor:done', 'dicom-writer:done']);
@@ -166,14 +170,14 @@ describe('test --runtime argo (test server with a small Argo controller)', () =>
     expect(server.objects('Job')).toEqual([]);
     expect(server.objects('Workflow')).toEqual([]); // the run release was uninstalled
     // A second run finds the template and does not reinstall the catalog.
-    const again = await cli(['test', 'liver-seg', '44444444-4444-4444-4444-444444444444', '--runtime', 'argo'], { cwd: repoRoot, env });
+    const again = await cli(['test', 'liver-seg', '44444444-4444-4444-4444-444444444444', '--runtime', 'argo', '--set', 'volume.nodeSelector.kubernetes\\.io/hostname=node-1'], { cwd: repoRoot, env });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toMatch(/installing the catalog/);
   });
 
   it('a failed stage: exit 1, its pod log printed, its dependants skipped (Omitted)', async () => {
     const { env } = await cluster({ argo: (_wf, task) => (task === 'ai-livertumor' ? { result: 'fail', runMs: 30, log: 'loading model...\nCUDA error: out of memory\n' } : { result: 'succeed', runMs: 30 }) });
-    const r = await cli(['test', 'liver-seg', RUN, '--runtime', 'argo'], { cwd: repoRoot, env });
+    const r = await cli(['test', 'liver-seg', RUN, '--runtime', 'argo', '--set', 'volume.nodeSelector.kubernetes\\.io/hostname=node-1'], { cwd: repoRoot, env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no WorkflowTemplate for liver-seg in release clara-workflow: installing the catalog with engine argo/);
     expect(r.stderr).toMatch(/stage ai-livertumor failed \(Error \(exit code 1\)\)/);
@@ -184,7 +188,7 @@ describe('test --runtime argo (test server with a small Argo controller)', () =>
   it('the run timeout stops the Workflow (spec.shutdown: Stop) and --keep keeps it', async () => {
     const { server, env } = await cluster({ argo: () => ({ result: 'hang' }) });
     const t0 = Date.now();
-    const r = await cli(['test', 'liver-seg', RUN, '2', '--runtime', 'argo', '--keep', '--json'], { cwd: repoRoot, env });
+    const r = await cli(['test', 'liver-seg', RUN, '2', '--runtime', 'argo', '--set', 'volume.nodeSelector.kubernetes\\.io/hostname=node-1', '--keep', '--json'], { cwd: repoRoot, env });
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, aborted: 'the run timed out after 2 s' });
@@ -206,7 +210,7 @@ describe('test --runtime argo (test server with a small Argo controller)', () =>
 
   it('a cluster without Argo says so, and nothing is installed', async () => {
     const { server, env } = await cluster({});
-    const r = await cli(['test', 'liver-seg', RUN, '--runtime', 'argo'], { cwd: repoRoot, env });
+    const r = await cli(['test', 'liver-seg', RUN, '--runtime', 'argo', '--set', 'volume.nodeSelector.kubernetes\\.io/hostname=node-1'], { cwd: repoRoot, env });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/has no Argo Workflows .*--runtime cluster/);
     expect(server.objects('ConfigMap', 'default').filter((c) => c.metadata.name.startsWith('clara'))).toEqual([]);

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { migProblems, mwmProblems, MWM_ARGO_ARGS, type MwmWorkflow } from '../src/core/monai.js';
+import { migHostValid, migProblems, mwmProblems, MWM_ARGO_ARGS, type MwmWorkflow } from '../src/core/monai.js';
 import { chartCopy, cli, fixture } from './helpers.js';
 import { argoProblems } from './argo-check.js';
 import { load } from 'js-yaml';
@@ -89,7 +89,8 @@ describe('export monai', () => {
     expect(argoProblems(wt)).toEqual([]);
     const reader = wt.spec.templates.find((t: any) => t.name === 'dicom-reader');
     const writer = wt.spec.templates.find((t: any) => t.name === 'dicom-writer');
-    expect(reader.inputs.artifacts).toEqual([{ name: wf.tasks[0].artifacts.input[0].name, path: '/app/input' }]);
+    // Optional: argo lint refuses an input artifact with neither a value nor a location, and only MWM gives it one.
+    expect(reader.inputs.artifacts).toEqual([{ name: wf.tasks[0].artifacts.input[0].name, path: '/app/input', optional: true }]);
     expect(reader.container.volumeMounts.map((m: any) => m.mountPath)).not.toContain('/app/input');
     expect(writer.outputs.artifacts).toEqual([{ name: wf.tasks[0].artifacts.output[0].name, path: '/app/output' }]);
     expect(wt.spec.arguments.parameters).toEqual([{ name: 'job', value: 'monai' }]);
@@ -159,8 +160,16 @@ describe('MWM and MIG rules: each fails on a defect and passes without it', () =
     const src = [{ name: 'PACS', aeTitle: 'PACS', hostIp: '10.0.0.1' }];
     const dst = [{ name: 'PACS', aeTitle: 'PACS', hostIp: 'pacs.example.org', port: 104 }];
     expect(migProblems(ae, src, dst)).toEqual([]);
-    expect(migProblems([{ ...ae[0]!, grouping: '0010,0020' }], src, dst)).toEqual([expect.stringMatching(/grouping 0010,0020 must be 0020,000D/)]);
-    expect(migProblems([{ ...ae[0]!, timeout: 0 }], src, dst)).toEqual([expect.stringMatching(/timeout must be a whole number/)]);
+    // ValidationExtensions.cs AllowedGroupingTags: PatientID, StudyInstanceUID, SeriesInstanceUID.
+    expect(migProblems([{ ...ae[0]!, grouping: '0010,0020' }], src, dst)).toEqual([]);
+    expect(migProblems([{ ...ae[0]!, grouping: '0008,0050' }], src, dst)).toEqual([expect.stringMatching(/grouping 0008,0050 must be 0010,0020/)]);
+    expect(migProblems([{ ...ae[0]!, timeout: 0 }], src, dst)).toEqual([]);
+    expect(migProblems([{ ...ae[0]!, timeout: -1 }], src, dst)).toEqual([expect.stringMatching(/timeout must be a whole number/)]);
+    // IsValidHostNameIp: IPv4 or a host name, no IPv6; its own test cases.
+    for (const h of ['0.0.0.0', '10.20.30.40', '255.255.255.0', '192.168.0.1', 'pacs.example.org']) expect(migHostValid(h), h).toBe(true);
+    for (const h of ['256.256.256.256', '1.0', '1', '2.3.4', 'fd00::10', '', 'not a host']) expect(migHostValid(h), h).toBe(false);
+    expect(migProblems(ae, [{ ...src[0]!, hostIp: 'fd00::10' }], dst)).toEqual([expect.stringMatching(/hostIp "fd00::10" is not an IPv4 address or host name/)]);
+    expect(migProblems(ae, [...src, { ...src[0]!, hostIp: '10.0.0.2' }], dst)).toEqual([expect.stringMatching(/MIG source PACS: the name is used twice/)]);
     expect(migProblems([...ae, { ...ae[0]!, name: 'again' }], src, dst)).toEqual([expect.stringMatching(/AE title AI is used twice/)]);
     expect(migProblems(ae, [{ ...src[0]!, hostIp: 'not a host' }], dst)).toEqual([expect.stringMatching(/hostIp "not a host"/)]);
     expect(migProblems(ae, src, [{ ...dst[0]!, port: 70000 }])).toEqual([expect.stringMatching(/port 70000 must be 1-65535/)]);

@@ -29,7 +29,9 @@ const pipelineFiles = [
 ].sort();
 const wfName = (file: string) => `imp-${path.basename(file, '.yaml').toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
 
-function helm(chart: string, ...set: string[]): any[] {
+function helm(chart: string, ...given: string[]): any[] {
+  // engine argo with the stock hostPath volume needs a node to pin runs to (ARGO_HOSTPATH_UNPINNED).
+  const set = given.includes('engine=argo') && !given.some((s) => s.startsWith('volume.')) ? [...given, 'volume.nodeSelector.kubernetes\\.io/hostname=node-1'] : given;
   const r = spawnSync(helmBin, ['template', 'clara-workflow', chart, ...set.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
   return (loadAll(r.stdout) as any[]).filter(Boolean);

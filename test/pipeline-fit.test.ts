@@ -43,7 +43,7 @@ describe('pipeline import into a chart that has stages of those names', () => {
     expect(out.notes).toContainEqual(expect.stringMatching(/^operator lung-segmentation: output rendering at \/publish is the stage's publish folder \(publish\/covid-lung-segmentation in the job folder\)/));
     expect((await cli(['--chart', c.chart, 'validate'])).code).toBe(0);
     for (const engine of ['jobs', 'argo']) {
-      const rendered = await cli(['--chart', c.chart, 'render', '--workflow', 'COVID-19-pipeline', '--job', '33333333-3333-3333-3333-333333333333', '--set', `engine=${engine}`]);
+      const rendered = await cli(['--chart', c.chart, 'render', '--workflow', 'COVID-19-pipeline', '--job', '33333333-3333-3333-3333-333333333333', '--set', `engine=${engine}`, '--set', 'volume.nodeSelector.kubernetes\\.io/hostname=node-1']);
       expect(rendered.code, rendered.stderr).toBe(0);
     }
     // The stage that reads "rendering" reads the publish folder of lung-segmentation.

@@ -70,9 +70,9 @@ describe('run mode', () => {
     expect(r.code, r.stderr).toBe(0);
     const jobs = docs(r.stdout);
     expect(jobs.map((j) => `${j.apiVersion}/${j.kind}/${j.metadata.name}`)).toEqual([
-      'batch/v1/Job/clara-workflow-11111111-dicom-reader',
-      'batch/v1/Job/clara-workflow-11111111-user-ai',
-      'batch/v1/Job/clara-workflow-11111111-dicom-writer',
+      'batch/v1/Job/clara-workflow-11111111-dicom-reader-75799dfbf3',
+      'batch/v1/Job/clara-workflow-11111111-1111-1111-1111-111111111111-user-ai',
+      'batch/v1/Job/clara-workflow-11111111-dicom-writer-4e94e1967a',
     ]);
     expect(jobs.map((j) => j.spec.activeDeadlineSeconds)).toEqual([300, 600, 900]);
     for (const j of jobs) {

@@ -5,16 +5,39 @@
 // guidelines/mwm-workflow-spec.md and its Argo plug-in (StaticValues/Keys.cs),
 // and MIG's docs/api/rest/config.md (MonaiApplicationEntity,
 // SourceApplicationEntity, DestinationApplicationEntity).
-import path from 'node:path';
-import { hostProblem, type DicomConfig } from './dicom-config.js';
-import { stagesOf, workflowsOf, type Values, type WorkflowSpec } from './model.js';
+import { createHash } from 'node:crypto';
+import type { DicomConfig } from './dicom-config.js';
+import { stagesOf, workflowsOf, type StageInput, type Values, type WorkflowSpec } from './model.js';
+import { stageMounts, type StageMount } from './mounts.js';
 
 /** MIG AE titles: 1-15 of [A-Za-z0-9_-] (Clara accepts 16 and spaces). */
 export const MIG_AE_TITLE = /^[A-Za-z0-9_-]{1,15}$/;
 /** MWM task ids. */
 export const MWM_TASK_ID = /^[a-zA-Z0-9-_]+$/;
-/** The args MWM's Argo plug-in reads (Keys.cs, ResourcesKeys.cs); workflow_template_name is required. */
-export const MWM_ARGO_ARGS = ['workflow_template_name', 'namespace', 'server_url', 'allow_insecure', 'timeoutSeconds', 'apiToken', 'resources', 'parameters', 'priority', 'cpu_limit', 'memory_limit', 'gpu_limit', 'cpu_reservation', 'memory_reservation'];
+/**
+ * The args MWM accepts on an argo task: Project-MONAI/monai-deploy-workflow-manager
+ * src/WorkflowManager/Common/Configuration/ArgoParameters.cs, VaildParameters
+ * (the workflow validator refuses others); workflow_template_name is required.
+ */
+export const MWM_ARGO_ARGS = ['namespace', 'server_url', 'allow_insecure', 'workflow_template_name', 'timeoutSeconds', 'apiToken', 'endpoint', 'username', 'password', 'exchange', 'virtualHost', 'resources', 'parameters', 'priority', 'cpu', 'memory', 'gpu_required'];
+/**
+ * Template names MWM's Argo plug-in adds to the Workflow it submits
+ * (src/TaskManager/Plug-ins/Argo/StaticValues/Strings.cs: WorkflowEntrypoint,
+ * ExitHookTemplateName, ExitHookTemplateSendTemplateName, and the older
+ * ExitHookTemplateGenerateTemplateName): a stage of one of these names clashes.
+ */
+export const MWM_RESERVED_TEMPLATES = ['md-workflow-entrypoint', 'exit-message-template', 'send-message', 'generate-message'];
+/** MIG grouping tags: ValidationExtensions.cs AllowedGroupingTags (PatientID, StudyInstanceUID, SeriesInstanceUID). */
+export const MIG_GROUPING = ['0010,0020', '0020,000D', '0020,000E'];
+/**
+ * MIG host names and IPv4 addresses: Project-MONAI/monai-deploy-informatics-gateway
+ * src/Configuration/ValidationExtensions.cs, IsValidHostNameIp. No IPv6.
+ */
+export function migHostValid(host: string): boolean {
+  return /^\S/.test(host) && (/^((25[0-5]|(2[0-4]|1\d|[1-9]|)\d)\.?\b){4}$/.test(host) || /^(([a-zA-Z]|[a-zA-Z][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z]|[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9])$/.test(host));
+}
+/** A Kubernetes label value (md-task-id carries the task id): at most 63, alphanumeric at both ends. */
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 export interface MwmArtifact {
   name: string;
@@ -81,6 +104,8 @@ export function mwmProblems(w: MwmWorkflow): string[] {
   const ids = new Set<string>();
   for (const t of w.tasks ?? []) {
     if (!MWM_TASK_ID.test(t.id)) out.push(`${at}: task id "${t.id}" must match ^[a-zA-Z0-9-_]+$`);
+    // MWM's Argo plug-in labels the Workflow with md-task-id (Strings.cs TaskIdLabelSelectorName).
+    if (t.type === 'argo' && (t.id.length > 63 || !LABEL_VALUE.test(t.id))) out.push(`${at}: task id "${t.id}" becomes the label md-task-id, which Kubernetes limits to 63 characters, alphanumeric at both ends`);
     if (ids.has(t.id)) out.push(`${at}: task id "${t.id}" is used twice`);
     ids.add(t.id);
     if (t.type !== 'router' && !(t.artifacts?.input?.length ?? 0)) out.push(`${at}: task ${t.id} (${t.type}) has no input artifacts`);
@@ -105,24 +130,32 @@ export function migProblems(ae: MigAe[], sources: MigSource[], destinations: Mig
   const names = new Set<string>();
   for (const a of ae) {
     out.push(...title(`AE ${a.name}`, a.aeTitle));
-    if (!['0020,000D', '0020,000E'].includes(a.grouping)) out.push(`MIG AE ${a.name}: grouping ${a.grouping} must be 0020,000D (study) or 0020,000E (series)`);
-    if (!(Number.isInteger(a.timeout) && a.timeout >= 1)) out.push(`MIG AE ${a.name}: timeout must be a whole number of seconds ≥ 1`);
+    if (!MIG_GROUPING.includes(a.grouping)) out.push(`MIG AE ${a.name}: grouping ${a.grouping} must be 0010,0020 (patient), 0020,000D (study) or 0020,000E (series)`);
+    if (!(Number.isInteger(a.timeout) && a.timeout >= 0)) out.push(`MIG AE ${a.name}: timeout must be a whole number of seconds ≥ 0`);
     if (names.has(a.aeTitle)) out.push(`MIG AE ${a.name}: AE title ${a.aeTitle} is used twice`);
     names.add(a.aeTitle);
   }
+  const sourceNames = new Set<string>();
   for (const s of sources) {
+    if (sourceNames.has(s.name)) out.push(`MIG source ${s.name}: the name is used twice (MIG refuses the second with 409)`);
+    sourceNames.add(s.name);
     out.push(...title(`source ${s.name}`, s.aeTitle));
-    if (hostProblem(s.hostIp)) out.push(`MIG source ${s.name}: hostIp "${s.hostIp}" is not an IP address or host name`);
+    if (!migHostValid(s.hostIp)) out.push(`MIG source ${s.name}: hostIp "${s.hostIp}" is not an IPv4 address or host name (MIG's IsValidHostNameIp takes no IPv6; give the source a host name or its IPv4 address)`);
   }
   for (const d of destinations) {
     out.push(...title(`destination ${d.name}`, d.aeTitle));
-    if (hostProblem(d.hostIp)) out.push(`MIG destination ${d.name}: hostIp "${d.hostIp}" is not an IP address or host name`);
+    if (!migHostValid(d.hostIp)) out.push(`MIG destination ${d.name}: hostIp "${d.hostIp}" is not an IPv4 address or host name (MIG's IsValidHostNameIp takes no IPv6; use a host name or its IPv4 address)`);
     if (!(Number.isInteger(d.port) && d.port >= 1 && d.port <= 65535)) out.push(`MIG destination ${d.name}: port ${d.port} must be 1-65535`);
   }
   return out;
 }
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9-_]+/g, '-');
+/** A task id that fits the md-task-id label (63, alphanumeric at both ends): long ones keep 52 characters and a hash. */
+const taskId = (id: string): string => {
+  const t = id.replace(/^[^a-z0-9]+/, '');
+  return t.length <= 63 ? t : `${t.slice(0, 52).replace(/[^a-z0-9]+$/, '')}-${createHash('sha256').update(id).digest('hex').slice(0, 10)}`;
+};
 
 /**
  * The export of the workflows mapped to Clara AE titles (or the named ones).
@@ -144,61 +177,79 @@ export function exportMonai(opts: { values: Values; config: DicomConfig; only?: 
       })
     : [...new Set(mappings.map((m) => m.workflow))];
   const aeRules = new Map((config.dicom.scp['ae-titles'] ?? []).map((a) => [a['ae-title'], a]));
-  const sources: MigSource[] = (config.dicom.scp.sources ?? []).map((s) => ({ name: rename(s['ae-title']), aeTitle: rename(s['ae-title']), hostIp: s['host-ip'] }));
+  // MIG keys a source by its name (a second of one name is refused, 409): one AE title on two hosts gets two names.
+  const sourceNames = new Set<string>();
+  const sources: MigSource[] = (config.dicom.scp.sources ?? []).map((s) => {
+    const aeTitle = rename(s['ae-title']);
+    let name = aeTitle;
+    if (sourceNames.has(name)) {
+      name = `${aeTitle}-${slug(s['host-ip'])}`;
+      report.push(`source ${aeTitle} at ${s['host-ip']}: MIG names sources uniquely, so this one is named ${name} (its AE title stays ${aeTitle})`);
+    }
+    sourceNames.add(name);
+    return { name, aeTitle, hostIp: s['host-ip'] };
+  });
   const destinations: MigDestination[] = (config.dicom.scu.destinations ?? []).map((d) => ({ name: d.name, aeTitle: rename(d['ae-title']), hostIp: d['host-ip'], port: d.port }));
   const aeByTitle = new Map<string, MigAe>();
   const workflows: MonaiExport['workflows'] = [];
   for (const id of wanted) {
     if (!id) continue;
     const wf = wfs[id] as WorkflowSpec;
-    const mapping = mappings.find((m) => m.workflow === id);
-    if (!mapping) {
+    const mapped = mappings.filter((m) => m.workflow === id);
+    if (!mapped.length) {
       problems.push(`workflow ${wf.name} is mapped to no Clara AE title: MWM triggers a workflow by the AE title that received the study (map it: clara-wf dicom map <AE> --workflow ${wf.name})`);
       continue;
     }
-    const claraAe = mapping['clara-ae-title'];
-    const ae = rename(claraAe);
-    const rules = aeRules.get(claraAe);
-    const grouping = rules?.grouping === '0010,0020' ? '0020,000D' : (rules?.grouping ?? '0020,000D');
-    if (rules?.grouping === '0010,0020') report.push(`AE ${claraAe}: grouping by PatientID (0010,0020) has no MIG equivalent; exported as StudyInstanceUID (0020,000D)`);
-    if (rules?.trigger === 'release') report.push(`AE ${claraAe}: trigger "release" (start at the association's release) has no MIG equivalent; MIG waits timeout seconds after the last instance`);
-    // workflows stays empty: MWM assigns workflow IDs when they are registered, and
-    // starts every workflow whose informatics_gateway.ae_title is this AE title.
-    const entry = aeByTitle.get(ae) ?? { name: slug(ae), aeTitle: ae, grouping, timeout: rules?.timeout ?? 5, workflows: [], ...(rules?.['ignored-sop-classes']?.length ? { ignoredSopClasses: rules['ignored-sop-classes'] } : {}) };
-    aeByTitle.set(ae, entry);
+    for (const s of wf.stages) if (MWM_RESERVED_TEMPLATES.includes(s)) problems.push(`workflow ${wf.name}: stage ${s} has the name of a template MWM's Argo plug-in adds to every Workflow (${MWM_RESERVED_TEMPLATES.join(', ')}); rename the stage`);
     const template = opts.templateName(wf.name);
     const timeoutSeconds = wf.stages.reduce((n, s) => n + Number(stages[s]?.timeout ?? 0), 0);
-    const argoId = `${slug(wf.name)}-argo`;
-    const dest = mapping['destination-name'];
-    const tasks: MwmTask[] = [
-      {
-        id: argoId,
-        description: `Clara workflow ${wf.name} (${id}): ${wf.stages.join(' → ')}, as the Argo WorkflowTemplate ${template}`,
-        type: 'argo',
-        timeout_minutes: Math.max(1, Math.ceil(timeoutSeconds / 60)),
-        args: { workflow_template_name: template, namespace: opts.namespace, ...(opts.serverUrl ? { server_url: opts.serverUrl } : {}), timeoutSeconds: String(timeoutSeconds) },
-        artifacts: { input: [{ name: 'input-dicom', value: '{{ context.input.dicom }}', mandatory: true }], output: [{ name: 'output', mandatory: true }] },
-        ...(dest ? { task_destinations: [{ name: `export-${slug(dest)}` }] } : {}),
-      },
-    ];
-    if (dest) {
-      tasks.push({
-        id: `export-${slug(dest)}`,
-        description: `Send the results to ${dest}`,
-        type: 'export',
-        export_destinations: [{ name: dest }],
-        artifacts: { input: [{ name: 'output', value: `{{ context.executions.${argoId}.artifacts.output }}`, mandatory: true }] },
-      });
-    } else report.push(`workflow ${wf.name}: its mapping names no destination, so the MWM workflow has no export task`);
-    const workflow: MwmWorkflow = {
-      name: wf.name,
-      version: '1.0.0',
-      description: wf.description ?? `Exported by clara-wf from Clara workflow ${wf.name} (${id})`,
-      informatics_gateway: { ae_title: ae, data_origins: sources.map((s) => s.aeTitle), export_destinations: dest ? [dest] : [] },
-      tasks,
-    };
-    problems.push(...mwmProblems(workflow));
-    workflows.push({ file: `${slug(wf.name)}.json`, workflow, id, template });
+    const art = monaiArtifacts(wf, values, id);
+    // One MWM workflow per AE title it is mapped to: an MWM workflow names one informatics_gateway.ae_title.
+    mapped.forEach((mapping, k) => {
+      const claraAe = mapping['clara-ae-title'];
+      const ae = rename(claraAe);
+      const rules = aeRules.get(claraAe);
+      const grouping = rules?.grouping ?? '0020,000D';
+      if (rules?.trigger === 'release') report.push(`AE ${claraAe}: trigger "release" (start at the association's release) has no MIG equivalent; MIG waits timeout seconds after the last instance`);
+      // workflows stays empty: MWM assigns workflow IDs when they are registered, and
+      // starts every workflow whose informatics_gateway.ae_title is this AE title.
+      const entry = aeByTitle.get(ae) ?? { name: slug(ae), aeTitle: ae, grouping, timeout: rules?.timeout ?? 5, workflows: [], ...(rules?.['ignored-sop-classes']?.length ? { ignoredSopClasses: rules['ignored-sop-classes'] } : {}) };
+      aeByTitle.set(ae, entry);
+      const name = k === 0 ? wf.name : `${wf.name}-${slug(ae)}`;
+      if (k > 0) report.push(`workflow ${wf.name} is mapped to ${mapped.length} AE titles; an MWM workflow has one, so it is exported once per AE title (${name} for ${ae})`);
+      const argoId = taskId(`${slug(name)}-argo`);
+      const dest = mapping['destination-name'];
+      const exportId = `export-${slug(dest ?? '')}`;
+      const tasks: MwmTask[] = [
+        {
+          id: argoId,
+          description: `Clara workflow ${wf.name} (${id}): ${wf.stages.join(' → ')}, as the Argo WorkflowTemplate ${template}`,
+          type: 'argo',
+          timeout_minutes: Math.max(1, Math.ceil(timeoutSeconds / 60)),
+          args: { workflow_template_name: template, namespace: opts.namespace, ...(opts.serverUrl ? { server_url: opts.serverUrl } : {}), timeoutSeconds: String(timeoutSeconds) },
+          artifacts: { input: [{ name: 'input-dicom', value: '{{ context.input.dicom }}', mandatory: true }], output: art.outputs.map((o) => ({ name: o.name, mandatory: true })) },
+          ...(dest ? { task_destinations: [{ name: exportId }] } : {}),
+        },
+      ];
+      if (dest) {
+        tasks.push({
+          id: exportId,
+          description: `Send the results to ${dest}`,
+          type: 'export',
+          export_destinations: [{ name: dest }],
+          artifacts: { input: art.outputs.map((o) => ({ name: o.name, value: `{{ context.executions.${argoId}.artifacts.${o.name} }}`, mandatory: true })) },
+        });
+      } else report.push(`workflow ${name}: its mapping names no destination, so the MWM workflow has no export task`);
+      const workflow: MwmWorkflow = {
+        name,
+        version: '1.0.0',
+        description: wf.description ?? `Exported by clara-wf from Clara workflow ${wf.name} (${id})`,
+        informatics_gateway: { ae_title: ae, data_origins: [...new Set(sources.map((s) => s.aeTitle))], export_destinations: dest ? [dest] : [] },
+        tasks,
+      };
+      problems.push(...mwmProblems(workflow));
+      workflows.push({ file: `${slug(name)}.json`, workflow, id, template });
+    });
   }
   for (const m of config['pipeline-mappings'] ?? []) report.push(`pipeline mapping ${m.name} (${m['clara-ae-title']} → Clara pipeline ${m['pipeline-id']}): Clara pipelines do not run on MONAI Deploy; import the pipeline as a workflow first (clara-wf pipeline import)`);
   report.push(`reject-unknown-sources: ${config.dicom.scp['reject-unknown-sources'] ?? true}: not part of MIG's REST configuration; set InformaticsGateway.dicom.scp.rejectUnknownSources in MIG's appsettings.json`);
@@ -207,8 +258,8 @@ export function exportMonai(opts: { values: Values; config: DicomConfig; only?: 
   const ae = [...aeByTitle.values()];
   problems.push(...migProblems(ae, sources, destinations));
   for (const [from, to] of opts.renames ?? []) report.push(`AE title ${from} exported as ${to} (--rename)`);
-  if (workflows.length) report.push("stage resources: each stage's CPU, memory and GPU are in its WorkflowTemplate container; MWM's cpu_limit / memory_limit / gpu_limit task args would put one limit on every stage, so they are not set");
-  if (workflows.length) report.push("stage folders: each Argo run gets its own claim (volumeClaimTemplate) for the stages' folders; MWM's storage (MinIO) carries only the study in (input-dicom, at the first stage's input) and the results out (output, from the last stage's output), so intermediate folders are not kept after the run as Clara's payloads were");
+  if (workflows.length) report.push("stage resources: each stage's CPU, memory and GPU are in its WorkflowTemplate container; MWM's cpu / memory / gpu_required task args (ArgoParameters.cs) would put one limit on every stage, so they are not set");
+  if (workflows.length) report.push("stage folders: each Argo run gets its own claim (volumeClaimTemplate) for the stages' folders; MWM's storage (MinIO) carries only the study in (input-dicom, at every folder a stage reads the payload from) and the results out (every output of every end stage), so intermediate folders are not kept after the run as Clara's payloads were");
   return { workflows, ae, sources, destinations, report, problems };
 }
 
@@ -250,28 +301,51 @@ export interface ArgoTemplateDoc {
 }
 
 /**
+ * What MWM carries through its storage for one workflow: the study in, at
+ * every folder a stage reads the job's payload from (the first stage's input,
+ * and any later input with no "from"), and the results out, from every output
+ * of every end stage (one no other stage waits on or reads from).
+ */
+export function monaiArtifacts(wf: WorkflowSpec, values: Values, id = ''): { inputs: { stage: string; path: string }[]; outputs: { stage: string; name: string; path: string }[] } {
+  const specs = stagesOf(values);
+  const payload = wf.ioFolders[0];
+  const inputs: { stage: string; path: string }[] = [];
+  const ends: { stage: string; mounts: StageMount[] }[] = [];
+  wf.stages.forEach((s, i) => {
+    const mounts = stageMounts(wf, i, specs, id);
+    for (const m of mounts) if (m.role === 'input' && m.folder === payload) inputs.push({ stage: s, path: m.path });
+    const lock = specs[s]?.lockName;
+    const needed = wf.stages.some((o, j) => j > i && ((lock && wf.waitLocks[j] === lock) || (Array.isArray(wf.inputs?.[j]) && (wf.inputs?.[j] as StageInput[]).some((x) => x.from === s))));
+    if (!needed) ends.push({ stage: s, mounts });
+  });
+  const outs = ends.flatMap(({ stage, mounts }) => mounts.filter((m) => m.role === 'output').map((m) => ({ stage, out: m.outputs?.[0] ?? 'output', path: m.path })));
+  const outputs = outs.map((o) => ({ stage: o.stage, name: outs.length === 1 ? 'output' : `output-${o.stage}-${o.out}`.replace(/[^A-Za-z0-9_-]+/g, '-'), path: o.path }));
+  return { inputs, outputs };
+}
+
+/**
  * The engine argo WorkflowTemplate as MWM runs it. MWM's Argo plug-in
  * (ArgoPlugin.cs) copies the template's templates and top-level fields into a
  * Workflow of its own and gives each container template's input and output
- * artifacts, matched by name, its storage: so the first stage takes
- * "input-dicom" at its input folder and the last gives "output" from its
- * output folder. MWM passes no parameters, so "job" gets a value (each run
- * has its own claim, so one name serves every run).
+ * artifacts, matched by name, its storage (monaiArtifacts says which). The
+ * input artifacts are optional: `argo lint` and `argo template create` refuse
+ * an input artifact with neither a value nor a location, and only MWM gives it
+ * one. MWM passes no parameters, so "job" gets a value (each run has its own
+ * claim, so one name serves every run).
  */
-export function forMonai(doc: ArgoTemplateDoc, stages: string[], values: Values): ArgoTemplateDoc {
+export function forMonai(doc: ArgoTemplateDoc, wf: WorkflowSpec, values: Values, id = ''): ArgoTemplateDoc {
   const out = structuredClone(doc);
-  const specs = stagesOf(values);
   out.spec.arguments = { parameters: [{ name: 'job', value: 'monai' }] };
-  const folder = (s: string, which: 'inputs' | 'outputs') => path.posix.join(specs[s]?.appDir ?? '/app', String(specs[s]?.[which]));
-  const first = stages[0];
-  const last = stages[stages.length - 1];
+  const art = monaiArtifacts(wf, values, id);
   for (const t of out.spec.templates) {
-    if (t.name === first) {
-      // The artifact is placed at the input folder: the volume's mount there would clash with it.
-      t.inputs = { artifacts: [{ name: 'input-dicom', path: folder(first as string, 'inputs') }] };
-      t.container.volumeMounts = (t.container.volumeMounts ?? []).filter((m: any) => m.mountPath !== folder(first as string, 'inputs'));
+    const ins = art.inputs.filter((a) => a.stage === t.name);
+    const outs = art.outputs.filter((a) => a.stage === t.name);
+    if (ins.length) {
+      // The artifact is placed at the folder: the volume's mount there would clash with it.
+      t.inputs = { artifacts: ins.map((a) => ({ name: 'input-dicom', path: a.path, optional: true })) };
+      t.container.volumeMounts = (t.container.volumeMounts ?? []).filter((m: any) => !ins.some((a) => a.path === m.mountPath));
     }
-    if (t.name === last) t.outputs = { artifacts: [{ name: 'output', path: folder(last as string, 'outputs') }] };
+    if (outs.length) t.outputs = { artifacts: outs.map((a) => ({ name: a.name, path: a.path })) };
   }
   return out;
 }

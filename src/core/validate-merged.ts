@@ -7,6 +7,7 @@ import { byPosition, hasErrors, pointerSegments, type Diagnostic, type Finding }
 import { applySet, coalesce, mergeInto, SetSyntaxError, supplies, type SetKind } from './helm-values.js';
 import { locate } from './locate.js';
 import type { Values } from './model.js';
+import { platformRules } from './rules/platform-rules.js';
 import { stageRules } from './rules/stage-rules.js';
 import { workflowRules } from './rules/workflow-rules.js';
 import { schemaFindings } from './schema-errors.js';
@@ -80,7 +81,7 @@ export function checkMergedValues(base: { values: Values; yaml: ParsedYaml; file
       }),
     );
   }
-  all.push(...stageRules(merged), ...workflowRules(merged));
+  all.push(...stageRules(merged), ...workflowRules(merged), ...platformRules(merged));
   const diagnostics: Diagnostic[] = [];
   for (const { finding, at } of findings) diagnostics.push(locateIn(finding, own[at]));
   for (const f of all) {

@@ -4,6 +4,7 @@ import type { Diagnostic } from './diagnostic.js';
 import { checkDocument } from './check-document.js';
 import { fenceFindings, scanMarkers, type StageFence } from './markers.js';
 import type { Values } from './model.js';
+import { platformRules } from './rules/platform-rules.js';
 import { stageRules } from './rules/stage-rules.js';
 import { workflowRules } from './rules/workflow-rules.js';
 import { parseYaml, type ParsedYaml } from './yaml-source.js';
@@ -39,7 +40,7 @@ export function checkValues(text: string, file: string): ValuesCheck {
     fences = scan.fences;
     const stageKeyLines = new Map<string, number>();
     for (const k of yaml.node('/stages')?.keys ?? []) stageKeyLines.set(k.key, yaml.lines.lineOf(k.start));
-    return [...scan.findings, ...fenceFindings(scan.fences, stageKeyLines), ...stageRules(data), ...workflowRules(data)];
+    return [...scan.findings, ...fenceFindings(scan.fences, stageKeyLines), ...stageRules(data), ...workflowRules(data), ...platformRules(data)];
   });
   return { values: doc.unparsable ? null : (doc.data as Values), yaml: doc.yaml, fences, diagnostics: doc.diagnostics, unparsable: doc.unparsable, ok: doc.ok };
 }

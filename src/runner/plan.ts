@@ -1,5 +1,6 @@
 // A run plan: everything the local runner needs for one job of one workflow,
 // computed up front (pure) so every problem is reported before anything starts.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { stagesOf, type StageSpec, type Values, type WorkflowSpec } from '../core/model.js';
@@ -144,9 +145,17 @@ export function processArgv(s: StagePlan): string[] {
   return [...(s.spec.local?.command ?? []), ...s.args];
 }
 
-/** A container name for a stage of a job (DNS-safe, unique per job and stage). */
+/**
+ * A container name for a stage of a job, as the chart names its Job
+ * (clara.jobObjectName): the whole job ID, so jobs whose IDs share a prefix
+ * never share a name; over 63 characters, the ID's first 8 characters, the
+ * stage and a hash of the whole name.
+ */
 export function containerName(plan: RunPlan, s: StagePlan): string {
-  return `clara-${plan.jobId.slice(0, 8)}-${s.name}`.slice(0, 63).replace(/-+$/, '');
+  const full = `clara-${plan.jobId}-${s.name}`.toLowerCase();
+  if (full.length <= 63) return full;
+  const readable = `clara-${plan.jobId.slice(0, 8)}-${s.name}`.toLowerCase().slice(0, 52).replace(/-+$/, '');
+  return `${readable}-${createHash('sha256').update(full).digest('hex').slice(0, 10)}`;
 }
 
 /** `docker run` argv: the job folders mounted where the chart mounts them. */

@@ -4,6 +4,18 @@
 {{- define "clara.guards" -}}
 {{- $stages := .Values.stages | default dict -}}
 {{- $names := dict -}}
+{{- $objects := dict -}}
+{{- $vol := .Values.volume | default dict -}}
+{{- $volType := $vol.type | default "hostPath" -}}
+{{- $engine := .Values.engine | default "jobs" -}}
+{{- if and (eq $engine "jobs") (eq $volType "volumeClaimTemplate") -}}
+{{- fail "clara-workflow: volume.type volumeClaimTemplate needs engine argo (Argo creates a claim per run); with engine jobs use persistentVolumeClaim (a ReadWriteMany claim) or hostPath" -}}
+{{- end -}}
+{{- $pin := true -}}
+{{- if hasKey $vol "pinToNode" -}}{{- $pin = $vol.pinToNode -}}{{- end -}}
+{{- if and (eq $engine "argo") (eq $volType "hostPath") $pin (not $vol.nodeSelector) -}}
+{{- fail "clara-workflow: engine argo with a hostPath volume needs volume.nodeSelector (e.g. kubernetes.io/hostname: <node>): Argo runs a workflow's stages one after another and pod affinity cannot keep them on the node that holds the folder; or use a persistentVolumeClaim / volumeClaimTemplate" -}}
+{{- end -}}
 {{- range $name, $stage := $stages -}}
 {{- if ne ($stage.stageName | toString) $name -}}
 {{- fail (printf "clara-workflow: stage %s: stageName %q must equal the stage key" $name ($stage.stageName | toString)) -}}
@@ -28,6 +40,12 @@
 {{- fail (printf "%s: the name is also used by workflow %s" $where (get $names ($wf.name | toString))) -}}
 {{- end -}}
 {{- $_ := set $names ($wf.name | toString) $id -}}
+{{- /* One object name per workflow: the WorkflowTemplate name lowercases the workflow name and writes "_" and "." as "-". */ -}}
+{{- $objectName := $wf.name | toString | lower | replace "_" "-" | replace "." "-" -}}
+{{- if hasKey $objects $objectName -}}
+{{- fail (printf "%s: its name and that of workflow %s both become the object name %q; rename one (clara-wf validate reports it)" $where (get $objects $objectName) $objectName) -}}
+{{- end -}}
+{{- $_ := set $objects $objectName ($wf.name | toString) -}}
 {{- $n := len $wf.stages -}}
 {{- if ne (len $wf.waitLocks) $n -}}{{- fail (printf "%s: waitLocks has %d entries, stages has %d" $where (len $wf.waitLocks) $n) -}}{{- end -}}
 {{- if ne (len $wf.args) $n -}}{{- fail (printf "%s: args has %d entries, stages has %d" $where (len $wf.args) $n) -}}{{- end -}}

@@ -9,6 +9,22 @@
 {{- end -}}
 {{- end -}}
 
+{{- /* The name of one stage's object in one job: the whole job ID, so two jobs
+       whose IDs share a prefix (patient-0001, patient-0002) never share a name.
+       Over 63 characters, a readable part (the ID's first 8 characters and the
+       stage) and a hash of the whole name. Keep in step with containerName in
+       src/runner/plan.ts. Args: root, job, stage. */}}
+{{- define "clara.jobObjectName" -}}
+{{- /* A release named for its job (test --runtime cluster: <name>-<job ID>) does not repeat the ID. */ -}}
+{{- $base := trimSuffix (printf "-%s" (.job | toString)) (include "clara.fullname" .root) -}}
+{{- $full := printf "%s-%s-%s" $base (.job | toString) (.stage | toString) | lower -}}
+{{- if le (len $full) 63 -}}
+{{- $full -}}
+{{- else -}}
+{{- printf "%s-%s" (printf "%s-%s-%s" $base (trunc 8 (.job | toString)) (.stage | toString) | lower | trunc 52 | trimSuffix "-") (sha256sum $full | trunc 10) -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "clara.name" -}}
 {{- default .Chart.Name .Values.nameOverride | include "clara.dnsName" -}}
 {{- end -}}
@@ -129,4 +145,20 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{- $base = trimSuffix (printf "-%s" ($root.Values.job.id | toString)) $base -}}
 {{- end -}}
 {{- printf "%s-%s" $base (.wf.name | toString | lower | replace "_" "-" | replace "." "-") | include "clara.dnsName" -}}
+{{- end -}}
+
+{{- /* The pod securityContext of every stage pod. With a claim (persistentVolumeClaim,
+       volumeClaimTemplate) the defaults meet Pod Security "restricted": a non-root
+       numeric user (1000, or podSecurityContext.runAsUser) and fsGroup so the claim
+       is writable. A hostPath volume makes a pod "privileged" level whatever its
+       securityContext, and kubelet creates hostPath folders as root, so there the
+       stage runs as its image's user (see README "Pod Security"). podSecurityContext
+       is merged over these. */}}
+{{- define "clara.podSecurityContext" -}}
+{{- $volType := (.Values.volume | default dict).type | default "hostPath" -}}
+{{- $def := dict "seccompProfile" (dict "type" "RuntimeDefault") -}}
+{{- if ne $volType "hostPath" -}}
+{{- $def = mustMergeOverwrite $def (dict "runAsNonRoot" true "runAsUser" 1000 "runAsGroup" 1000 "fsGroup" 1000) -}}
+{{- end -}}
+{{- toYaml (mustMergeOverwrite $def (deepCopy (.Values.podSecurityContext | default dict))) -}}
 {{- end -}}

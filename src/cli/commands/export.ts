@@ -7,6 +7,7 @@ import { dump, load } from 'js-yaml';
 import { writeAtomic } from '../../adapters/files.js';
 import { UsageError, ValidationFailed } from '../../core/errors.js';
 import { exportMonai, forMonai, monaiFiles, type ArgoTemplateDoc } from '../../core/monai.js';
+import type { WorkflowSpec } from '../../core/model.js';
 import type { Ctx } from '../context.js';
 import { requireValidDicomConfig } from '../dicom-file.js';
 import { renderChart } from '../render-chart.js';
@@ -27,6 +28,18 @@ export async function monai(ctx: Ctx, refs: string[], f: Flags): Promise<number>
     if (!m) throw new UsageError(`--rename takes OLD=NEW (an AE title and its MONAI name), not "${r}"`);
     renames.set(m[1] as string, m[2] as string);
   }
+  // MWM's Argo plug-in sends every dispatch to server_url in namespace: a bad one fails every study, so refuse it here.
+  if (f.serverUrl !== undefined) {
+    let url: URL | null = null;
+    try {
+      url = new URL(f.serverUrl);
+    } catch {
+      url = null;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || !url.hostname) throw new UsageError(`--server-url takes the Argo server's http(s) URL, e.g. https://argo-server.argo:2746, not "${f.serverUrl}"`);
+  }
+  // A namespace is a DNS-1123 label (kubernetes apimachinery pkg/util/validation/validation.go, IsDNS1123Label).
+  if (f.namespace !== undefined && !(f.namespace.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(f.namespace))) throw new UsageError(`--namespace takes a Kubernetes namespace (at most 63 of a-z, 0-9 and "-", starting and ending with a letter or digit), not "${f.namespace}"`);
   const { values } = requireValidValues(ctx, 'nothing was exported', f, { helm: true });
   const config = requireValidDicomConfig(ctx, values, 'nothing was exported');
   // The WorkflowTemplates the argo tasks run: the chart's engine argo rendering,
@@ -38,8 +51,9 @@ export async function monai(ctx: Ctx, refs: string[], f: Flags): Promise<number>
     if (!/^kind: WorkflowTemplate$/m.test(doc)) continue;
     const obj = load(doc) as ArgoTemplateDoc;
     const wf = obj.metadata.annotations['clara.nvidia.com/workflow-name'] as string;
-    const stages = (values.workflows as Record<string, { name: string; stages: string[] }>)[obj.metadata.labels['clara.nvidia.com/workflow'] as string]?.stages ?? [];
-    templates.set(wf, { name: obj.metadata.name, text: monaiTemplateText(forMonai(obj, stages, values)) });
+    const id = obj.metadata.labels['clara.nvidia.com/workflow'] as string;
+    const spec = (values.workflows as Record<string, WorkflowSpec>)[id];
+    if (spec) templates.set(wf, { name: obj.metadata.name, text: monaiTemplateText(forMonai(obj, spec, values, id)) });
   }
   const x = exportMonai({
     values,

@@ -45,7 +45,7 @@ async function produce(ctx: Ctx): Promise<Map<string, string>> {
     ...runs.map((r) => ({ name: `argo-run-${r.name}`, workflow: r.workflow as string | undefined, argo: true })),
   ];
   const rendered = await pool(cases, Math.max(2, os.availableParallelism?.() ?? 2), (c) =>
-    renderChart(ctx, { workflow: c.workflow, job: c.workflow ? GOLDEN_JOB_ID : undefined, ...(c.argo ? { overlays: { set: ['engine=argo'] } } : {}) }),
+    renderChart(ctx, { workflow: c.workflow, job: c.workflow ? GOLDEN_JOB_ID : undefined, ...(c.argo ? { overlays: { set: ['engine=argo', 'volume.nodeSelector.kubernetes\\.io/hostname=clara-node'] } } : {}) }),
   );
   const files = new Map<string, string>();
   cases.forEach((c, i) => {

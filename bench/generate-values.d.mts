@@ -1,0 +1,2 @@
+// Types for generate-values.mjs (used by test/platform-rules.test.ts).
+export function generateValues(n: number): string;

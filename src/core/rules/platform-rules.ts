@@ -1,0 +1,72 @@
+// Rules the systems we render for enforce, ported from their sources so that
+// validate reports them at a values.yaml line before helm or a cluster does.
+import { pointer, type Finding } from '../diagnostic.js';
+import { stagesOf, workflowsOf } from '../model.js';
+import { estimateReleaseBytes, SECRET_MAX_BYTES } from '../release-size.js';
+
+/** The WorkflowTemplate name part the chart derives from a workflow name (clara.workflowTemplateName). */
+export const workflowObjectName = (name: string): string => name.toLowerCase().replace(/[_.]/g, '-');
+
+export function platformRules(values: unknown): Finding[] {
+  const out: Finding[] = [];
+  const v = (values ?? {}) as { engine?: unknown; volume?: { type?: unknown; pinToNode?: unknown; nodeSelector?: unknown } };
+  const engine = v.engine ?? 'jobs';
+  const volType = v.volume?.type ?? 'hostPath';
+  const volumeAt = v.volume?.type !== undefined ? pointer('volume', 'type') : v.engine !== undefined ? pointer('engine') : '';
+
+  // Two objects of one kind may not share a name in a namespace; the chart lowercases workflow names and writes "_" and "." as "-".
+  const objects = new Map<string, string>();
+  for (const [id, wf] of Object.entries(workflowsOf(values))) {
+    if (typeof wf?.name !== 'string') continue;
+    const key = workflowObjectName(wf.name);
+    const prev = objects.get(key);
+    if (prev !== undefined && prev !== wf.name) {
+      out.push({ severity: 'error', code: 'WORKFLOW_OBJECT_NAME_DUPLICATE', path: pointer('workflows', id, 'name'), message: `workflow names "${prev}" and "${wf.name}" both become the object name …-${key} (names are lowercased, "_" and "." become "-"), so engine argo would render two WorkflowTemplates of one name`, hint: 'rename one of them' });
+    } else if (prev === undefined) objects.set(key, wf.name);
+  }
+
+  if (engine === 'jobs' && volType === 'volumeClaimTemplate') {
+    out.push({ severity: 'error', code: 'VOLUME_TYPE_ENGINE', path: volumeAt, message: 'volume.type volumeClaimTemplate needs engine argo (Argo creates a claim per run); engine jobs has nothing to create it', hint: 'use a ReadWriteMany persistentVolumeClaim or hostPath, or set engine: argo' });
+  }
+
+  if (engine === 'argo') {
+    // Pod affinity cannot keep an Argo run on one node: kube-scheduler lets a pod that
+    // matches its own term go anywhere when no matching pod runs ("the first pod in a
+    // series", kubernetes pkg/scheduler/framework/plugins/interpodaffinity/filtering.go,
+    // satisfyPodAffinity), and Argo starts each stage after the previous one finished.
+    const selector = v.volume?.nodeSelector;
+    const pinned = selector && typeof selector === 'object' && Object.keys(selector).length > 0;
+    if (volType === 'hostPath' && v.volume?.pinToNode !== false && !pinned) {
+      out.push({ severity: 'error', code: 'ARGO_HOSTPATH_UNPINNED', path: volumeAt, message: "engine argo with a hostPath volume: the stages of a run start one after another, and nothing keeps them on the node that holds the run's folder, so a later stage can find it empty", hint: 'set volume.nodeSelector (e.g. kubernetes.io/hostname: <node>), or use a persistentVolumeClaim or volumeClaimTemplate' });
+    }
+    // argoproj/argo-workflows workflow/validate/validate.go, validateDAG: "name cannot begin
+    // with a digit when using either 'depends' or 'dependencies'".
+    const stages = stagesOf(values);
+    for (const [id, wf] of Object.entries(workflowsOf(values))) {
+      const list = wf?.stages;
+      if (!Array.isArray(list)) continue;
+      list.forEach((s, i) => {
+        if (typeof s !== 'string' || !/^[0-9]/.test(s)) return;
+        const lock = Array.isArray(wf.waitLocks) ? wf.waitLocks[i] : '';
+        const waits = typeof lock === 'string' && lock !== '' && list.slice(0, i).some((o) => stages[o]?.lockName === lock);
+        const entry = Array.isArray(wf.inputs) ? wf.inputs[i] : undefined;
+        const reads = Array.isArray(entry) && entry.some((x) => typeof x?.from === 'string');
+        if (waits || reads) out.push({ severity: 'error', code: 'ARGO_TASK_NAME_DIGIT', path: pointer('workflows', id, 'stages', i), message: `stage "${s}" starts with a digit: Argo refuses it as the name of a DAG task that depends on another`, hint: `rename the stage (e.g. "s${s}")` });
+      });
+    }
+  }
+  const estimate = estimateReleaseBytes(values, String(engine));
+  if (estimate >= 0.8 * SECRET_MAX_BYTES) {
+    const mib = (n: number) => `${(n / SECRET_MAX_BYTES).toFixed(2)} MiB`;
+    const over = estimate >= SECRET_MAX_BYTES;
+    out.push({
+      severity: over ? 'error' : 'warning',
+      code: 'RELEASE_TOO_LARGE',
+      path: pointer('workflows'),
+      at: 'key',
+      message: `helm keeps each release in one Secret, and the API server refuses one over 1 MiB; with ${Object.keys(workflowsOf(values)).length} workflows and engine ${String(engine)} this release's record is estimated at ${mib(estimate)}${over ? '' : ', near the limit'}`,
+      hint: `split the workflows over several releases (each its own values file)${engine === 'argo' ? ', or use engine jobs (about half the size)' : ''}`,
+    });
+  }
+  return out;
+}
