@@ -241,6 +241,16 @@ const fsyncOf = promisify(fs.fsync);
 const openAsync = promisify(fs.open);
 
 /** An instance being received: its file, the head kept for its identifiers, its early syncs. */
+/**
+ * The C-STORE status for an instance that could not be made durable: PS3.4
+ * Annex B.2.3, A7xx "Refused: Out of Resources" when the disk or the quota is
+ * full (the sender may retry later), else 0110H "Processing failure".
+ */
+export function failureStatus(e: unknown): number {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure;
+}
+
 interface PendingInstance {
   file: string;
   id: string;
@@ -259,6 +269,12 @@ interface PendingInstance {
   syncing: Promise<void> | null;
   /** An error a background fdatasync reported (Linux reports a writeback error once). */
   syncError: Error | null;
+  /**
+   * A write that failed (a full disk, a quota, an I/O error): the rest of the
+   * instance is read and dropped, and its C-STORE is answered with a failure
+   * status at once, rather than leaving the sender waiting for an answer.
+   */
+  writeError: Error | null;
   ts: string;
   sopInstance: string;
   ok: boolean;
@@ -385,16 +401,27 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
       const ts: string = ctx.getAcceptedTransferSyntaxUid();
       const ok = isSafeUid(sopInstance) && isSafeUid(sopClass);
       // The file is named by a UUID; it counts as received only once journalled.
-      const slot = ok ? spares.take() : null;
+      let writeError: Error | null = null;
+      let slot: InstanceSlot | null = null;
+      try {
+        // A new file on a full disk fails here (ENOSPC), as its writes do below.
+        slot = ok ? spares.take() : null;
+      } catch (e) {
+        writeError = e as Error;
+      }
       const header = ok ? part10Header(sopClass, sopInstance, ts) : Buffer.alloc(0);
       const fd = slot ? slot.fd : -1;
-      if (slot) fs.writeSync(fd, header);
-      const entry: PendingInstance = { file: slot?.file ?? '', id: slot?.id ?? randomUUID(), fd, nameDurable: slot?.nameDurable ?? true, head: null, headLength: 0, headerLength: header.length, bytes: 0, crc: crc32(header), unsynced: header.length, syncing: null, syncError: null, ts, sopInstance, ok, discarded: false };
+      try {
+        if (slot) fs.writeSync(fd, header);
+      } catch (e) {
+        writeError = e as Error;
+      }
+      const entry: PendingInstance = { file: slot?.file ?? '', id: slot?.id ?? randomUUID(), fd, nameDurable: slot?.nameDurable ?? true, head: null, headLength: 0, headerLength: header.length, bytes: 0, crc: crc32(header), unsynced: header.length, syncing: null, syncError: null, writeError, ts, sopInstance, ok, discarded: false };
       this.pending.set(request, entry);
       const stream = new Writable({
         highWaterMark: 1024 * 1024,
         write(chunk: Buffer, _enc, cb) {
-          if (fd < 0 || entry.discarded) return cb();
+          if (fd < 0 || entry.discarded || entry.writeError) return cb();
           if (entry.headLength < HEAD_BYTES) {
             // Copied (the chunk's memory is reused for the next PDU: reusePduBuffers),
             // only as much as arrives: usually one PDV holds all of it.
@@ -415,7 +442,9 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
             syncAhead(entry);
             cb();
           } catch (e) {
-            cb(entry.discarded ? undefined : (e as Error));
+            // Kept, not thrown: the rest of the instance still arrives, and cStoreRequest answers it.
+            if (!entry.discarded) entry.writeError = e as Error;
+            cb();
           }
         },
       });
@@ -446,6 +475,11 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
       };
       if (!p?.ok) return answer(STORE_STATUS.cannotUnderstand);
       const drop = () => discardFile(fd, p.file);
+      if (p.writeError) {
+        opts.events.error?.(`storing ${p.sopInstance}: ${p.writeError.message}; refused with ${failureStatus(p.writeError).toString(16).toUpperCase()}H, nothing kept (the sender may send it again)`);
+        drop();
+        return answer(failureStatus(p.writeError));
+      }
       let ids: InstanceIds;
       try {
         ids = identify(p.head ?? Buffer.alloc(0), p.ts, () => datasetOf(p.file, p.headerLength));
@@ -489,7 +523,7 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
           this.guard('answering a failed C-STORE', () => {
             opts.events.error?.(`storing ${p.sopInstance}: ${e.message}`);
             fs.rmSync(p.file, { force: true });
-            answer((e as NodeJS.ErrnoException).code === 'ENOSPC' ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure);
+            answer(failureStatus(e));
           }),
       );
     }

@@ -16,9 +16,35 @@ const fdatasyncAsync = promisify(fs.fdatasync);
 
 export class Journal {
   private fd: number;
+  /** The length of the journal's whole records: an append that fails part-way is cut back to it. */
+  private size: number;
 
   private constructor(readonly file: string) {
     this.fd = fs.openSync(file, 'a', 0o600);
+    this.size = fs.fstatSync(this.fd).size;
+  }
+
+  /**
+   * Write `buf` at the end and make it durable, or leave the file as it was:
+   * a write cut short (a full disk) is truncated away, so the next append
+   * never lands on the same line as a torn one (which a restart would drop,
+   * with the record of an acknowledged instance on it).
+   */
+  private writeWhole(buf: Buffer): void {
+    try {
+      for (let off = 0; off < buf.length; ) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+    } catch (e) {
+      this.cutBack();
+      throw e;
+    }
+  }
+
+  private cutBack(): void {
+    try {
+      fs.ftruncateSync(this.fd, this.size);
+    } catch {
+      /* the next open reads a torn last line, never acknowledged */
+    }
   }
 
   /** Open (creating) the journal and read what it holds. */
@@ -46,8 +72,10 @@ export class Journal {
 
   /** Append records durably (one write, one fdatasync). */
   append(...records: JournalRecord[]): void {
-    const text = records.map((r) => JSON.stringify(r) + '\n').join('');
-    fs.writeSync(this.fd, text);
+    const buf = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''));
+    this.writeWhole(buf);
+    // Whole lines from here on: a failed sync leaves records that may or may not survive, never a torn one.
+    this.size += buf.length;
     fs.fdatasyncSync(this.fd);
   }
 
@@ -74,7 +102,8 @@ export class Journal {
       try {
         // The write goes to the page cache at once; only the sync waits (off the event loop).
         const buf = Buffer.from(take.map((b) => b.text).join(''));
-        for (let off = 0; off < buf.length; ) off += fs.writeSync(this.fd, buf, off, buf.length - off);
+        this.writeWhole(buf);
+        this.size += buf.length;
         await fdatasyncAsync(this.fd);
         for (const b of take) b.done();
       } catch (e) {
@@ -89,15 +118,21 @@ export class Journal {
     const tmp = `${this.file}.${process.pid}.tmp`;
     const fd = fs.openSync(tmp, 'w', 0o600);
     try {
-      fs.writeSync(fd, records.map((r) => JSON.stringify(r) + '\n').join(''));
+      const buf = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''));
+      for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off);
       fs.fsyncSync(fd);
-    } finally {
+    } catch (e) {
+      // Nothing left behind: the journal itself is untouched.
       fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+      throw e;
     }
+    fs.closeSync(fd);
     fs.renameSync(tmp, this.file);
     syncDir(path.dirname(this.file));
     fs.closeSync(this.fd);
     this.fd = fs.openSync(this.file, 'a', 0o600);
+    this.size = fs.fstatSync(this.fd).size;
   }
 
   close(): void {

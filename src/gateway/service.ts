@@ -89,8 +89,25 @@ export class DicomService extends EventEmitter {
     this.emit('log', { ...e, message: printable(e.message) });
   }
 
+  /** Records a full disk kept out of the journal: written ahead of the next record (in order). */
+  private unjournalled: JournalRecord[] = [];
+
+  /**
+   * A state change, journalled then applied. A journal that cannot be written
+   * (a full disk, an I/O error) does not stop serve: the change is applied, said
+   * once, and written with the next record that can be. Instances are not
+   * recorded here: they are answered Success only once journalled (appendLater).
+   */
   private record(...records: JournalRecord[]): void {
-    (this.journal as Journal).append(...records);
+    const all = [...this.unjournalled, ...records];
+    try {
+      (this.journal as Journal).append(...all);
+      if (this.unjournalled.length) this.log({ level: 'info', type: 'server', message: `journal: ${this.unjournalled.length} state change${this.unjournalled.length === 1 ? '' : 's'} held back by a write error written` });
+      this.unjournalled = [];
+    } catch (e) {
+      if (!this.unjournalled.length) this.log({ level: 'error', type: 'server', message: `journal: cannot write a state change (${(e as Error).message}); serve goes on and writes it with the next one (free space on the data folder's disk)` });
+      this.unjournalled = all;
+    }
     for (const r of records) apply(this.state, r);
   }
 

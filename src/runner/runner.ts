@@ -167,9 +167,27 @@ export class Runner {
       this.opts.runtime === 'docker'
         ? [this.opts.dockerBin ?? 'docker', ...dockerArgv(this.plan, s, { user: this.opts.dockerUser })]
         : processArgv(s);
-    const log = fs.openSync(s.logFile, 'a');
     const stamp = () => new Date().toISOString();
-    fs.writeSync(log, `${stamp()} [clara-wf] start ${s.name} (job ${this.plan.jobId}): ${argv.map((a) => JSON.stringify(a)).join(' ')}\n`);
+    // The stage log is best effort: a full disk loses lines of it (said once at the end), never the run.
+    let logError: string | null = null;
+    let log = -1;
+    try {
+      log = fs.openSync(s.logFile, 'a');
+    } catch (e) {
+      logError = (e as Error).message;
+    }
+    const write = (text: string) => {
+      if (log < 0 || logError) return;
+      try {
+        fs.writeSync(log, text);
+      } catch (e) {
+        logError = (e as Error).message;
+      }
+    };
+    const closeLog = () => {
+      if (log >= 0) fs.closeSync(log);
+    };
+    write(`${stamp()} [clara-wf] start ${s.name} (job ${this.plan.jobId}): ${argv.map((a) => JSON.stringify(a)).join(' ')}\n`);
     let child: ChildProcess;
     try {
       child = spawn(argv[0] as string, argv.slice(1), {
@@ -179,8 +197,8 @@ export class Runner {
         detached: true,
       });
     } catch (e) {
-      fs.writeSync(log, `${stamp()} [clara-wf] cannot start: ${(e as Error).message}\n`);
-      fs.closeSync(log);
+      write(`${stamp()} [clara-wf] cannot start: ${(e as Error).message}\n`);
+      closeLog();
       this.update(i, { status: 'failed', reason: `cannot start: ${(e as Error).message}`, finishedAt: new Date() });
       this.schedule();
       return;
@@ -196,10 +214,10 @@ export class Runner {
         const text = partial + d.toString('utf8');
         const lines = text.split('\n');
         partial = lines.pop() ?? '';
-        if (lines.length) fs.writeSync(log, lines.map((l) => `${stamp()} [${name}] ${l}\n`).join(''));
+        if (lines.length) write(lines.map((l) => `${stamp()} [${name}] ${l}\n`).join(''));
       });
       stream?.on('end', () => {
-        if (partial) fs.writeSync(log, `${stamp()} [${name}] ${partial}\n`);
+        if (partial) write(`${stamp()} [${name}] ${partial}\n`);
         partial = '';
       });
     };
@@ -227,14 +245,20 @@ export class Runner {
       outcome = { ...outcome, exitCode: code, signal };
     });
     child.on('close', () => {
-      const result = outcome ?? { status: 'failed' as StageStatus, reason: 'exited' };
-      fs.writeSync(log, `${stamp()} [clara-wf] ${s.name} ${result.status}${result.reason ? `: ${result.reason}` : ''}\n`);
-      fs.closeSync(log);
+      let result: Partial<StageState> = outcome ?? { status: 'failed' as StageStatus, reason: 'exited' };
+      write(`${stamp()} [clara-wf] ${s.name} ${result.status}${result.reason ? `: ${result.reason}` : ''}\n`);
+      closeLog();
       this.children.delete(i);
       if (result.status === 'done' && !fs.existsSync(s.lock)) {
-        fs.writeFileSync(s.lock, `${new Date().toISOString()} ${s.name} done (job ${this.plan.jobId})\n`);
-        this.lockSeenAt.set(s.lock.slice(s.locksDir.length + 1), performance.now());
+        try {
+          fs.writeFileSync(s.lock, `${new Date().toISOString()} ${s.name} done (job ${this.plan.jobId})\n`);
+          this.lockSeenAt.set(s.lock.slice(s.locksDir.length + 1), performance.now());
+        } catch (e) {
+          // Without its lock the stages after it would wait for ever: the stage fails, saying why.
+          result = { ...result, status: 'failed', reason: `finished, but its lock file could not be written: ${(e as Error).message}` };
+        }
       }
+      if (logError && result.status === 'done') result = { ...result, reason: `its log is incomplete: ${logError}` };
       this.update(i, { ...result, finishedAt: new Date() });
       this.schedule();
     });
