@@ -13,6 +13,7 @@ import { generateValues } from '../bench/generate-values.mjs';
 import { estimateReleaseBytes, releaseRecordBytes } from '../src/core/release-size.js';
 import { checkValues } from '../src/core/validate-values.js';
 import { containerName, type RunPlan, type StagePlan } from '../src/runner/plan.js';
+import { argoProblems } from './argo-check.js';
 import { chartCopy, cli, fixture, helmBin, referenceValues } from './helpers.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -194,6 +195,11 @@ describe('export monai: what MWM and MIG accept, and everything exported', () =>
     expect(t('report').outputs.artifacts).toEqual([{ name: 'output-report-output', path: '/output' }]);
     expect(t('overlay').outputs.artifacts).toEqual([{ name: 'output-overlay-output', path: '/output' }]);
     expect(t('seg').outputs).toBeUndefined();
+    // What `argo lint` checks of it: every input artifact is supplied, located or optional; without optional it fails.
+    expect(argoProblems(wt)).toEqual([]);
+    const strict = structuredClone(wt);
+    for (const x of strict.spec.templates) for (const a of x.inputs?.artifacts ?? []) delete a.optional;
+    expect(argoProblems(strict)).toEqual(['task reader: templates.reader.inputs.artifacts.input-dicom was not supplied', 'task overlay: templates.overlay.inputs.artifacts.input-dicom was not supplied']);
   });
 
   it('a workflow mapped to two AE titles is exported once per AE title, each MIG AE entry written, and REPORT.md says so', async () => {
@@ -271,6 +277,15 @@ describe('export monai: what MWM and MIG accept, and everything exported', () =>
     }
     const good = await exported(() => {}, '--server-url', 'https://argo-server.argo:2746', '--namespace', 'argo-workflows');
     expect(good.r.code, good.r.stderr).toBe(0);
+  });
+});
+
+describe('validate: a stage named like a template MWM adds', () => {
+  it('MWM_TEMPLATE_NAME_RESERVED (a warning: only MONAI Deploy minds) at the stage key; another name passes', () => {
+    const text = referenceValues.replace(/\buser-ai\b/g, 'send-message');
+    const found = checkValues(text, 'values.yaml').diagnostics.filter((d) => d.code === 'MWM_TEMPLATE_NAME_RESERVED');
+    expect(found).toEqual([expect.objectContaining({ severity: 'warning', line: text.split('\n').indexOf('  send-message:') + 1 })]);
+    expect(checkValues(referenceValues, 'values.yaml').diagnostics.filter((d) => d.code === 'MWM_TEMPLATE_NAME_RESERVED')).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@
 // validate reports them at a values.yaml line before helm or a cluster does.
 import { pointer, type Finding } from '../diagnostic.js';
 import { stagesOf, workflowsOf } from '../model.js';
+import { MWM_RESERVED_TEMPLATES } from '../monai.js';
 import { estimateReleaseBytes, SECRET_MAX_BYTES } from '../release-size.js';
 
 /** The WorkflowTemplate name part the chart derives from a workflow name (clara.workflowTemplateName). */
@@ -23,6 +24,11 @@ export function platformRules(values: unknown): Finding[] {
     if (prev !== undefined && prev !== wf.name) {
       out.push({ severity: 'error', code: 'WORKFLOW_OBJECT_NAME_DUPLICATE', path: pointer('workflows', id, 'name'), message: `workflow names "${prev}" and "${wf.name}" both become the object name …-${key} (names are lowercased, "_" and "." become "-"), so engine argo would render two WorkflowTemplates of one name`, hint: 'rename one of them' });
     } else if (prev === undefined) objects.set(key, wf.name);
+  }
+
+  // Templates MWM's Argo plug-in adds to every Workflow it submits (monai.ts MWM_RESERVED_TEMPLATES): export monai refuses a stage of one of these names.
+  for (const name of Object.keys(stagesOf(values))) {
+    if (MWM_RESERVED_TEMPLATES.includes(name)) out.push({ severity: 'warning', code: 'MWM_TEMPLATE_NAME_RESERVED', path: pointer('stages', name), at: 'key', message: `stage "${name}" has the name of a template MONAI Deploy's Argo plug-in adds to every Workflow, so export monai refuses it`, hint: 'rename the stage if the workflow is to run under MONAI Deploy' });
   }
 
   if (engine === 'jobs' && volType === 'volumeClaimTemplate') {
