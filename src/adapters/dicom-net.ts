@@ -240,17 +240,17 @@ const fdatasyncOf = promisify(fs.fdatasync);
 const fsyncOf = promisify(fs.fsync);
 const openAsync = promisify(fs.open);
 
-/** An instance being received: its file, the head kept for its identifiers, its early syncs. */
 /**
  * The C-STORE status for an instance that could not be made durable: PS3.4
  * Annex B.2.3, A7xx "Refused: Out of Resources" when the disk or the quota is
  * full (the sender may retry later), else 0110H "Processing failure".
  */
-export function failureStatus(e: unknown): number {
+function failureStatus(e: unknown): number {
   const code = (e as NodeJS.ErrnoException)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT' ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure;
 }
 
+/** An instance being received: its file, the head kept for its identifiers, its early syncs. */
 interface PendingInstance {
   file: string;
   id: string;
@@ -401,21 +401,17 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
       const ts: string = ctx.getAcceptedTransferSyntaxUid();
       const ok = isSafeUid(sopInstance) && isSafeUid(sopClass);
       // The file is named by a UUID; it counts as received only once journalled.
+      const header = ok ? part10Header(sopClass, sopInstance, ts) : Buffer.alloc(0);
       let writeError: Error | null = null;
       let slot: InstanceSlot | null = null;
       try {
-        // A new file on a full disk fails here (ENOSPC), as its writes do below.
+        // On a full disk a new file (or its header) fails here, as its writes do below.
         slot = ok ? spares.take() : null;
+        if (slot) fs.writeSync(slot.fd, header);
       } catch (e) {
         writeError = e as Error;
       }
-      const header = ok ? part10Header(sopClass, sopInstance, ts) : Buffer.alloc(0);
       const fd = slot ? slot.fd : -1;
-      try {
-        if (slot) fs.writeSync(fd, header);
-      } catch (e) {
-        writeError = e as Error;
-      }
       const entry: PendingInstance = { file: slot?.file ?? '', id: slot?.id ?? randomUUID(), fd, nameDurable: slot?.nameDurable ?? true, head: null, headLength: 0, headerLength: header.length, bytes: 0, crc: crc32(header), unsynced: header.length, syncing: null, syncError: null, writeError, ts, sopInstance, ok, discarded: false };
       this.pending.set(request, entry);
       const stream = new Writable({

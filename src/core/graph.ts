@@ -26,6 +26,13 @@ function edges(values: Values, wf: WorkflowSpec): Edge[] {
   });
 }
 
+/** Each stage's dependencies: the stages whose lock it waits on or whose output it reads. */
+export function stageDependencies(values: Values, wf: WorkflowSpec): Map<string, string[]> {
+  const deps = new Map<string, string[]>(wf.stages.map((s) => [s, []]));
+  for (const e of edges(values, wf)) if (e.from !== null && wf.stages.includes(e.from)) deps.get(e.to)?.push(e.from);
+  return deps;
+}
+
 const id = (s: string) => 'n_' + s.replace(/[^A-Za-z0-9_]/g, '_');
 
 export function mermaidGraph(values: Values, wfId: string, wf: WorkflowSpec): string {

@@ -7,7 +7,8 @@
 // SourceApplicationEntity, DestinationApplicationEntity).
 import { createHash } from 'node:crypto';
 import type { DicomConfig } from './dicom-config.js';
-import { stagesOf, workflowsOf, type StageInput, type Values, type WorkflowSpec } from './model.js';
+import { stageDependencies } from './graph.js';
+import { stagesOf, workflowsOf, type Values, type WorkflowSpec } from './model.js';
 import { stageMounts, type StageMount } from './mounts.js';
 
 /** MIG AE titles: 1-15 of [A-Za-z0-9_-] (Clara accepts 16 and spaces). */
@@ -311,12 +312,11 @@ export function monaiArtifacts(wf: WorkflowSpec, values: Values, id = ''): { inp
   const payload = wf.ioFolders[0];
   const inputs: { stage: string; path: string }[] = [];
   const ends: { stage: string; mounts: StageMount[] }[] = [];
+  const needed = new Set([...stageDependencies(values, wf).values()].flat());
   wf.stages.forEach((s, i) => {
     const mounts = stageMounts(wf, i, specs, id);
     for (const m of mounts) if (m.role === 'input' && m.folder === payload) inputs.push({ stage: s, path: m.path });
-    const lock = specs[s]?.lockName;
-    const needed = wf.stages.some((o, j) => j > i && ((lock && wf.waitLocks[j] === lock) || (Array.isArray(wf.inputs?.[j]) && (wf.inputs?.[j] as StageInput[]).some((x) => x.from === s))));
-    if (!needed) ends.push({ stage: s, mounts });
+    if (!needed.has(s)) ends.push({ stage: s, mounts });
   });
   const outs = ends.flatMap(({ stage, mounts }) => mounts.filter((m) => m.role === 'output').map((m) => ({ stage, out: m.outputs?.[0] ?? 'output', path: m.path })));
   const outputs = outs.map((o) => ({ stage: o.stage, name: outs.length === 1 ? 'output' : `output-${o.stage}-${o.out}`.replace(/[^A-Za-z0-9_-]+/g, '-'), path: o.path }));

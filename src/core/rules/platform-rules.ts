@@ -1,12 +1,13 @@
 // Rules the systems we render for enforce, ported from their sources so that
 // validate reports them at a values.yaml line before helm or a cluster does.
 import { pointer, type Finding } from '../diagnostic.js';
-import { stagesOf, workflowsOf } from '../model.js';
+import { stageDependencies } from '../graph.js';
+import { stagesOf, workflowsOf, type Values, type WorkflowSpec } from '../model.js';
 import { MWM_RESERVED_TEMPLATES } from '../monai.js';
 import { estimateReleaseBytes, SECRET_MAX_BYTES } from '../release-size.js';
 
 /** The WorkflowTemplate name part the chart derives from a workflow name (clara.workflowTemplateName). */
-export const workflowObjectName = (name: string): string => name.toLowerCase().replace(/[_.]/g, '-');
+const workflowObjectName = (name: string): string => name.toLowerCase().replace(/[_.]/g, '-');
 
 export function platformRules(values: unknown): Finding[] {
   const out: Finding[] = [];
@@ -47,17 +48,12 @@ export function platformRules(values: unknown): Finding[] {
     }
     // argoproj/argo-workflows workflow/validate/validate.go, validateDAG: "name cannot begin
     // with a digit when using either 'depends' or 'dependencies'".
-    const stages = stagesOf(values);
     for (const [id, wf] of Object.entries(workflowsOf(values))) {
-      const list = wf?.stages;
-      if (!Array.isArray(list)) continue;
-      list.forEach((s, i) => {
-        if (typeof s !== 'string' || !/^[0-9]/.test(s)) return;
-        const lock = Array.isArray(wf.waitLocks) ? wf.waitLocks[i] : '';
-        const waits = typeof lock === 'string' && lock !== '' && list.slice(0, i).some((o) => stages[o]?.lockName === lock);
-        const entry = Array.isArray(wf.inputs) ? wf.inputs[i] : undefined;
-        const reads = Array.isArray(entry) && entry.some((x) => typeof x?.from === 'string');
-        if (waits || reads) out.push({ severity: 'error', code: 'ARGO_TASK_NAME_DIGIT', path: pointer('workflows', id, 'stages', i), message: `stage "${s}" starts with a digit: Argo refuses it as the name of a DAG task that depends on another`, hint: `rename the stage (e.g. "s${s}")` });
+      // Only a workflow well-formed enough to have a graph; the other rules report the rest.
+      if (!hasGraph(wf)) continue;
+      const deps = stageDependencies(values as Values, wf);
+      wf.stages.forEach((s, i) => {
+        if (/^[0-9]/.test(s) && deps.get(s)?.length) out.push({ severity: 'error', code: 'ARGO_TASK_NAME_DIGIT', path: pointer('workflows', id, 'stages', i), message: `stage "${s}" starts with a digit: Argo refuses it as the name of a DAG task that depends on another`, hint: `rename the stage (e.g. "s${s}")` });
       });
     }
   }
@@ -75,4 +71,10 @@ export function platformRules(values: unknown): Finding[] {
     });
   }
   return out;
+}
+
+function hasGraph(wf: unknown): wf is WorkflowSpec {
+  const w = wf as Partial<WorkflowSpec> | null;
+  const strings = (a: unknown) => Array.isArray(a) && a.every((x) => typeof x === 'string');
+  return !!w && strings(w.stages) && Array.isArray(w.waitLocks) && Array.isArray(w.ioFolders) && (w.inputs === undefined || (Array.isArray(w.inputs) && w.inputs.every((e) => e === '' || (Array.isArray(e) && e.every((x) => x && typeof x === 'object')))));
 }
