@@ -24,7 +24,7 @@ await build({
   minify: process.env.CLARA_WF_NO_MINIFY !== '1',
   legalComments: 'linked',
   logLevel: 'warning',
-  external: ['handlebars', 'diff', '@kubernetes/client-node', 'dcmjs', 'dcmjs-dimse', 'playwright-core'],
+  external: ['handlebars', 'diff', '@kubernetes/client-node', 'dcmjs', 'dcmjs-dimse', 'playwright-core', 'better-sqlite3'],
   // Modules find package files relative to themselves.
   define: { 'import.meta.url': '__clara_module_url' },
   banner: { js: "const __clara_module_url = require('node:url').pathToFileURL(__filename).href;" },

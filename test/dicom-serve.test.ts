@@ -19,7 +19,7 @@ beforeAll(async () => {
   project = await dicomProject({ pacsPort, downPort: await freePort() });
   pacs = startStorescp(project.pacs, pacsPort);
   await waitForPort(pacsPort);
-  serve = await startServe(project.chart, project.data);
+  serve = await startServe(project.chart, project.data, ['--export-retry-for', '0s']);
 });
 
 afterAll(async () => {

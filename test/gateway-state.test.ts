@@ -1,4 +1,5 @@
-// The gateway's journal and the state it replays to (pure), and the vendored
+// The gateway's records and the state they replay to (pure), the state
+// database and the old journal's import, and the vendored
 // PDU accumulator (linear, bounded).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -6,7 +7,9 @@ import { createRequire } from 'node:module';
 import { crc32 } from 'node:zlib';
 import { fc, it } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { fileMatches, Journal } from '../src/gateway/journal.js';
+import { fileMatches } from '../src/gateway/instance-files.js';
+import { importJournal } from '../src/gateway/import-journal.js';
+import { Store } from '../src/gateway/store.js';
 import { compact, openInstances, replay, type JobRecord, type JournalRecord } from '../src/gateway/state.js';
 import { tempDir } from './helpers.js';
 
@@ -83,22 +86,56 @@ describe('instances journalled while their files were synced', () => {
   });
 });
 
-describe('journal file', () => {
-  it('appends durably, drops a torn last line, rewrites atomically', () => {
+describe('state database', () => {
+  it('holds what the records describe: a reopen loads the state replay builds', () => {
     const dir = tempDir();
-    const file = path.join(dir, 'j.jsonl');
-    const { journal } = Journal.open(file);
-    journal.append(records[0] as JournalRecord, records[1] as JournalRecord);
-    journal.close();
-    fs.appendFileSync(file, '{"t":"instance","id":"cut sh');
-    const again = Journal.open(file);
-    expect(again.records).toHaveLength(2);
-    expect(again.torn).toBe(1);
-    again.journal.rewrite([records[0] as JournalRecord]);
-    again.journal.append(records[1] as JournalRecord);
-    again.journal.close();
-    expect(fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).t)).toEqual(['run', 'group']);
-    expect(fs.readdirSync(dir)).toEqual(['j.jsonl']);
+    const file = path.join(dir, 'gateway.db');
+    const store = Store.open(file);
+    // One record at a time, each written with the state it leaves, as serve does.
+    records.forEach((r, i) => store.write([r], replay(records.slice(0, i + 1))));
+    store.close();
+    const again = Store.read(file);
+    const loaded = again.load();
+    again.close();
+    const expected = replay(records);
+    expect([...loaded.groups.values()].map((g) => [g.id, g.closedAt, g.instances.map((i) => i.sopInstanceUid)])).toEqual([...expected.groups.values()].filter((g) => !g.released).map((g) => [g.id, g.closedAt, g.instances.map((i) => i.sopInstanceUid)]));
+    expect([...loaded.jobs.values()]).toEqual([...expected.jobs.values()]);
+  });
+
+  it('a damaged database is named, never guessed at: truncated, or a job row that does not read back', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'gateway.db');
+    const store = Store.open(file);
+    const s = replay(records);
+    store.write(compact(s), s);
+    store.close();
+    // A row of the wrong shape (as a flipped bit in a JSON column would leave).
+    const raw = new (createRequire(import.meta.url)('better-sqlite3'))(file);
+    raw.prepare("UPDATE jobs SET body = replace(body, '\"state\"', '\"stat\"')").run();
+    raw.close();
+    expect(() => Store.open(file).load()).toThrow(/gateway\.db: job .* does not read back as one; stop here; run clara-wf dicom recover/);
+    // Truncated to a third: not a database any more.
+    const bytes = fs.readFileSync(file);
+    fs.writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length / 3)));
+    for (const f of [`${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+    expect(() => Store.open(file).load()).toThrow(/gateway\.db: .*(malformed|damaged|quick_check|not a database).*clara-wf dicom recover/);
+  });
+});
+
+describe('old journal import', () => {
+  it('takes every whole record of a known shape; torn, glued and wrong-shape lines are reported by number and kept', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'journal.jsonl');
+    const good = records.map((r) => JSON.stringify(r));
+    const lines = [good[0], good[1], good[2]!.slice(0, 20), good[3]! + good[4]!, JSON.stringify({ t: 'jobr', id: 'x' }), 'null', ...good.slice(5)];
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const q = path.join(dir, 'quarantine');
+    const r = importJournal(file, q);
+    expect(r.unreadable).toEqual([3, 4, 5, 6]);
+    expect(r.records).toHaveLength(2 + records.length - 5);
+    const kept = fs.readFileSync(r.quarantined as string, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(kept.map((k) => k.line)).toEqual([3, 4, 5, 6]);
+    expect(kept[1].text).toBe(good[3]! + good[4]!);
   });
 });
 

@@ -293,7 +293,13 @@ describe('restart recovery', () => {
     const s1 = await serveOn(data, port, ['--grace', '1']);
     expect((await sendStudy(port, 'SLOW_AI', [series('term', 3, 'PAT-T1')])).acknowledged).toHaveLength(3);
     const job = await until('running', async () => (await jobsOf(s1, 'SLOW_AI')).find((j) => j.state === 'running'));
+    let stoppedAt = 0;
+    s1.child.stdout!.on('data', (d) => {
+      if (!stoppedAt && /"message":"stopped"/.test(String(d))) stoppedAt = Date.now();
+    });
     expect(await stop(s1, 'SIGTERM')).toBe(0);
+    // A prompt exit: no timer of the stop's own keeps the process alive after it says so (it lingered ~7 s).
+    expect(Date.now() - stoppedAt).toBeLessThan(1500);
     expect(s1.events.some((e) => e.job === job.id && /interrupted by the stop; queued for the next start/.test(e.message))).toBe(true);
     const s2 = await serveOn(data, port);
     await s2.waitFor((e) => e.type === 'recovery' && e.job === job.id && /re-queued/.test(e.message));
@@ -316,8 +322,8 @@ describe('restart recovery', () => {
   });
 });
 
-describe('records journalled while their files were synced', () => {
-  it('a restart drops a record whose file was cut short (never acknowledged) and keeps the whole ones; spare files go silently', async () => {
+describe('records committed while their files were synced', () => {
+  it('a restart leaves out a record whose file was cut short (never acknowledged), keeping that file in quarantine/, and keeps the whole ones; an old journal.jsonl is imported once', async () => {
     const data = path.join(project.dir, 'data-cut');
     const instances = path.join(data, '.gateway', 'instances');
     fs.mkdirSync(instances, { recursive: true });
@@ -338,8 +344,14 @@ describe('records journalled while their files were synced', () => {
     fs.writeFileSync(path.join(data, '.gateway', 'journal.jsonl'), journal.map((r) => JSON.stringify(r) + '\n').join(''));
     const s = await serveOn(data);
     const size = fs.statSync(cut).size;
-    await s.waitFor((e) => e.level === 'warning' && e.message.includes(`was journalled but its file has 1000 of its ${size} bytes`) && /never acknowledged .*dropped/.test(e.message));
-    await s.waitFor((e) => /^1 instance file never acknowledged/.test(e.message));
+    // An old journal.jsonl is imported into the database once, then kept renamed.
+    await s.waitFor((e) => /^journal: 3 records of .* imported into .*gateway\.db/.test(e.message));
+    expect(fs.existsSync(path.join(data, '.gateway', 'journal.jsonl.imported'))).toBe(true);
+    const warned = await s.waitFor((e) => e.level === 'warning' && e.message.includes(`was recorded but its file has 1000 of its ${size} bytes`) && /never acknowledged .*left out of its group, file kept as /.test(e.message));
+    // Never deleted: the cut file is kept in quarantine/, as it was.
+    const kept = /file kept as (\S+)$/.exec(warned.message)?.[1] as string;
+    expect(path.dirname(kept)).toBe(path.join(data, '.gateway', 'quarantine'));
+    expect(fs.statSync(kept).size).toBe(1000);
     const job = await until('job done', async () => (await jobsOf(s, 'QUIET_AI')).find((j) => j.state === 'done'));
     expect(job.instances).toBe(1);
     const input = path.join(data, job.id, 'dicom-reader', 'input');

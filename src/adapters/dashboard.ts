@@ -62,7 +62,8 @@ export async function startDashboard(service: DicomService, opts: { host: string
       res.end(body);
     };
     if (!hosts.has((req.headers.host ?? '').toLowerCase())) return send(421, JSON.stringify({ error: `Host ${req.headers.host ?? '(none)'} is not this server's address` }));
-    if (req.method !== 'GET') return send(405, JSON.stringify({ error: 'only GET' }));
+    const retry = /^\/api\/jobs\/([0-9a-f-]{36})\/retry$/.exec(url.pathname);
+    if (req.method !== 'GET' && !(req.method === 'POST' && retry)) return send(405, JSON.stringify({ error: 'only GET (and POST …/retry)' }));
     const cookie = /(?:^|;\s*)clara_wf_dashboard=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const queryToken = url.searchParams.get('token') ?? undefined;
@@ -72,6 +73,13 @@ export async function startDashboard(service: DicomService, opts: { host: string
     }
     if (!sameToken(cookie, token) && !sameToken(bearer, token)) {
       return send(401, JSON.stringify({ error: 'the dashboard needs its access token: open the address clara-wf dicom serve printed (…/?token=…), or send Authorization: Bearer <token>' }));
+    }
+    if (retry) {
+      if (req.method !== 'POST') return send(405, JSON.stringify({ error: 'retry is a POST' }), 'application/json', { Allow: 'POST' });
+      // A header no form can send: a cross-site page cannot make the browser ask for a retry.
+      if (req.headers['x-clara-wf'] !== 'retry') return send(403, JSON.stringify({ error: 'a retry needs the header X-Clara-WF: retry' }));
+      const r = service.retry(retry[1] as string);
+      return send(r.ok ? 202 : service.job(retry[1] as string) ? 409 : 404, JSON.stringify(r));
     }
     if (url.pathname === '/' || url.pathname === '/index.html') return send(200, readPackageText('templates', 'dashboard.html'), 'text/html', { 'Content-Security-Policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'" });
     if (url.pathname === '/api/jobs') return send(200, JSON.stringify(service.list()));

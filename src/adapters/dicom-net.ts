@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import type { ScpLimits } from '../core/intake.js';
 import { isSafeUid, part10Header } from '../core/part10.js';
+import { outOfResources } from './files.js';
 import { datasetOf, HEAD_BYTES, identify, type InstanceIds } from '../gateway/identify.js';
 import { importPackage } from './import-package.js';
 
@@ -242,12 +243,12 @@ const openAsync = promisify(fs.open);
 
 /**
  * The C-STORE status for an instance that could not be made durable: PS3.4
- * Annex B.2.3, A7xx "Refused: Out of Resources" when the disk or the quota is
- * full (the sender may retry later), else 0110H "Processing failure".
+ * Annex B.2.3, A7xx "Refused: Out of Resources" when the disk is full, over
+ * quota, failing or read-only (for the file or the state database: the sender
+ * may retry later), else 0110H "Processing failure".
  */
 function failureStatus(e: unknown): number {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT' ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure;
+  return outOfResources(e) ? STORE_STATUS.outOfResources : STORE_STATUS.processingFailure;
 }
 
 /** An instance being received: its file, the head kept for its identifiers, its early syncs. */
@@ -606,49 +607,96 @@ export async function startScp(opts: ScpOptions): Promise<ScpServer> {
   };
 }
 
+/** What became of one C-STORE: answered (Success or a failure status), sent with no answer (the peer may hold it), or never sent. */
+export type StoreOutcome = 'answered' | 'unanswered' | 'unsent';
+
 export interface StoreResult {
   sent: string[];
-  failed: { file: string; why: string }[];
+  failed: { file: string; why: string; outcome: StoreOutcome }[];
 }
 
-/** C-STORE every file to a peer; every request must get a success response. */
-export async function storeFiles(opts: { host: string; port: number; callingAe: string; calledAe: string; files: string[]; timeoutMs?: number }): Promise<StoreResult> {
+/**
+ * C-STORE every file to a peer; every request must get a success response.
+ * `onResult` hears each file's outcome as it comes (so a caller can record
+ * what the peer acknowledged before the association ends). Requests go one
+ * at a time (dcmjs-dimse sends the next once the last is answered), so when an
+ * association ends early at most one was sent without an answer: the first
+ * unanswered one; the rest were never sent.
+ */
+export async function storeFiles(opts: {
+  host: string;
+  port: number;
+  callingAe: string;
+  calledAe: string;
+  files: string[];
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onResult?(file: string, why: string | null, outcome: StoreOutcome): void;
+}): Promise<StoreResult> {
   const d = await dimse();
   const { Status } = d.constants;
   return new Promise((resolve) => {
     const client = new d.Client();
-    const outcome = new Map<string, string | null>(opts.files.map((f) => [f, 'no response (the peer accepted no presentation context for it)']));
+    const outcome = new Map<string, string | null | undefined>(opts.files.map((f) => [f, undefined]));
     for (const file of opts.files) {
       const req = new d.requests.CStoreRequest(file);
       req.on('response', (res: any) => {
         const status: number = res.getStatus();
         // 0x0000 success; 0xB000, 0xB006, 0xB007 are stored-with-warning.
-        outcome.set(file, status === Status.Success || status === 0xb000 || status === 0xb006 || status === 0xb007 ? null : `status 0x${status.toString(16).padStart(4, '0')}`);
+        const why = status === Status.Success || status === 0xb000 || status === 0xb006 || status === 0xb007 ? null : `status 0x${status.toString(16).padStart(4, '0')}`;
+        outcome.set(file, why);
+        opts.onResult?.(file, why, 'answered');
       });
       client.addRequest(req);
     }
+    let accepted = false;
+    let peerAbort: string | null = null;
+    let released = false;
     let settled = false;
     const finish = (failAll?: string) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      const failed = [...outcome].filter(([, why]) => why !== null || failAll).map(([file, why]) => ({ file, why: failAll ?? (why as string) }));
-      resolve({ sent: [...outcome].filter(([, why]) => why === null && !failAll).map(([f]) => f), failed });
+      opts.signal?.removeEventListener('abort', onAbort);
+      // What a request without a response met: said as it happened, not guessed.
+      const unanswered =
+        failAll ?? (peerAbort ? `no response: the peer aborted the association (${peerAbort})` : released ? 'no response (the peer accepted no presentation context for it)' : accepted ? 'no response: the connection closed before the peer answered' : 'no response: the association was not accepted');
+      const sent: string[] = [];
+      const failed: StoreResult['failed'] = [];
+      let inFlight = accepted && !released;
+      for (const [file, why] of outcome) {
+        if (why === null) sent.push(file);
+        else if (why === undefined) {
+          const o: StoreOutcome = inFlight ? 'unanswered' : 'unsent';
+          inFlight = false;
+          failed.push({ file, why: unanswered, outcome: o });
+          opts.onResult?.(file, unanswered, o);
+        } else failed.push({ file, why, outcome: 'answered' });
+      }
+      resolve({ sent, failed });
     };
-    const timer = setTimeout(() => {
+    const abort = (why: string) => {
       try {
         client.abort();
       } catch {
         /* not connected */
       }
-      finish(`no answer within ${Math.round((opts.timeoutMs ?? 60_000) / 1000)} s`);
-    }, opts.timeoutMs ?? 60_000);
+      finish(why);
+    };
+    const timer = setTimeout(() => abort(`no answer within ${Math.round((opts.timeoutMs ?? 60_000) / 1000)} s`), opts.timeoutMs ?? 60_000);
+    const onAbort = () => abort('no response: the export was stopped (clara-wf dicom serve is stopping)');
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    client.on('associationAccepted', () => (accepted = true));
+    client.on('associationReleased', () => (released = true));
     client.on('associationRejected', (r: any) => finish(`association rejected (result ${r?.result}, source ${r?.source}, reason ${r?.reason})`));
     client.on('networkError', (e: Error) => finish(`network error: ${e.message}`));
     client.on('closed', () => finish());
     client.send(opts.host, opts.port, opts.callingAe, opts.calledAe, { connectTimeout: 5000, associationTimeout: 30_000, pduTimeout: 30_000 });
+    const network = (client as any).network;
+    network?.on?.('abort', (a: { source: number; reason: number }) => (peerAbort = `A-ABORT source ${a.source}, reason ${a.reason}`));
     // Nagle's algorithm costs ~45 ms per small instance; send them at once.
-    (client as any).network?.socket?.setNoDelay?.(true);
+    network?.socket?.setNoDelay?.(true);
   });
 }
 

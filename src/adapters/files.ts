@@ -15,6 +15,17 @@ export function readText(file: string, what = 'file'): string {
   }
 }
 
+/**
+ * Whether an error is the disk saying no: full, over quota, failing or
+ * read-only, from the file system or from SQLite (SQLITE_FULL, SQLITE_IOERR_*).
+ * Such a failure is an answer to give (A700 to a sender, a waiting job), never a crash.
+ */
+export function outOfResources(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return ['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_READONLY'].some((c) => code === c || code.startsWith(`${c}_`));
+}
+
 /** Why a write failed, in words a user can act on; null for errors that are bugs. */
 const WRITE_ERRORS: Record<string, string> = {
   ENOSPC: 'the disk is full (ENOSPC)',

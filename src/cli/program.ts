@@ -248,8 +248,23 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .option('--job-timeout <seconds>', 'limit for one workflow run', '3600')
     .option('--export-retries <n>', 'retries of a failed export', '3')
     .option('--export-backoff <ms>', 'first wait between export retries (doubles)', '500')
+    .option('--export-retry-for <duration>', 'after the quick retries, go on retrying a failed export for this long (e.g. 24h, 90m; 0 = not at all)', '24h')
+    .option('--export-retry-max-interval <duration>', 'the longest wait between two of those retries', '10m')
+    .option('--min-free <size>', "refuse new associations (transient) while the data folder's disk has less free than this (e.g. 500MB, 2GiB, 5%)", '500MB')
     .option('--grace <seconds>', 'SIGTERM → SIGKILL grace for stages', '5')
     .action(lazy(serveMod, 'serve'));
+  const stateMod = () => import('./commands/dicom-state.js');
+  sub(dicom, 'jobs', "the gateway's jobs and their export state (read from its data folder; works while serve runs)")
+    .option('--data <dir>', "serve's data folder (default: test-data next to the chart folder)")
+    .action(lazy(stateMod, 'jobs'));
+  sub(dicom, 'retry', 'retry a job now: a failed or waiting export sends what the destination did not acknowledge; a failed run runs again')
+    .argument('<job>', 'the job ID (clara-wf dicom jobs lists them)')
+    .option('--data <dir>', "serve's data folder (default: test-data next to the chart folder)")
+    .action(lazy(stateMod, 'retry'));
+  sub(dicom, 'recover', "rebuild the gateway's state from its instance files' own headers when the state is damaged or lost (serve stopped)")
+    .option('--data <dir>', "serve's data folder (default: test-data next to the chart folder)")
+    .option('--called-ae <ae-title>', 'the AE title instances were sent to, where the old state cannot tell (needed with more than one)')
+    .action(lazy(stateMod, 'recover'));
   sub(dicom, 'route', 'which workflow or pipeline and destination an association would get, and why')
     .requiredOption('--called <ae-title>', 'the AE title called')
     .requiredOption('--calling <ae-title>', "the sender's AE title")

@@ -20,13 +20,18 @@ const list = <T>(v: T[] | null | undefined): T[] => (Array.isArray(v) ? v : []);
 /** DICOM AE titles compare without leading/trailing spaces. */
 const ae = (s: string) => s.trim();
 
-export function route(config: DicomConfig, values: Values | null, a: { called: string; calling: string; host?: string }): Route {
+/**
+ * `admitted`: the association was accepted when the instances came (a study
+ * `dicom recover` filed again from its files, whose sender is not known now):
+ * the source check is not made again.
+ */
+export function route(config: DicomConfig, values: Values | null, a: { called: string; calling: string; host?: string; admitted?: boolean }): Route {
   const scp = config.dicom?.scp;
   const called = ae(a.called);
   if (!list(scp?.['ae-titles']).some((t) => ae(t['ae-title']) === called)) {
     return { accept: false, reason: 'called-ae-unknown', why: `called AE title "${called}" is not one of dicom.scp.ae-titles (${list(scp?.['ae-titles']).map((t) => t['ae-title']).join(', ') || 'none'}); rejected as "called AE title not recognized"` };
   }
-  if (scp?.['reject-unknown-sources']) {
+  if (scp?.['reject-unknown-sources'] && !a.admitted) {
     const known = list(scp.sources).some((s) => ae(s['ae-title']) === ae(a.calling) && (a.host === undefined || sameHost(s['host-ip'], a.host)));
     if (!known) {
       return { accept: false, reason: 'calling-ae-unknown', why: `reject-unknown-sources is on and ${ae(a.calling)}${a.host ? `@${a.host}` : ''} is not one of dicom.scp.sources (${list(scp.sources).map((s) => `${s['ae-title']}@${s['host-ip']}`).join(', ') || 'none'}); rejected as "calling AE title not recognized"` };

@@ -7,6 +7,7 @@ export const ExitCode = {
   usage: 2,
   goldenDrift: 3,
   external: 4,
+  stateDamaged: 5,
 } as const;
 
 /** Bad arguments, unknown names, unreadable or unparsable input: exit 2. */
@@ -57,8 +58,25 @@ export class ExternalToolError extends Error {
   }
 }
 
-export type KnownError = UsageError | ValidationFailed | GoldenDrift | ExternalToolError;
+/**
+ * The DICOM gateway's state is damaged, lost, or cannot be written at start:
+ * exit 5. The message names the file and the next step (free space, or
+ * `clara-wf dicom recover`); nothing was deleted.
+ */
+export class StateDamaged extends Error {
+  readonly exitCode = ExitCode.stateDamaged;
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+    readonly next = 'stop here; run clara-wf dicom recover --data <folder> (it moves the old state to quarantine/ and rebuilds it from the instance files\' own headers; nothing is deleted)',
+  ) {
+    super(`${file}: ${problem}; ${next}`);
+    this.name = 'StateDamaged';
+  }
+}
+
+export type KnownError = UsageError | ValidationFailed | GoldenDrift | ExternalToolError | StateDamaged;
 
 export function isKnownError(e: unknown): e is KnownError {
-  return e instanceof UsageError || e instanceof ValidationFailed || e instanceof GoldenDrift || e instanceof ExternalToolError;
+  return e instanceof UsageError || e instanceof ValidationFailed || e instanceof GoldenDrift || e instanceof ExternalToolError || e instanceof StateDamaged;
 }

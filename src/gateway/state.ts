@@ -1,6 +1,7 @@
-// The gateway's state as the journal describes it: pure (records in, state
-// out), so replaying a journal after a crash and running live build the same
-// thing, and compaction writes back exactly what replay needs.
+// The gateway's state and the records that change it: pure (records in,
+// state out). Live, serve applies each record and the store (store.ts) writes
+// the rows it touched; replay builds the same state from records, which is how
+// an old journal.jsonl is imported (compact gives the fewest records for it).
 import type { StageStatus } from '../runner/runner.js';
 
 export type JobState = 'queued' | 'running' | 'exporting' | 'done' | 'failed' | 'stored';
@@ -37,9 +38,31 @@ export interface JobRecord {
   /** Runs cut short by a crash or a stop of `dicom serve`. */
   interrupted: number;
   stages: StageRecord[];
-  export: { destination: string | null; state: 'pending' | 'sent' | 'failed' | 'skipped'; sent: number; failed: number; attempts: number; error: string | null; ms: number | null };
+  export: ExportRecord;
   /** From the group closing to the first stage's process starting (ms). */
   releaseToStartMs: number | null;
+}
+
+/**
+ * A job's delivery. `attempts` counts associations opened to the destination;
+ * `sent` the instances it acknowledged (each once); `duplicates` the C-STOREs of
+ * an instance sent again after an earlier send got no answer (the peer may hold
+ * two copies). `retrying`: quick retries failed, the next attempt is at
+ * `nextAttemptAt`, and attempts go on until `retryUntil`.
+ */
+export interface ExportRecord {
+  destination: string | null;
+  state: 'pending' | 'sending' | 'retrying' | 'sent' | 'failed' | 'skipped';
+  sent: number;
+  failed: number;
+  attempts: number;
+  duplicates?: number;
+  error: string | null;
+  ms: number | null;
+  nextAttemptAt?: string | null;
+  retryUntil?: string | null;
+  /** The last attempts (newest last, at most 20): when, what was sent, what failed and why. */
+  history?: { at: string; sent: number; failed: number; error: string | null }[];
 }
 
 export interface InstanceRecord {
@@ -101,6 +124,9 @@ export interface GatewayState {
 }
 
 export const emptyState = (): GatewayState => ({ groups: new Map(), jobs: new Map(), stagePids: new Map(), runs: 0 });
+
+/** The association of an instance `dicom recover` filed again from its file. */
+export const RECOVERED = 'recovered';
 
 export const isFinal = (s: JobState) => s === 'done' || s === 'failed' || s === 'stored';
 

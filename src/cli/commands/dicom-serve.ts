@@ -1,12 +1,13 @@
 // dicom serve / route / echo: the local DICOM loop of seed 000 (§12.5–12.10).
 import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { ExternalToolError, UsageError } from '../../core/errors.js';
+import fs from 'node:fs';
+import { ExternalToolError, StateDamaged, UsageError } from '../../core/errors.js';
 import { route } from '../../core/dicom-route.js';
 import type { Runtime } from '../../runner/plan.js';
 import type { ServiceEvent } from '../../gateway/service.js';
 import type { Ctx } from '../context.js';
-import { wholeNumber } from '../numbers.js';
+import { byteSize, duration, wholeNumber } from '../numbers.js';
 import { requireValidValues, type Overlays } from '../values-file.js';
 import { requireValidDicomConfig } from '../dicom-file.js';
 import { dockerAvailable } from './test.js';
@@ -33,6 +34,9 @@ interface ServeFlags extends Overlays {
   jobTimeout?: string;
   exportRetries?: string;
   exportBackoff?: string;
+  exportRetryFor?: string;
+  exportRetryMaxInterval?: string;
+  minFree?: string;
   grace?: string;
 }
 
@@ -49,6 +53,11 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   const host = f.host ?? '127.0.0.1';
   const dataDir = path.resolve(ctx.io.cwd, f.data ?? path.join(ctx.chartDir, '..', '..', 'test-data'));
   const runtime: Runtime = f.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
+  // A percentage of --min-free is of the disk the data folder is on (its nearest existing folder).
+  let probe = dataDir;
+  while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
+  const disk = fs.statfsSync(probe);
+  const minFreeBytes = byteSize(f.minFree, '--min-free', '500MB', disk.blocks * disk.bsize);
   const { DicomService } = await import('../../gateway/service.js');
   const service = new DicomService({
     config,
@@ -64,6 +73,9 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
     jobTimeoutMs: wholeNumber(f.jobTimeout, '--job-timeout', 3600, { min: 1, max: 9_999_999, unit: 'of seconds' }) * 1000,
     exportRetries: wholeNumber(f.exportRetries, '--export-retries', 3, { min: 0, max: 100 }),
     exportBackoffMs: wholeNumber(f.exportBackoff, '--export-backoff', 500, { min: 0, max: 600_000, unit: 'of milliseconds' }),
+    exportRetryForMs: duration(f.exportRetryFor, '--export-retry-for', 24 * 3_600_000),
+    exportRetryMaxIntervalMs: Math.max(1000, duration(f.exportRetryMaxInterval, '--export-retry-max-interval', 600_000)),
+    minFreeBytes,
     rerunInterrupted: f.rerunInterrupted !== false,
   });
   service.on('log', (e: ServiceEvent) => {
@@ -73,7 +85,7 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   try {
     await service.start();
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    if (e instanceof UsageError || e instanceof StateDamaged) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'EACCES' ? `port ${port} needs root (ports below 1024 are privileged); use --port 11112 or similar` : code === 'EADDRINUSE' ? `port ${port} on ${host} is in use` : code === 'EADDRNOTAVAIL' ? `${host} is not an address of this machine` : (e as Error).message;
     throw new UsageError(`cannot listen on ${host}:${port}: ${why}`);
