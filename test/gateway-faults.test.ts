@@ -111,7 +111,8 @@ describe.skipIf(!hasDcmtk)('an outbound outage', () => {
     await waitForPort(pacsPort);
     const asked = await runCli(['--chart', project.chart, 'dicom', 'retry', second.id, '--data', data]);
     expect(asked.code, asked.stderr).toBe(0);
-    expect(asked.stdout).toMatch(/export of job .* queued \(what it did not acknowledge is sent\)/);
+    // Queued now, or (the scheduled attempt came first) under way already.
+    expect(asked.stdout).toMatch(/export of job .* queued \(what it did not acknowledge is sent\)|an export attempt of job .* is under way now/);
     const t0 = Date.now();
     const sentAgain = await jobOf(s, 'THRESH_AI', (j) => j.id === second.id && j.state === 'done', 30_000);
     // Sent at the retry, not at the next scheduled attempt.
@@ -153,7 +154,9 @@ describe.skipIf(!hasDcmtk)('an outbound outage', () => {
     const aborted = done.export.history.filter((h: any) => /peer aborted/.test(h.error ?? '')).length;
     expect(aborted).toBeGreaterThanOrEqual(1);
     expect(done.export).toMatchObject({ state: 'sent', sent: 12, duplicates: aborted });
-    expect(pacsFiles(dir) - before).toBe(12);
+    // The PACS holds every instance, and at most the possible duplicates more.
+    expect(pacsFiles(dir) - before).toBeGreaterThanOrEqual(12);
+    expect(pacsFiles(dir) - before).toBeLessThanOrEqual(12 + done.export.duplicates);
     expect(await stop(s)).toBe(0);
   }, 120_000);
 });

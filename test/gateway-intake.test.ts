@@ -40,7 +40,7 @@ describe('an instance journalled whose file could not be synced', () => {
     const dir = tempDir();
     const checked = checkDicomConfig(config, 'dicom-server-config.yaml', null);
     expect(checked.ok).toBe(true);
-    const service = new DicomService({ config: checked.config!, values: {} as Values, valuesDir: dir, dataDir: dir, host: '127.0.0.1', port: 0, maxJobs: 1, runtime: 'process', env: {}, graceMs: 0, jobTimeoutMs: 60_000, exportRetries: 0, exportBackoffMs: 0, rerunInterrupted: true });
+    const service = new DicomService({ config: checked.config!, values: {} as Values, valuesDir: dir, dataDir: dir, host: '127.0.0.1', port: 0, maxJobs: 1, runtime: 'process', env: {}, graceMs: 0, jobTimeoutMs: 60_000, exportRetries: 0, exportBackoffMs: 0, rerunInterrupted: true, exportRetryForMs: 0, exportRetryMaxIntervalMs: 1000, minFreeBytes: 0 });
     services.push(service);
     await service.start();
     const paths = gatewayPaths(dir);

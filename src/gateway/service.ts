@@ -310,7 +310,8 @@ export class DicomService extends EventEmitter {
   retry(id: string): { ok: boolean; message: string } {
     const job = this.state.jobs.get(id);
     if (!job) return { ok: false, message: `no job ${id}` };
-    if (job.state === 'running' || job.state === 'queued' || (job.state === 'exporting' && !this.exportTimers.has(id))) return { ok: false, message: `job ${id} is ${job.state}: nothing to retry` };
+    if (job.state === 'exporting' && !this.exportTimers.has(id)) return { ok: true, message: `an export attempt of job ${id} to ${job.export.destination} is under way now` };
+    if (job.state === 'running' || job.state === 'queued') return { ok: false, message: `job ${id} is ${job.state}: nothing to retry` };
     if (job.state === 'done' || job.state === 'stored') return { ok: false, message: `job ${id} is ${job.state}: nothing to retry` };
     const timer = this.exportTimers.get(id);
     if (timer) clearTimeout(timer);
