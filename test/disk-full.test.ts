@@ -131,6 +131,50 @@ describe.skipIf(!mounted)('the state database on a full disk', () => {
   });
 });
 
+describe.skipIf(!mounted || !hasDcmtk)('the state database alone on a full disk', () => {
+  it('a commit that cannot be made (SQLITE_FULL) while the instance files can: each C-STORE answered A700, nothing kept, serve up; freed: the study is received', async () => {
+    // The database on a 1 MiB tmpfs of its own (SQLite follows the symlink; its WAL goes beside the target), the instance files on the usual disk.
+    const small = fs.mkdtempSync(path.join(os.tmpdir(), 'clara-wf-dbonly-'));
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]).status).toBe(0);
+    const pacsPort = await freePort();
+    const project = await dicomProject({ pacsPort, downPort: await freePort() });
+    const data = path.join(project.dir, 'data-dbonly');
+    fs.mkdirSync(path.join(data, '.gateway'), { recursive: true });
+    fs.symlinkSync(path.join(small, 'gateway.db'), path.join(data, '.gateway', 'gateway.db'));
+    const serve = await startServe(project.chart, data, ['--min-free', '0B']);
+    const filler = path.join(small, 'filler');
+    try {
+      const fd = fs.openSync(filler, 'w');
+      try {
+        for (;;) fs.writeSync(fd, Buffer.alloc(4096, 1));
+      } catch {
+        /* full */
+      }
+      fs.closeSync(fd);
+      const refused = await finished(spawn('storescu', ['-v', '+sd', '+r', '-aet', 'DCM4CHEE', '-aec', 'THRESH_AI', '127.0.0.1', String(serve.port), project.series], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] }));
+      expect(refused.output).toMatch(/0xa700|Out ?of ?Resources/i);
+      expect(refused.output).not.toMatch(/Status: Success|0x0000/);
+      const instances = path.join(data, '.gateway', 'instances');
+      expect(fs.readdirSync(instances).filter((f) => fs.statSync(path.join(instances, f)).size > 0)).toEqual([]);
+      expect(serve.child.exitCode).toBeNull();
+      fs.rmSync(filler);
+      const sent = await finished(storescu(serve.port, 'THRESH_AI', project.series));
+      expect(sent.code, sent.output).toBe(0);
+      const t0 = Date.now();
+      for (;;) {
+        const job = (await serve.jobs()).find((j) => j.calledAe === 'THRESH_AI');
+        if (job && job.instances === 12) break;
+        if (Date.now() - t0 > 30_000) throw new Error(JSON.stringify(await serve.jobs()));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      serve.child.kill('SIGINT');
+      await serve.exited;
+      spawnSync('umount', [small]);
+    }
+  }, 90_000);
+});
+
 /** The dataset of a Part 10 file: what follows its meta header (group 0002, its length in (0002,0000)). */
 function datasetOf(file: string): Buffer {
   const b = fs.readFileSync(file);
