@@ -32,6 +32,17 @@ export async function waitForPort(port: number, ms = 10_000): Promise<void> {
   }
 }
 
+/** Poll `fn` until it gives something truthy; fail after `ms`, naming what was awaited. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** A chart copy whose examples resolve to the repository's, with AE titles mapped for the tests. */
 export async function dicomProject(opts: { pacsPort: number; downPort: number }) {
   const c = chartCopy();

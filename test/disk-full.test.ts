@@ -16,6 +16,24 @@ import { spawn } from 'node:child_process';
 import { repoRoot } from './helpers.js';
 import { auth, dicomProject, finished, freePort, startServe, startStorescp, storescu, waitForPort, type Serve } from './dicom-loop.js';
 
+/** Fill what is left of a file system into `file`, to the last byte; the error that stopped it (ENOSPC). */
+function fillUp(file: string): string | undefined {
+  const fd = fs.openSync(file, 'w');
+  let code: string | undefined;
+  try {
+    for (const size of [64 * 1024, 512]) {
+      try {
+        for (;;) fs.writeSync(fd, Buffer.alloc(size, 1));
+      } catch (e) {
+        code ??= (e as NodeJS.ErrnoException).code;
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return code;
+}
+
 const mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'clara-wf-full-'));
 const mounted = process.platform === 'linux' && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint]).status === 0;
 const hasDcmtk = spawnSync('storescu', ['--version']).status === 0;
@@ -44,20 +62,7 @@ describe.skipIf(!mounted || !hasDcmtk)('dicom serve on a full disk', () => {
   });
 
   it('full: every instance refused with A700 at once, none kept, serve still up; space freed: the study is received and its job runs', async () => {
-    // Fill what is left, to the last byte.
-    const fd = fs.openSync(filler, 'w');
-    const block = Buffer.alloc(64 * 1024, 1);
-    try {
-      for (;;) fs.writeSync(fd, block);
-    } catch (e) {
-      expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC');
-    }
-    try {
-      for (;;) fs.writeSync(fd, block, 0, 512);
-    } catch {
-      /* full */
-    }
-    fs.closeSync(fd);
+    expect(fillUp(filler)).toBe('ENOSPC');
 
     const t0 = Date.now();
     // -v: storescu prints each C-STORE response's status.
@@ -104,13 +109,7 @@ describe.skipIf(!mounted)('the state database on a full disk', () => {
       const run = (id: string, pad = 0) => ({ t: 'run', id: id + 'x'.repeat(pad), pid: 1, at: 'x' }) as const;
       store.write([run('a')], replay([]));
       const fill = path.join(dir, 'fill');
-      const fd = fs.openSync(fill, 'w');
-      try {
-        for (;;) fs.writeSync(fd, Buffer.alloc(4096, 1));
-      } catch {
-        /* full */
-      }
-      fs.closeSync(fd);
+      fillUp(fill);
       let err: unknown;
       try {
         store.write([run('b', 256 * 1024)], replay([]));
@@ -144,13 +143,7 @@ describe.skipIf(!mounted || !hasDcmtk)('the state database alone on a full disk'
     const serve = await startServe(project.chart, data, ['--min-free', '0B']);
     const filler = path.join(small, 'filler');
     try {
-      const fd = fs.openSync(filler, 'w');
-      try {
-        for (;;) fs.writeSync(fd, Buffer.alloc(4096, 1));
-      } catch {
-        /* full */
-      }
-      fs.closeSync(fd);
+      fillUp(filler);
       const refused = await finished(spawn('storescu', ['-v', '+sd', '+r', '-aet', 'DCM4CHEE', '-aec', 'THRESH_AI', '127.0.0.1', String(serve.port), project.series], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] }));
       expect(refused.output).toMatch(/0xa700|Out ?of ?Resources/i);
       expect(refused.output).not.toMatch(/Status: Success|0x0000/);
@@ -213,13 +206,7 @@ describe.skipIf(!bigMounted || !hasDcmtk)('a job on a full disk, then space free
   it('the study is acknowledged, its run fails on the full disk with the reason, serve stays up; freed: dicom retry runs it and every acknowledged instance reached the job as sent', async () => {
     const sentBytes = fs.readdirSync(series).reduce((n, f) => n + fs.statSync(path.join(series, f)).size, 0);
     // Fill the disk, then free what the study and the state database need, not what the job needs.
-    const fd = fs.openSync(filler, 'w');
-    try {
-      for (;;) fs.writeSync(fd, Buffer.alloc(64 * 1024, 1));
-    } catch {
-      /* full */
-    }
-    fs.closeSync(fd);
+    fillUp(filler);
     fs.truncateSync(filler, Math.max(0, fs.statSync(filler).size - (sentBytes + 1.5 * 2 ** 20)));
 
     const sent = await finished(spawn('storescu', ['-v', '+sd', '+r', '-aet', 'DCM4CHEE', '-aec', 'THRESH_AI', '127.0.0.1', String(serve.port), series], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] }));

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dicomProject, finished, freePort, hasDcmtk, startServe, storescu, waitForPort, type Serve } from './dicom-loop.js';
+import { dicomProject, finished, freePort, hasDcmtk, startServe, storescu, until, waitForPort, type Serve } from './dicom-loop.js';
 import { cli, repoRoot, runCli } from './helpers.js';
 
 const bin = path.join(repoRoot, 'bin', 'clara-wf');
@@ -68,17 +68,7 @@ function pacs(dir: string, extra: string[] = []): ChildProcess {
   return p;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const jobOf = (s: Serve, ae: string, pred: (j: any) => boolean, ms?: number) => until(`a ${ae} job`, async () => (await s.jobs()).find((j) => j.calledAe === ae && pred(j)), ms);
+const jobOf = (s: Serve, ae: string, pred: (j: any) => boolean, ms = 60_000) => until(`a ${ae} job`, async () => (await s.jobs()).find((j) => j.calledAe === ae && pred(j)), ms);
 const pacsFiles = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).length : 0);
 
 describe.skipIf(!hasDcmtk)('an outbound outage', () => {

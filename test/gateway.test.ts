@@ -11,7 +11,7 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, repoRoot } from './helpers.js';
-import { auth, dicomProject, finished, freePort, hasDcmtk, startServe, startStorescp, waitForPort, type Serve } from './dicom-loop.js';
+import { auth, dicomProject, finished, freePort, hasDcmtk, startServe, startStorescp, until, waitForPort, type Serve } from './dicom-loop.js';
 
 if (!hasDcmtk) throw new Error('dcmtk is not installed: .ci/run installs it (apt-get install dcmtk)');
 
@@ -71,16 +71,6 @@ async function serveOn(data: string, port?: number, extra: string[] = []): Promi
 async function stop(s: Serve, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   s.child.kill(signal);
   return s.exited;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const jobsOf = async (s: Serve, ae: string) => (await s.jobs()).filter((j) => j.calledAe === ae);

@@ -64,6 +64,11 @@ export class Ctx {
     this.color = g.color !== false && !io.env.NO_COLOR && !!io.stderr.isTTY;
   }
 
+  /** The data folder of `test` and `dicom serve` (and what reads serve's): --data, else test-data next to the chart folder. */
+  dataDir(flag?: string): string {
+    return path.resolve(this.io.cwd, flag ?? path.join(this.chartDir, '..', '..', 'test-data'));
+  }
+
   /** A path as the user should see it: relative to the working folder when inside it. */
   display(p: string): string {
     const rel = path.relative(this.io.cwd, p);

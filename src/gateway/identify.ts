@@ -30,7 +30,8 @@ function data(): any {
   return dcmjsData;
 }
 
-const first = (dict: Record<string, any>, tag: string): string => {
+/** An element's first value as text, trailing padding removed ('' when absent). */
+export const first = (dict: Record<string, any>, tag: string): string => {
   const v = dict[tag]?.Value?.[0];
   return typeof v === 'string' ? v.replace(/[\0 ]+$/, '').trim() : v === undefined || v === null ? '' : String(v);
 };

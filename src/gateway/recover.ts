@@ -14,6 +14,7 @@ import type { DicomConfig } from '../core/dicom-config.js';
 import { UsageError } from '../core/errors.js';
 import { GROUPINGS, intakeRules } from '../core/intake.js';
 import { importJournal } from './import-journal.js';
+import { first } from './identify.js';
 import { syncDir } from './instance-files.js';
 import { isFinal, RECOVERED, replay, type GatewayState, type InstanceRecord, type JobRecord, type JournalRecord } from './state.js';
 import { Store } from './store.js';
@@ -33,18 +34,14 @@ export interface RecoverReport {
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-/** The identifiers of a Part 10 file, from its own meta header and dataset. */
-export function readInstanceHeader(file: string): { sopInstanceUid: string; sopClassUid: string; studyInstanceUid: string; seriesInstanceUid: string; patientId: string; transferSyntaxUid: string } {
+/** The identifiers of a Part 10 file (its bytes), from its own meta header and dataset. */
+export function readInstanceHeader(buf: Buffer): { sopInstanceUid: string; sopClassUid: string; studyInstanceUid: string; seriesInstanceUid: string; patientId: string; transferSyntaxUid: string } {
   const dcmjs = createRequire(import.meta.url)('dcmjs');
   dcmjs.log?.setLevel?.('silent');
-  const buf = fs.readFileSync(file);
   if (buf.length < 132 || buf.toString('latin1', 128, 132) !== 'DICM') throw new Error('not a DICOM Part 10 file (no DICM at byte 128)');
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   const msg = dcmjs.data.DicomMessage.readFile(ab, { untilTag: '0020000F', stopOnGreaterTag: true, ignoreErrors: true });
-  const v = (d: Record<string, any>, tag: string) => {
-    const x = d?.[tag]?.Value?.[0];
-    return typeof x === 'string' ? x.replace(/[\0 ]+$/, '').trim() : x === undefined || x === null ? '' : String(x);
-  };
+  const v = (d: Record<string, any> | undefined, tag: string) => first(d ?? {}, tag);
   const ids = {
     sopInstanceUid: v(msg.dict, '00080018') || v(msg.meta, '00020003'),
     sopClassUid: v(msg.dict, '00080016') || v(msg.meta, '00020002'),
@@ -102,7 +99,7 @@ export function recoverState(opts: { dir: string; db: string; journal: string; i
 
   // Every file read first: nothing moves until the whole answer is known.
   fs.mkdirSync(opts.instances, { recursive: true });
-  const found: { name: string; file: string; id: string; ids?: ReturnType<typeof readInstanceHeader>; calledAe?: string; why?: string }[] = [];
+  const found: { name: string; file: string; id: string; ids?: ReturnType<typeof readInstanceHeader>; bytes?: number; crc?: number; calledAe?: string; why?: string }[] = [];
   for (const name of fs.readdirSync(opts.instances).sort()) {
     const file = path.join(opts.instances, name);
     const st = fs.statSync(file, { throwIfNoEntry: false });
@@ -113,8 +110,10 @@ export function recoverState(opts: { dir: string; db: string; journal: string; i
       continue;
     }
     try {
-      const ids = readInstanceHeader(file);
-      found.push({ name, file, id, ids, calledAe: aeOf.get(id) ?? aeByGroupValue(ids) ?? opts.calledAe ?? (aeTitles.length === 1 ? aeTitles[0] : undefined) });
+      // Read once: identifiers, length and CRC-32 from the same bytes.
+      const buf = fs.readFileSync(file);
+      const ids = readInstanceHeader(buf);
+      found.push({ name, file, id, ids, bytes: buf.length, crc: crc32(buf), calledAe: aeOf.get(id) ?? aeByGroupValue(ids) ?? opts.calledAe ?? (aeTitles.length === 1 ? aeTitles[0] : undefined) });
     } catch (e) {
       found.push({ name, file, id, why: (e as Error).message });
     }
@@ -137,7 +136,7 @@ export function recoverState(opts: { dir: string; db: string; journal: string; i
   const groups = new Map<string, { id: string; calledAe: string; tag: string; value: string; instances: InstanceRecord[] }>();
   const unreadable: RecoverReport['unreadable'] = [];
   const at = new Date().toISOString();
-  for (const { name, file, id, ids, calledAe, why } of found) {
+  for (const { name, file, id, ids, bytes, crc, calledAe, why } of found) {
     if (!ids) {
       if (why === undefined) {
         fs.rmSync(file, { force: true });
@@ -153,7 +152,6 @@ export function recoverState(opts: { dir: string; db: string; journal: string; i
     const key = `${calledAe}\u0000${value}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { id: randomUUID(), calledAe: calledAe as string, tag: rules.grouping.tag, value, instances: [] }));
-    const bytes = fs.readFileSync(file);
     // The same SOP instance twice (sent again): one copy is filed, the other kept in quarantine/.
     for (const twin of g.instances.filter((i) => i.sopInstanceUid === ids.sopInstanceUid)) {
       const to = path.join(opts.quarantine, `${stamp}-${twin.id}.dcm`);
@@ -163,7 +161,7 @@ export function recoverState(opts: { dir: string; db: string; journal: string; i
     g.instances = g.instances.filter((i) => i.sopInstanceUid !== ids.sopInstanceUid);
     // The sender, where the old record still says; the association is always the recovered one (routed without a source check).
     const was = oldInstance.get(id);
-    g.instances.push({ t: 'instance', id, group: g.id, assoc: RECOVERED, sopInstanceUid: ids.sopInstanceUid, sopClassUid: ids.sopClassUid, studyInstanceUid: ids.studyInstanceUid, seriesInstanceUid: ids.seriesInstanceUid, patientId: ids.patientId, transferSyntaxUid: ids.transferSyntaxUid, bytes: was?.bytes ?? bytes.length, fileBytes: bytes.length, crc32: crc32(bytes), callingAe: was?.callingAe ?? RECOVERED, host: was?.host ?? RECOVERED, at: was?.at ?? at });
+    g.instances.push({ t: 'instance', id, group: g.id, assoc: RECOVERED, sopInstanceUid: ids.sopInstanceUid, sopClassUid: ids.sopClassUid, studyInstanceUid: ids.studyInstanceUid, seriesInstanceUid: ids.seriesInstanceUid, patientId: ids.patientId, transferSyntaxUid: ids.transferSyntaxUid, bytes: was?.bytes ?? (bytes as number), fileBytes: bytes as number, crc32: crc as number, callingAe: was?.callingAe ?? RECOVERED, host: was?.host ?? RECOVERED, at: was?.at ?? at });
   }
 
   const records: JournalRecord[] = [];

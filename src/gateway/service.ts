@@ -22,9 +22,10 @@ import { intakeRules, scpLimits, type ScpLimits } from '../core/intake.js';
 import { workflowsOf, type Values, type WorkflowSpec } from '../core/model.js';
 import { planRun, type RunPlan, type Runtime } from '../runner/plan.js';
 import { Runner } from '../runner/runner.js';
+import { gatewayPaths, runningServe } from './data-folder.js';
 import { fileMatches, syncDir } from './instance-files.js';
 import { importJournal } from './import-journal.js';
-import { apply, compact, isFinal, openInstances, RECOVERED, replay, type GatewayState, type GroupState, type InstanceRecord, type JobRecord, type JournalRecord } from './state.js';
+import { apply, compact, isFinal, newestFirst, openInstances, RECOVERED, replay, type GatewayState, type GroupState, type InstanceRecord, type JobRecord, type JournalRecord } from './state.js';
 import { outOfResources } from '../adapters/files.js';
 import { Store, type ExportItem } from './store.js';
 
@@ -60,11 +61,7 @@ export interface ServiceOptions {
   rerunInterrupted: boolean;
 }
 
-/** Where the gateway keeps its own files inside the data folder. */
-export function gatewayPaths(dataDir: string) {
-  const dir = path.join(dataDir, '.gateway');
-  return { dir, db: path.join(dir, 'gateway.db'), journal: path.join(dir, 'journal.jsonl'), instances: path.join(dir, 'instances'), quarantine: path.join(dir, 'quarantine'), pid: path.join(dir, 'serve.pid') };
-}
+export { gatewayPaths } from './data-folder.js';
 
 const now = () => new Date().toISOString();
 const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
@@ -138,7 +135,7 @@ export class DicomService extends EventEmitter {
 
   /** Every job, newest first (history included: it survives restarts). */
   list(): JobRecord[] {
-    return [...this.state.jobs.values()].sort((a, b) => b.receivedAt.localeCompare(a.receivedAt) || a.id.localeCompare(b.id));
+    return [...this.state.jobs.values()].sort(newestFirst);
   }
 
   /** What the gateway holds open now, and its limits: for the dashboard's /api/status. */
@@ -342,17 +339,9 @@ export class DicomService extends EventEmitter {
 
   /** One serve per data folder: a second would write the same state. */
   private takeDataFolder(): void {
-    const file = this.paths.pid;
-    try {
-      const [pid, start] = fs.readFileSync(file, 'utf8').trim().split(' ');
-      const p = Number(pid);
-      if (p && p !== process.pid && sameProcessRunning(p, start ?? null)) {
-        throw new UsageError(`another clara-wf dicom serve (pid ${p}) uses the data folder ${this.opts.dataDir}; stop it, or give this one its own --data folder`);
-      }
-    } catch (e) {
-      if (e instanceof UsageError) throw e;
-    }
-    fs.writeFileSync(file, `${process.pid} ${processStartTime(process.pid) ?? ''}\n`);
+    const other = runningServe(this.paths.pid);
+    if (other && other !== process.pid) throw new UsageError(`another clara-wf dicom serve (pid ${other}) uses the data folder ${this.opts.dataDir}; stop it, or give this one its own --data folder`);
+    fs.writeFileSync(this.paths.pid, `${process.pid} ${processStartTime(process.pid) ?? ''}\n`);
   }
 
   /**
@@ -815,12 +804,12 @@ export class DicomService extends EventEmitter {
       }
     };
     save(items.filter((i) => !known.has(i.file)));
-    const firstFailure = job.export.retryUntil ? null : Date.now();
     this.patch(job, { state: 'exporting', export: { ...job.export, state: 'sending', nextAttemptAt: null } });
     const callingAe = this.opts.config.dicom?.scu?.['ae-title'] ?? 'CLARA';
     const total = items.length;
     let lastError: string | null = null;
     const t0 = performance.now();
+    const startedAt = Date.now();
     const todo = () => items.filter((i) => i.state !== 'sent');
     for (let quick = 1; quick <= this.opts.exportRetries + 1 && todo().length; quick++) {
       if (this.stopping) return; // stays 'exporting': resumed at the next start
@@ -860,7 +849,8 @@ export class DicomService extends EventEmitter {
       this.log({ type: 'job', message: `job ${job.id} done: ${plural(total, 'instance')} sent to ${dest.name} in ${plural(job.export.attempts, 'attempt')}${job.export.duplicates ? ` (${plural(job.export.duplicates, 'possible duplicate')}: sent again after an unanswered send)` : ''}`, job: job.id, state: 'done' });
       return;
     }
-    const retryUntil = job.export.retryUntil ?? new Date((firstFailure ?? Date.now()) + this.opts.exportRetryForMs).toISOString();
+    // The window opens at the first failure (this export's start) and is kept across attempts and restarts.
+    const retryUntil = job.export.retryUntil ?? new Date(startedAt + this.opts.exportRetryForMs).toISOString();
     // Rounds of quick retries so far: each waits twice as long as the last, up to the cap.
     const rounds = Math.floor(job.export.attempts / (this.opts.exportRetries + 1));
     const wait = Math.min(this.opts.exportRetryMaxIntervalMs, Math.max(1000, this.opts.exportBackoffMs) * 2 ** Math.min(Math.max(rounds - 1, 0), 20));

@@ -128,6 +128,9 @@ export const emptyState = (): GatewayState => ({ groups: new Map(), jobs: new Ma
 /** The association of an instance `dicom recover` filed again from its file. */
 export const RECOVERED = 'recovered';
 
+/** Jobs newest first (the dashboard's and `dicom jobs`' order). */
+export const newestFirst = (a: JobRecord, b: JobRecord) => b.receivedAt.localeCompare(a.receivedAt) || a.id.localeCompare(b.id);
+
 export const isFinal = (s: JobState) => s === 'done' || s === 'failed' || s === 'stored';
 
 export function apply(state: GatewayState, r: JournalRecord): void {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { outOfResources } from '../adapters/files.js';
 import { StateDamaged } from '../core/errors.js';
-import { emptyState, type GatewayState, type GroupState, type InstanceRecord, type JobRecord, type JournalRecord } from './state.js';
+import { emptyState, newestFirst, type GatewayState, type GroupState, type InstanceRecord, type JobRecord, type JournalRecord } from './state.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -238,13 +238,15 @@ export class Store {
   /** Requests not answered yet; `answer` is called for each and its answer kept for the asker (a day). */
   takeRequests(answer: (r: { job: string; kind: string }) => { ok: boolean; message: string }): void {
     const rows = this.db.prepare('SELECT id, job, kind FROM requests WHERE answer IS NULL ORDER BY id').all() as { id: number; job: string; kind: string }[];
-    for (const r of rows) this.db.prepare('UPDATE requests SET answer = ? WHERE id = ?').run(JSON.stringify(answer(r)), r.id);
-    if (rows.length) this.db.prepare('DELETE FROM requests WHERE answer IS NOT NULL AND at < ?').run(new Date(Date.now() - 86_400_000).toISOString());
+    if (!rows.length) return;
+    const set = this.db.prepare('UPDATE requests SET answer = ? WHERE id = ?');
+    for (const r of rows) set.run(JSON.stringify(answer(r)), r.id);
+    this.db.prepare('DELETE FROM requests WHERE answer IS NOT NULL AND at < ?').run(new Date(Date.now() - 86_400_000).toISOString());
   }
 
   /** Every job (for `clara-wf dicom jobs`), newest first. */
   jobs(): JobRecord[] {
-    return [...this.load().jobs.values()].sort((a, b) => b.receivedAt.localeCompare(a.receivedAt) || a.id.localeCompare(b.id));
+    return [...this.load().jobs.values()].sort(newestFirst);
   }
 
   private soon: { records: JournalRecord[]; done: (e?: Error) => void }[] = [];

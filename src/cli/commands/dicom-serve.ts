@@ -51,7 +51,7 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   const port = wholeNumber(f.port, '--port', config.dicom.scp.port, PORT);
   if (port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535, not ${port}`);
   const host = f.host ?? '127.0.0.1';
-  const dataDir = path.resolve(ctx.io.cwd, f.data ?? path.join(ctx.chartDir, '..', '..', 'test-data'));
+  const dataDir = ctx.dataDir(f.data);
   const runtime: Runtime = f.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
   // A percentage of --min-free is of the disk the data folder is on (its nearest existing folder).
   let probe = dataDir;

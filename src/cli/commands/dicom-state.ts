@@ -1,31 +1,13 @@
 // dicom jobs / retry / recover: the gateway's state, read and acted on from
 // outside serve (its database allows a reader and a second writer beside it).
 import fs from 'node:fs';
-import path from 'node:path';
-import { sameProcessRunning } from '../../adapters/processes.js';
 import { StateDamaged, UsageError } from '../../core/errors.js';
+import { gatewayPaths, runningServe } from '../../gateway/data-folder.js';
 import type { JobRecord } from '../../gateway/state.js';
 import type { Ctx } from '../context.js';
 import { requireValidDicomConfig } from '../dicom-file.js';
 import { requireValidValues } from '../values-file.js';
 
-const dataDirOf = (ctx: Ctx, data?: string) => path.resolve(ctx.io.cwd, data ?? path.join(ctx.chartDir, '..', '..', 'test-data'));
-
-async function gateway(dataDir: string) {
-  const { gatewayPaths } = await import('../../gateway/service.js');
-  return gatewayPaths(dataDir);
-}
-
-/** The pid of a dicom serve running on the data folder, or null. */
-function servePid(pidFile: string): number | null {
-  try {
-    const [pid, start] = fs.readFileSync(pidFile, 'utf8').trim().split(' ');
-    const p = Number(pid);
-    return p && sameProcessRunning(p, start ?? null) ? p : null;
-  } catch {
-    return null;
-  }
-}
 
 async function openExisting(db: string, dataDir: string, write: boolean) {
   if (!fs.existsSync(db)) throw new UsageError(`no gateway state in ${dataDir} (${db} does not exist): start clara-wf dicom serve --data ${dataDir} first, or give the --data folder serve uses`);
@@ -41,8 +23,8 @@ const exportText = (j: JobRecord) => {
 };
 
 export async function jobs(ctx: Ctx, f: { data?: string }): Promise<number> {
-  const dataDir = dataDirOf(ctx, f.data);
-  const paths = await gateway(dataDir);
+  const dataDir = ctx.dataDir(f.data);
+  const paths = gatewayPaths(dataDir);
   const store = await openExisting(paths.db, dataDir, false);
   let list: JobRecord[];
   try {
@@ -63,9 +45,9 @@ export async function jobs(ctx: Ctx, f: { data?: string }): Promise<number> {
 }
 
 export async function retry(ctx: Ctx, id: string, f: { data?: string }): Promise<number> {
-  const dataDir = dataDirOf(ctx, f.data);
-  const paths = await gateway(dataDir);
-  const pid = servePid(paths.pid);
+  const dataDir = ctx.dataDir(f.data);
+  const paths = gatewayPaths(dataDir);
+  const pid = runningServe(paths.pid);
   const store = await openExisting(paths.db, dataDir, true);
   try {
     const job = store.jobs().find((j) => j.id === id);
@@ -96,11 +78,11 @@ export async function retry(ctx: Ctx, id: string, f: { data?: string }): Promise
 }
 
 export async function recover(ctx: Ctx, f: { data?: string; calledAe?: string }): Promise<number> {
-  const dataDir = dataDirOf(ctx, f.data);
-  const paths = await gateway(dataDir);
+  const dataDir = ctx.dataDir(f.data);
+  const paths = gatewayPaths(dataDir);
   const values = requireValidValues(ctx, 'nothing was changed');
   const config = requireValidDicomConfig(ctx, values.values, 'nothing was changed');
-  const pid = servePid(paths.pid);
+  const pid = runningServe(paths.pid);
   if (pid) throw new UsageError(`clara-wf dicom serve (pid ${pid}) uses ${dataDir}: stop it first; nothing was changed`);
   if (!fs.existsSync(paths.dir)) throw new UsageError(`no gateway folder ${paths.dir}: nothing to recover`);
   const titles = (config.dicom.scp['ae-titles'] ?? []).map((t) => t['ae-title']);

@@ -98,7 +98,7 @@ export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, ti
   if (!JOB_ID_RE.test(jobId)) throw new UsageError(`job ID "${jobId}" must be a lowercase UUID or DNS label of at most 40 characters`);
   const runTimeout = wholeNumber(timeoutArg, 'the timeout', 300, { min: 1, max: 9_999_999, unit: 'of seconds' });
   const grace = wholeNumber(flags.grace, '--grace', 5, { min: 0, max: 3600, unit: 'of seconds' });
-  const dataDir = path.resolve(ctx.io.cwd, flags.data ?? path.join(ctx.chartDir, '..', '..', 'test-data'));
+  const dataDir = ctx.dataDir(flags.data);
   const plan = planRun({ values: check.values, workflowId: id, workflow, jobId, dataDir, valuesDir: path.dirname(ctx.valuesFile) });
 
   if (flags.runtime === 'cluster' || flags.runtime === 'argo') return testOnCluster(ctx, plan, { id, name: workflow.name }, runTimeout, flags, !jobArg, flags.runtime === 'argo' ? 'argo' : 'jobs');
