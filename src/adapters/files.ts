@@ -88,7 +88,9 @@ export function writeAtomic(file: string, content: string): void {
     /* new file */
   }
   try {
-    const fault = process.env.CLARA_WF_FAULT_WRITE_ERRNO;
+    // Only for the file named in CLARA_WF_FAULT_WRITE_FILE, when given (a write that fails halfway through a two-file edit).
+    const faultFile = process.env.CLARA_WF_FAULT_WRITE_FILE;
+    const fault = !faultFile || path.basename(target) === faultFile ? process.env.CLARA_WF_FAULT_WRITE_ERRNO : undefined;
     const fd = fs.openSync(tmp, 'wx', mode);
     try {
       const pause = Number(process.env.CLARA_WF_FAULT_PAUSE_MS ?? 0);

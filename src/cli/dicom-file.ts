@@ -6,7 +6,7 @@ import { checkDicomConfig, type DicomCheck, type DicomConfig } from '../core/dic
 import type { Values } from '../core/model.js';
 import { readValues } from '../core/validate-values.js';
 import type { Ctx } from './context.js';
-import { guardedEdit } from './values-file.js';
+import { guardedEdit, type EditMode } from './values-file.js';
 
 export interface LoadedDicom {
   text: string;
@@ -33,10 +33,10 @@ export function loadDicomConfig(ctx: Ctx, values: Values | null = valuesForRefer
   return { text, check, config: (check.config ?? {}) as DicomConfig, file };
 }
 
-export function editDicomConfig(ctx: Ctx, edit: (loaded: LoadedDicom) => string) {
+export function editDicomConfig(ctx: Ctx, edit: (loaded: LoadedDicom) => string, mode: EditMode = {}) {
   const values = valuesForReferences(ctx);
   const shown = ctx.display(ctx.dicomConfigFile);
-  return guardedEdit(ctx.dicomConfigFile, shown, () => loadDicomConfig(ctx, values), (text) => checkDicomConfig(text, shown, values, ctx.display(ctx.valuesFile)), edit);
+  return guardedEdit(ctx.dicomConfigFile, shown, () => loadDicomConfig(ctx, values), (text) => checkDicomConfig(text, shown, values, ctx.display(ctx.valuesFile)), edit, mode);
 }
 
 /** The DICOM configuration, valid against `values` (the merged values where overlays are given), or an error. */

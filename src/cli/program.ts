@@ -92,9 +92,9 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
   const stage = sub(program, 'stage', 'stages under stages: in values.yaml');
   stageOptions(sub(stage, 'create', 'create or regenerate a stage block').argument('<name>', 'stage name (DNS-1123 label)')).action(lazy(stageMod, 'create'));
   sub(stage, 'list', 'list stages and the workflows that use them').action(lazy(stageMod, 'list'));
-  sub(stage, 'remove', 'remove a stage block')
+  sub(stage, 'remove', 'remove a stage block (runs on a chart with errors, if it adds none)')
     .argument('<name>')
-    .option('--force', 'also remove the workflows that use the stage')
+    .option('--force', 'also remove the workflows that use the stage, and their DICOM mappings')
     .action(lazy(stageMod, 'remove'));
 
   const workflow = sub(program, 'workflow', 'workflows under workflows: in values.yaml');
@@ -106,7 +106,10 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .action(lazy(workflowMod, 'create'));
   sub(workflow, 'list', 'list workflows').action(lazy(workflowMod, 'list'));
   sub(workflow, 'show', 'show a workflow with its stages, locks and folders').argument('<workflow>', 'ID or name').action(lazy(workflowMod, 'show'));
-  sub(workflow, 'remove', 'remove a workflow').argument('<workflow>', 'ID or name').action(lazy(workflowMod, 'remove'));
+  sub(workflow, 'remove', 'remove a workflow (runs on a chart with errors, if it adds none)')
+    .argument('<workflow>', 'ID or name')
+    .option('--force', 'also remove the DICOM mappings that trigger it')
+    .action(lazy(workflowMod, 'remove'));
 
   /** helm's overlay flags, for the commands that read the values helm installs. */
   const overlayOptions = (c: Command, prefix = '') =>

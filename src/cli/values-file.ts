@@ -3,7 +3,10 @@ import fs from 'node:fs';
 // only a result that validates, atomically.
 import path from 'node:path';
 import { readText, withFileLock, writeAtomic } from '../adapters/files.js';
-import type { Diagnostic } from '../core/diagnostic.js';
+import { pointer, type Diagnostic } from '../core/diagnostic.js';
+import { checkDicomConfig, type DicomConfig, type WorkflowMapping } from '../core/dicom-config.js';
+import { removeSequenceItem } from '../core/yaml-edit.js';
+import { parseYaml } from '../core/yaml-source.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
 import type { Values } from '../core/model.js';
 import { checkValues, readValues, type ValuesCheck } from '../core/validate-values.js';
@@ -125,6 +128,22 @@ interface Checked {
   diagnostics: import('../core/diagnostic.js').Diagnostic[];
 }
 
+/** Errors of `after` that `before` did not have (by code, place in the data and message; lines move with an edit). */
+export function newErrors(before: readonly Diagnostic[], after: readonly Diagnostic[]): Diagnostic[] {
+  const key = (d: Diagnostic) => `${d.file}\0${d.code}\0${d.path}\0${d.message}`;
+  const had = new Set(before.filter((d) => d.severity === 'error').map(key));
+  return after.filter((d) => d.severity === 'error' && !had.has(key(d)));
+}
+
+export interface EditMode {
+  /**
+   * A repair (removing a stage, a workflow, a mapping, an AE title) runs on a
+   * file that has errors already, as long as its result has no new ones: a
+   * user must be able to undo with clara-wf what broke the chart.
+   */
+  repair?: boolean;
+}
+
 /**
  * The one edit path for every file clara-wf writes: under the file's lock,
  * read, edit, check the result (no errors, or nothing is written), write
@@ -136,31 +155,103 @@ export async function guardedEdit<L extends { text: string }, C extends Checked>
   load: () => L,
   check: (text: string) => C,
   edit: (loaded: L) => string,
+  mode: EditMode = {},
 ): Promise<{ changed: boolean; text: string; before: L; after?: C }> {
   return withFileLock(file, () => {
     const before = load();
     const text = edit(before);
     if (text === before.text) return { changed: false, text, before };
     const after = check(text);
-    if (!after.ok) {
-      const errors = after.diagnostics.filter((d) => d.severity === 'error');
-      // Say whether the file was broken before this edit (only worth checking now).
-      const preexisting = !check(before.text).ok;
-      throw new ValidationFailed(
-        preexisting
-          ? `${shown} has errors already; fix them (clara-wf validate) before editing. Nothing was written.`
-          : `the edit would leave ${shown} invalid (lines above refer to the edited text). Nothing was written.`,
-        errors,
-        new Map([[shown, text]]),
-      );
-    }
+    refuseBrokenResult(shown, text, after, () => check(before.text), mode);
     writeAtomic(file, text);
     return { changed: true, text, before, after };
   });
 }
 
+/** Throw unless `after` may be written: no errors, or (a repair) none that `before` did not have. */
+function refuseBrokenResult(shown: string, text: string, after: Checked, checkBefore: () => Checked, mode: EditMode): void {
+  if (after.ok) return;
+  // Whether the file was broken before this edit is only worth checking now.
+  const before = checkBefore();
+  const added = mode.repair ? newErrors(before.diagnostics, after.diagnostics) : after.diagnostics.filter((d) => d.severity === 'error');
+  if (!added.length) return;
+  const preexisting = !before.ok && !mode.repair;
+  throw new ValidationFailed(
+    preexisting
+      ? `${shown} has errors already; fix them (clara-wf validate) before editing. Nothing was written.`
+      : `the edit would leave ${shown} invalid (lines above refer to the edited text). Nothing was written.`,
+    added,
+    new Map([[shown, text]]),
+  );
+}
+
 /** Apply `edit` to the values file (see guardedEdit). */
-export function editValues(ctx: Ctx, edit: (loaded: LoadedValues) => string): Promise<EditOutcome> {
+export function editValues(ctx: Ctx, edit: (loaded: LoadedValues) => string, mode: EditMode = {}): Promise<EditOutcome> {
   const shown = ctx.display(ctx.valuesFile);
-  return guardedEdit(ctx.valuesFile, shown, () => loadValues(ctx), (text) => checkValues(text, shown), edit);
+  return guardedEdit(ctx.valuesFile, shown, () => loadValues(ctx), (text) => checkValues(text, shown), edit, mode);
+}
+
+/** What a removal from values.yaml does: the new text, and the workflows it took away. */
+export interface Removal {
+  text: string;
+  workflowIds: string[];
+}
+
+/**
+ * A removal from values.yaml together with the DICOM mappings that name the
+ * workflows it removes, so neither file is left pointing at what is gone.
+ * Both files are locked, both results checked (a repair: no new errors), the
+ * DICOM configuration written first and put back if values.yaml cannot be.
+ * `mappings` sees the mappings that would go, to refuse or list them.
+ */
+export async function removeWithMappings(ctx: Ctx, edit: (loaded: LoadedValues) => Removal, mappings: (names: WorkflowMapping[]) => void): Promise<EditOutcome & { mappingsRemoved: WorkflowMapping[] }> {
+  const shown = ctx.display(ctx.valuesFile);
+  const dicomShown = ctx.display(ctx.dicomConfigFile);
+  const hasDicom = fs.existsSync(ctx.dicomConfigFile);
+  const underDicomLock = <T>(fn: () => T) => (hasDicom ? withFileLock(ctx.dicomConfigFile, fn) : fn());
+  return withFileLock(ctx.valuesFile, () =>
+    underDicomLock(() => {
+      const before = loadValues(ctx);
+      const removal = edit(before);
+      if (removal.text === before.text) return { changed: false, text: removal.text, before, mappingsRemoved: [] };
+      const after = checkValues(removal.text, shown);
+      refuseBrokenResult(shown, removal.text, after, () => checkValues(before.text, shown), { repair: true });
+
+      let dicomBefore: string | undefined;
+      let dicomAfter: string | undefined;
+      let gone: WorkflowMapping[] = [];
+      if (hasDicom) {
+        dicomBefore = readText(ctx.dicomConfigFile, 'DICOM configuration');
+        const parsed = parseYaml(dicomBefore, dicomShown);
+        if (parsed.ok) {
+          const config = parsed.yaml.data as DicomConfig;
+          const all = Array.isArray(config?.workflows) ? config.workflows : [];
+          const doomed = all.map((m, i) => ({ m, i })).filter(({ m }) => removal.workflowIds.includes(String(m?.workflow ?? '')));
+          gone = doomed.map((d) => d.m);
+          mappings(gone);
+          let out = dicomBefore;
+          for (const { i } of [...doomed].reverse()) {
+            const re = parseYaml(out, dicomShown);
+            if (!re.ok) break;
+            out = removeSequenceItem(out, re.yaml, pointer('workflows'), i);
+          }
+          if (out !== dicomBefore) {
+            const newValues = after.values as Values | null;
+            const checkDicom = (t: string, v: Values | null) => checkDicomConfig(t, dicomShown, v, shown);
+            refuseBrokenResult(dicomShown, out, checkDicom(out, newValues), () => checkDicom(dicomBefore as string, before.check.values as Values | null), { repair: true });
+            dicomAfter = out;
+          }
+        } else mappings([]);
+      } else mappings([]);
+
+      if (dicomAfter !== undefined) writeAtomic(ctx.dicomConfigFile, dicomAfter);
+      try {
+        writeAtomic(ctx.valuesFile, removal.text);
+      } catch (e) {
+        if (dicomAfter !== undefined) writeAtomic(ctx.dicomConfigFile, dicomBefore as string);
+        throw e;
+      }
+      return { changed: true, text: removal.text, before, after, mappingsRemoved: gone };
+    }),
+  );
 }

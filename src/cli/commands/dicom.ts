@@ -60,7 +60,7 @@ export async function aeRemove(ctx: Ctx, title: string): Promise<number> {
     const users = mappingsOf(config, title);
     if (users.length) throw new UsageError(`AE title ${title} is used by ${users.join(', ')}; remove the mapping${users.length > 1 ? 's' : ''} first (clara-wf dicom unmap ${title})`);
     return removeSequenceItem(text, check.yaml!, pointer('dicom', 'scp', 'ae-titles'), i);
-  });
+  }, { repair: true });
   return report(ctx, `AE title ${title} removed`, r.changed, ctx.display(ctx.dicomConfigFile));
 }
 
@@ -165,7 +165,12 @@ export async function unmap(ctx: Ctx, title: string, f: { workflow?: string; pip
     let id: string | undefined;
     if (f.workflow) {
       const values = valuesForReferences(ctx);
-      id = values ? findWorkflow(values, f.workflow).id : f.workflow;
+      // A workflow already gone from values.yaml (the mapping is what is left to repair) is named by its ID.
+      try {
+        id = values ? findWorkflow(values, f.workflow).id : f.workflow;
+      } catch {
+        id = f.workflow.toLowerCase();
+      }
     }
     const wf = list(config.workflows).map((m, i) => ({ m, i })).filter(({ m }) => !f.pipeline && m['clara-ae-title'] === title && (!id || m.workflow === id));
     const pl = list(config['pipeline-mappings']).map((m, i) => ({ m, i })).filter(({ m }) => !f.workflow && m['clara-ae-title'] === title && (!f.pipeline || m['pipeline-id'] === f.pipeline.toLowerCase()));
@@ -177,7 +182,7 @@ export async function unmap(ctx: Ctx, title: string, f: { workflow?: string; pip
       for (const { i } of [...items].reverse()) out = removeSequenceItem(out, reparse(out), path, i);
     }
     return out;
-  });
+  }, { repair: true });
   return report(ctx, `removed ${removed} mapping${removed === 1 ? '' : 's'} of ${title}`, r.changed, ctx.display(ctx.dicomConfigFile));
 }
 

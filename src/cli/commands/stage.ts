@@ -7,7 +7,7 @@ import { removeStageBlock, removeWorkflowEntry, upsertStageBlock } from '../../c
 import { readValues } from '../../core/validate-values.js';
 import { workflowsUsing } from '../../core/workflow.js';
 import type { Ctx } from '../context.js';
-import { editValues, loadValues } from '../values-file.js';
+import { editValues, loadValues, removeWithMappings } from '../values-file.js';
 
 interface CreateFlags {
   image?: string;
@@ -102,24 +102,32 @@ export function list(ctx: Ctx): number {
 
 export async function remove(ctx: Ctx, name: string, opts: { force?: boolean }): Promise<number> {
   let cascaded: { id: string; name: string }[] = [];
-  const outcome = await editValues(ctx, ({ text, check }) => {
-    if (!(name in stagesOf(check.values))) throw new UsageError(`no stage "${name}"; see \`clara-wf stage list\``);
-    const users = workflowsUsing(check.values, name);
-    if (users.length && !opts.force) {
+  const dicomFile = ctx.display(ctx.dicomConfigFile);
+  const outcome = await removeWithMappings(
+    ctx,
+    ({ text, check }) => {
+      if (!(name in stagesOf(check.values))) throw new UsageError(`no stage "${name}"; see \`clara-wf stage list\``);
+      cascaded = workflowsUsing(check.values, name);
+      // Remove workflow entries first (bottom of the file), re-checking so line numbers stay right.
+      let out = text;
+      for (const u of cascaded) out = removeWorkflowEntry(out, readValues(out, ctx.valuesFile), u.id);
+      return { text: removeStageBlock(out, readValues(out, ctx.valuesFile), name), workflowIds: cascaded.map((u) => u.id) };
+    },
+    (mappings) => {
+      if (!cascaded.length || opts.force) return;
+      const them = cascaded.length > 1 ? 'them' : 'it';
+      const mapped = mappings.length ? ` and mapped in ${dicomFile} by ${mappings.map((m) => `${m.name} (${m['clara-ae-title']})`).join(', ')}` : '';
       throw new UsageError(
-        `stage ${name} is used by workflow${users.length > 1 ? 's' : ''} ${users.map((u) => `${u.name} (${u.id})`).join(', ')}; remove ${users.length > 1 ? 'them' : 'it'} first, or pass --force to remove ${users.length > 1 ? 'them' : 'it'} too`,
+        `stage ${name} is used by workflow${cascaded.length > 1 ? 's' : ''} ${cascaded.map((u) => `${u.name} (${u.id})`).join(', ')}${mapped}; remove ${them} first, or pass --force to remove ${them}${mappings.length ? ' and the mappings' : ''} too`,
       );
-    }
-    cascaded = users;
-    // Remove workflow entries first (bottom of the file), re-checking so line numbers stay right.
-    let out = text;
-    for (const u of users) out = removeWorkflowEntry(out, readValues(out, ctx.valuesFile), u.id);
-    return removeStageBlock(out, readValues(out, ctx.valuesFile), name);
-  });
-  if (ctx.json) ctx.printJson({ ok: true, stage: name, removed: outcome.changed, workflowsRemoved: cascaded });
+    },
+  );
+  const unmapped = outcome.mappingsRemoved.map((m) => ({ name: m.name, aeTitle: m['clara-ae-title'] }));
+  if (ctx.json) ctx.printJson({ ok: true, stage: name, removed: outcome.changed, workflowsRemoved: cascaded, mappingsRemoved: unmapped });
   else if (!ctx.quiet) {
     ctx.out(`stage ${name} removed`);
     for (const w of cascaded) ctx.out(`workflow ${w.name} (${w.id}) removed (--force)`);
+    for (const m of unmapped) ctx.out(`mapping ${m.name} (${m.aeTitle}) removed from ${dicomFile} (--force)`);
   }
   return 0;
 }

@@ -6,10 +6,7 @@ import { insertWorkflowEntry, removeWorkflowEntry } from '../../core/values-edit
 import { stageMounts } from '../../core/mounts.js';
 import { deriveWorkflow, findWorkflow, newWorkflowId, normaliseWorkflowId, stageInputPath } from '../../core/workflow.js';
 import type { Ctx } from '../context.js';
-import fs from 'node:fs';
-import { parseYaml } from '../../core/yaml-source.js';
-import { mappingsOfWorkflow, type DicomConfig } from '../../core/dicom-config.js';
-import { editValues, loadValues } from '../values-file.js';
+import { editValues, loadValues, removeWithMappings } from '../values-file.js';
 import { table } from './stage.js';
 
 interface CreateFlags {
@@ -88,32 +85,29 @@ export function show(ctx: Ctx, ref: string): number {
   return 0;
 }
 
-export async function remove(ctx: Ctx, ref: string): Promise<number> {
+export async function remove(ctx: Ctx, ref: string, opts: { force?: boolean } = {}): Promise<number> {
   let removed = { id: '', name: '' };
-  await editValues(ctx, ({ text, check }) => {
-    const { id, workflow } = findWorkflow(check.values, ref);
-    const mappings = dicomMappingsOf(ctx, id);
-    if (mappings.length) {
+  const dicomFile = ctx.display(ctx.dicomConfigFile);
+  const outcome = await removeWithMappings(
+    ctx,
+    ({ text, check }) => {
+      const { id, workflow } = findWorkflow(check.values, ref);
+      removed = { id, name: workflow.name };
+      return { text: removeWorkflowEntry(text, check, id), workflowIds: [id] };
+    },
+    (mappings) => {
+      if (!mappings.length || opts.force) return;
+      const titles = mappings.map((m) => m['clara-ae-title']).join(', ');
       throw new UsageError(
-        `workflow ${workflow.name} (${id}) is mapped in ${ctx.display(ctx.dicomConfigFile)} to AE title${mappings.length > 1 ? 's' : ''} ${mappings.map((m) => m['clara-ae-title']).join(', ')}; remove the mapping first: clara-wf dicom unmap ${mappings[0]?.['clara-ae-title']} --workflow ${workflow.name}`,
+        `workflow ${removed.name} (${removed.id}) is mapped in ${dicomFile} to AE title${mappings.length > 1 ? 's' : ''} ${titles}; pass --force to remove the mapping${mappings.length > 1 ? 's' : ''} with it, or first: clara-wf dicom unmap ${mappings[0]?.['clara-ae-title']} --workflow ${removed.name}`,
       );
-    }
-    removed = { id, name: workflow.name };
-    return removeWorkflowEntry(text, check, id);
-  });
-  if (ctx.json) ctx.printJson({ ok: true, ...removed });
-  else if (!ctx.quiet) ctx.out(`workflow ${removed.name} (${removed.id}) removed`);
-  return 0;
-}
-
-/** Mappings in the DICOM configuration that use a workflow (none when the file is absent or unreadable). */
-function dicomMappingsOf(ctx: Ctx, id: string) {
-  let text: string;
-  try {
-    text = fs.readFileSync(ctx.dicomConfigFile, 'utf8');
-  } catch {
-    return [];
+    },
+  );
+  const unmapped = outcome.mappingsRemoved.map((m) => ({ name: m.name, aeTitle: m['clara-ae-title'] }));
+  if (ctx.json) ctx.printJson({ ok: true, ...removed, mappingsRemoved: unmapped });
+  else if (!ctx.quiet) {
+    ctx.out(`workflow ${removed.name} (${removed.id}) removed`);
+    for (const m of unmapped) ctx.out(`mapping ${m.name} (${m.aeTitle}) removed from ${dicomFile} (--force)`);
   }
-  const parsed = parseYaml(text, ctx.dicomConfigFile);
-  return parsed.ok ? mappingsOfWorkflow(parsed.yaml.data as DicomConfig, id) : [];
+  return 0;
 }
