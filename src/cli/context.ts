@@ -64,6 +64,15 @@ export class Ctx {
     this.color = g.color !== false && !io.env.NO_COLOR && !!io.stderr.isTTY;
   }
 
+  /**
+   * When there is no chart where the command looked: how to start one. Every
+   * command's error carries it, so a user in an empty folder learns of init.
+   */
+  noChartHint(): string | undefined {
+    if (fs.existsSync(path.join(this.chartDir, 'Chart.yaml'))) return undefined;
+    return `no clara-workflow chart ${path.resolve(this.chartDir) === path.resolve(this.io.cwd, 'charts', 'clara-workflow') ? `in ${this.display(this.io.cwd) || '.'} or a folder above it` : `at ${this.display(this.chartDir)}`}: start a project with \`clara-wf init\` (or point --chart at a chart)`;
+  }
+
   /** The data folder of `test` and `dicom serve` (and what reads serve's): --data, else test-data next to the chart folder. */
   dataDir(flag?: string): string {
     return path.resolve(this.io.cwd, flag ?? path.join(this.chartDir, '..', '..', 'test-data'));

@@ -31,12 +31,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     if (isKnownError(e)) {
       const diagnostics = 'diagnostics' in e ? e.diagnostics : [];
+      const noChart = command(argv) === 'init' ? undefined : ctx.noChartHint();
       if (ctx.json) {
-        ctx.printJson({ ok: false, error: { kind: e.name, message: e.message, ...('detail' in e && e.detail ? { detail: e.detail } : {}) }, diagnostics: ctx.diagnosticsJson(diagnostics) });
+        ctx.printJson({ ok: false, error: { kind: e.name, message: e.message, ...('detail' in e && e.detail ? { detail: e.detail } : {}), ...(noChart ? { hint: noChart } : {}) }, diagnostics: ctx.diagnosticsJson(diagnostics) });
       } else {
         if (diagnostics.length) ctx.printDiagnostics(diagnostics, sourcesOf(e));
         ctx.err(`clara-wf: ${e.message}`);
         if ('detail' in e && e.detail) ctx.err(e.detail);
+        if (noChart) ctx.err(`hint: ${noChart}`);
       }
       if (ctx.debug && e.stack) ctx.err(e.stack);
       return e.exitCode;
@@ -48,6 +50,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return INTERNAL_ERROR;
   }
 }
+
+/** The command word of argv (the first that is not an option). */
+const command = (argv: string[]) => argv.find((a) => !a.startsWith('-'));
 
 /** Errors may carry the text their diagnostics point into, for code frames. */
 function sourcesOf(e: unknown): ReadonlyMap<string, string> {

@@ -1,6 +1,8 @@
 // Every command, registered in one list. Implementations are imported lazily
 // so a command never pays for another's dependencies (handlebars, helm, client-node).
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
+import type { CommandNode } from '../core/completion.js';
+import { packageVersion } from './commands/about.js';
 import { Ctx, type GlobalOptions, type Io } from './context.js';
 
 export interface ProgramHooks {
@@ -17,7 +19,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
   const write = { writeOut: (s: string) => io.stdout.write(s), writeErr: (s: string) => io.stderr.write(s) };
   program
     .description('Compile, check, render, run and install Clara Deploy workflows (values.yaml is the source of truth).')
-    .version('0.1.0')
+    .version(packageVersion())
     .option('--chart <dir>', 'chart folder (default: the nearest charts/clara-workflow from the working folder up, or the clara-workflow chart it is in)')
     .option('--values-file <file>', 'the values file clara-wf reads and edits instead of <chart>/values.yaml (helm\'s -f/--values overlays are per command)')
     .option('--dicom-config <file>', 'DICOM adapter configuration (default: <chart>/files/dicom-server-config.yaml)')
@@ -55,6 +57,12 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
       .exitOverride()
       .showHelpAfterError(`(run clara-wf ${names.join(' ')} --help for usage)`);
   };
+
+  sub(program, 'init', 'start a project (as helm create): charts/clara-workflow, its DICOM configuration, .gitignore and a CI file; never overwrites')
+    .argument('[dir]', 'the project folder (default: the working folder)')
+    .option('--empty', 'a chart with no stages or workflows (the reference examples left out)')
+    .addOption(new Option('--ci <system>', 'the CI file to write').choices(['github', 'gitlab', 'none']).default('github'))
+    .action(lazy(() => import('./commands/init.js'), 'init'));
 
   const stageMod = () => import('./commands/stage.js');
   const workflowMod = () => import('./commands/workflow.js');
@@ -121,7 +129,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
       .option('--set-json <key=json>', `${prefix}JSON value as helm --set-json: a.b={"x":1} (repeatable)`, collect)
       .option('--set-file <key=path>', `${prefix}a file's content as the value, as helm --set-file (repeatable)`, collect);
 
-  overlayOptions(sub(program, 'validate', 'check values.yaml (and, with -f/--set, the values helm would install): schema, markers and cross-field rules'))
+  overlayOptions(sub(program, 'validate', 'check values.yaml (and, with -f/--set, the values helm would install): schema, markers and cross-field rules').alias('lint'))
     .option('--strict', 'treat warnings as errors')
     .action(lazy(() => import('./commands/validate.js'), 'validate'));
 
@@ -134,7 +142,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
     .action(lazy(() => import('./commands/graph.js'), 'graph'));
 
-  overlayOptions(sub(program, 'render', 'render the chart with helm (validating values alongside)'))
+  overlayOptions(sub(program, 'render', 'render the chart with helm (validating values alongside)').alias('template'))
     .option('--workflow <id|name>', 'run mode: render the Jobs of this workflow (with --job)')
     .option('--job <id>', 'run mode: the job ID (a UUID or DNS label)')
     .option('--output-dir <dir>', 'write one file per template instead of printing')
@@ -305,5 +313,27 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .option('--force', 'replace a different workflow published under the same ID')
     .action(lazy(() => import('./commands/publish.js'), 'publish'));
 
+  const aboutMod = () => import('./commands/about.js');
+  sub(program, 'version', 'clara-wf\'s version and the helm it drives (as helm version)')
+    .option('--short', 'only clara-wf\'s version')
+    .action(lazy(aboutMod, 'version'));
+  sub(program, 'completion', 'a shell completion script, from the command tree (as helm completion)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .addHelpText('after', '\nLoad it with:\n  bash: source <(clara-wf completion bash)\n  zsh:  source <(clara-wf completion zsh)\n  fish: clara-wf completion fish | source')
+    .action((shell: string, opts: unknown, cmd: Command) => lazy(aboutMod, 'completion')(shell, commandTree(program), opts, cmd));
+
   return program;
+}
+
+/** The command tree as completion sees it (hidden options left out). */
+export function commandTree(c: Command): CommandNode {
+  const args = (c as unknown as { registeredArguments?: { argChoices?: string[] }[] }).registeredArguments ?? [];
+  return {
+    name: c.name(),
+    aliases: c.aliases(),
+    description: c.description(),
+    options: c.options.filter((o) => !(o as unknown as { hidden?: boolean }).hidden).flatMap((o) => [o.long, o.short].filter((f): f is string => !!f)).concat(c.parent ? ['--help'] : ['--help', '--version']),
+    choices: args.flatMap((a) => a.argChoices ?? []),
+    children: c.commands.map(commandTree),
+  };
 }

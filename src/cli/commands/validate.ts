@@ -21,7 +21,8 @@ export function validate(ctx: Ctx, opts: { strict?: boolean } & Overlays): numbe
       return text;
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
-      diagnostics.push({ severity: 'error', code: 'FILE_UNREADABLE', message: e.message, file: ctx.display(file), line: 0, column: 0, path: '' });
+      const hint = ctx.noChartHint();
+      diagnostics.push({ severity: 'error', code: 'FILE_UNREADABLE', message: e.message, ...(hint ? { hint } : {}), file: ctx.display(file), line: 0, column: 0, path: '' });
       unreadable = true;
       return null;
     }
