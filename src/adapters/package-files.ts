@@ -29,3 +29,8 @@ export function readPackageText(...parts: string[]): string {
   }
   return t;
 }
+
+/** clara-wf's own version, from its package.json. */
+export function packageVersion(): string {
+  return String((JSON.parse(readPackageText('package.json')) as { version?: string }).version ?? '0.0.0');
+}

@@ -1,7 +1,10 @@
 // What every command gets: resolved global options and the output streams.
 import fs from 'node:fs';
 import path from 'node:path';
+import { packageVersion } from '../adapters/package-files.js';
 import { formatDiagnostic, summary, toJson, type Diagnostic } from '../core/diagnostic.js';
+import { FORMATS, githubAnnotations, sarifLog, type ReportFormat } from '../core/report-formats.js';
+import { UsageError } from '../core/errors.js';
 
 export interface Io {
   stdout: { write(s: string | Uint8Array): unknown; isTTY?: boolean };
@@ -110,5 +113,35 @@ export class Ctx {
 
   diagnosticsJson(diagnostics: readonly Diagnostic[]): Record<string, unknown>[] {
     return diagnostics.map(toJson);
+  }
+
+  /** --format, else --json, else github inside GitHub Actions (GITHUB_ACTIONS=true), else text. */
+  reportFormat(flag?: string): ReportFormat {
+    if (flag !== undefined) {
+      if (!(FORMATS as readonly string[]).includes(flag)) throw new UsageError(`--format takes one of ${FORMATS.join(', ')}, not "${flag}"`);
+      return flag as ReportFormat;
+    }
+    if (this.json) return 'json';
+    return this.io.env.GITHUB_ACTIONS === 'true' ? 'github' : 'text';
+  }
+
+  /**
+   * A check's diagnostics in the chosen format: text (stderr, code frames,
+   * `okLine` when clean), json (`{ ok, diagnostics, ...extra }`), github
+   * (workflow command lines on stdout, the summary on stderr) or sarif (a
+   * SARIF 2.1.0 log on stdout).
+   */
+  printReport(format: ReportFormat, diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>, r: { ok: boolean; okLine?: string; extra?: Record<string, unknown> }): void {
+    if (format === 'json') {
+      this.io.stdout.write(JSON.stringify({ ok: r.ok, diagnostics: this.diagnosticsJson(diagnostics), ...r.extra }) + '\n');
+    } else if (format === 'sarif') {
+      this.printJson(sarifLog(diagnostics, { version: packageVersion(), docs: 'docs/commands.md (Diagnostic codes) of clara-wf' }));
+    } else if (format === 'github') {
+      this.io.stdout.write(githubAnnotations(diagnostics));
+      if (!this.quiet) this.err(r.ok && r.okLine ? r.okLine : summary(diagnostics));
+    } else {
+      this.printDiagnostics(diagnostics, sources);
+      if (r.ok && r.okLine && !this.quiet) this.err(r.okLine);
+    }
   }
 }

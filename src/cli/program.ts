@@ -2,7 +2,7 @@
 // so a command never pays for another's dependencies (handlebars, helm, client-node).
 import { Argument, Command, Option } from 'commander';
 import type { CommandNode } from '../core/completion.js';
-import { packageVersion } from './commands/about.js';
+import { packageVersion } from '../adapters/package-files.js';
 import { Ctx, type GlobalOptions, type Io } from './context.js';
 
 export interface ProgramHooks {
@@ -13,6 +13,10 @@ export interface ProgramHooks {
 type Action = (ctx: Ctx, ...args: any[]) => Promise<number | void> | number | void;
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** --format of the checks CI runs (validate, pipeline validate, dicom validate, golden check). */
+const FORMAT = () =>
+  new Option('--format <format>', 'diagnostics as text, json, github (workflow commands: annotations on the lines) or sarif (SARIF 2.1.0); default: github when GITHUB_ACTIONS=true, else text').choices(['text', 'json', 'github', 'sarif']);
 
 export function buildProgram(io: Io, hooks: ProgramHooks): Command {
   const program = new Command('clara-wf');
@@ -131,6 +135,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
 
   overlayOptions(sub(program, 'validate', 'check values.yaml (and, with -f/--set, the values helm would install): schema, markers and cross-field rules').alias('lint'))
     .option('--strict', 'treat warnings as errors')
+    .addOption(FORMAT())
     .action(lazy(() => import('./commands/validate.js'), 'validate'));
 
   sub(program, 'schema', "write the chart's values.schema.json from schemas/")
@@ -165,6 +170,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
   const goldenMod = () => import('./commands/golden.js');
   sub(golden, 'check', 'render again and compare with golden/ (exit 3 on drift); never creates files')
     .option('--golden-dir <dir>', 'golden folder', 'golden')
+    .addOption(FORMAT())
     .action(lazy(goldenMod, 'check'));
   sub(golden, 'update', 'rewrite golden/ from what the chart renders now')
     .option('--golden-dir <dir>', 'golden folder', 'golden')
@@ -245,6 +251,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
     .option('--pipeline <id>', 'only this pipeline')
     .action(lazy(dicomMod, 'unmap'));
   sub(dicom, 'show', 'AE titles, what they trigger, sources and destinations').action(lazy(dicomMod, 'show'));
+  sub(dicom, 'validate', 'check the DICOM configuration (against values.yaml); validate checks it too').addOption(FORMAT()).action(lazy(dicomMod, 'validateCmd'));
   const serveMod = () => import('./commands/dicom-serve.js');
   overlayOptions(sub(dicom, 'serve', 'a local DICOM SCP: received studies run their mapped workflow, results go to the mapped destination'))
     .option('--host <ip>', 'address to listen on', '127.0.0.1')
@@ -285,7 +292,7 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
 
   const pipeline = sub(program, 'pipeline', 'Clara pipeline definitions (api-version 0.3.0 to 0.7.0)');
   const pipelineMod = () => import('./commands/pipeline.js');
-  sub(pipeline, 'validate', 'check a pipeline file').argument('<file>').action(lazy(pipelineMod, 'validate'));
+  sub(pipeline, 'validate', 'check a pipeline file').argument('<file>').addOption(FORMAT()).action(lazy(pipelineMod, 'validate'));
   sub(pipeline, 'graph', "a pipeline file's operator graph")
     .argument('<file>')
     .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))

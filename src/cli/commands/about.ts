@@ -1,13 +1,9 @@
 // Helm's own informational verbs: `version` and `completion`.
 import { locateHelm, startHelm } from '../../adapters/helm.js';
-import { readPackageText } from '../../adapters/package-files.js';
+import { packageVersion } from '../../adapters/package-files.js';
 import { completionScript, SHELLS, type CommandNode, type Shell } from '../../core/completion.js';
 import { UsageError } from '../../core/errors.js';
 import type { Ctx } from '../context.js';
-
-export function packageVersion(): string {
-  return String((JSON.parse(readPackageText('package.json')) as { version?: string }).version ?? '0.0.0');
-}
 
 /** `clara-wf version`: ours, and the helm it drives (as `helm version`); --short: ours alone, as `helm version --short`. */
 export async function version(ctx: Ctx, opts: { short?: boolean }): Promise<number> {

@@ -1,8 +1,9 @@
 // clara-wf dicom ...: the DICOM adapter configuration (seed 000 §12.7), edited
 // surgically like values.yaml: atomic, locked, validated before it is written.
 import { UsageError } from '../../core/errors.js';
-import { aeTitleProblem, DEFAULT_PROCESSOR, hostProblem, type DicomConfig } from '../../core/dicom-config.js';
-import { pointer } from '../../core/diagnostic.js';
+import { readText } from '../../adapters/files.js';
+import { aeTitleProblem, checkDicomConfig, DEFAULT_PROCESSOR, hostProblem, type DicomConfig } from '../../core/dicom-config.js';
+import { hasErrors, pointer } from '../../core/diagnostic.js';
 import { findWorkflow } from '../../core/workflow.js';
 import { appendToSequence, removeSequenceItem, replaceSequenceItem } from '../../core/yaml-edit.js';
 import { parseYaml } from '../../core/yaml-source.js';
@@ -190,6 +191,26 @@ function reparse(text: string) {
   const p = parseYaml(text, 'dicom');
   if (!p.ok) throw new UsageError('the DICOM configuration is not valid YAML');
   return p.yaml;
+}
+
+/** dicom validate: the DICOM configuration alone, checked against values.yaml (what validate checks second). */
+export function validateCmd(ctx: Ctx, f: { format?: string }): number {
+  const format = ctx.reportFormat(f.format);
+  const file = ctx.display(ctx.dicomConfigFile);
+  let text: string;
+  try {
+    text = readText(ctx.dicomConfigFile, 'DICOM configuration');
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    const hint = ctx.noChartHint();
+    ctx.printReport(format, [{ severity: 'error', code: 'FILE_UNREADABLE', message: e.message, ...(hint ? { hint } : {}), file, line: 0, column: 0, path: '' }], new Map(), { ok: false });
+    return 2;
+  }
+  const check = checkDicomConfig(text, file, valuesForReferences(ctx), ctx.display(ctx.valuesFile));
+  const ok = !hasErrors(check.diagnostics);
+  ctx.printReport(format, check.diagnostics, new Map([[file, text]]), { ok, okLine: `${file}: ok` });
+  if (check.unparsable) return 2;
+  return ok ? 0 : 1;
 }
 
 export function show(ctx: Ctx): number {

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeAtomic } from '../../adapters/files.js';
 import { GoldenDrift } from '../../core/errors.js';
-import { compareGolden } from '../../core/golden.js';
+import type { Diagnostic } from '../../core/diagnostic.js';
+import { compareGolden, type Drift } from '../../core/golden.js';
 import { goldenHeader, splitManifests } from '../../core/manifests.js';
 import { workflowsOf } from '../../core/model.js';
 import type { Ctx } from '../context.js';
@@ -17,6 +18,7 @@ export const GOLDEN_JOB_ID = '11111111-1111-1111-1111-111111111111';
 
 interface Flags {
   goldenDir?: string;
+  format?: string;
 }
 
 async function pool<T, R>(items: T[], size: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -74,11 +76,19 @@ function readTree(dir: string): Map<string, string> {
 }
 
 export async function check(ctx: Ctx, flags: Flags): Promise<number> {
+  const format = ctx.reportFormat(flags.format);
   const dir = path.resolve(ctx.io.cwd, flags.goldenDir ?? 'golden');
   const actual = await produce(ctx);
   const drift = compareGolden(readTree(dir), actual);
   const shown = ctx.display(dir);
-  if (ctx.json) ctx.printJson({ ok: drift.length === 0, files: actual.size, drift });
+  if (format === 'github' || format === 'sarif') {
+    // Each drifted file as a diagnostic at its first changed line, for annotations and code scanning.
+    const diagnostics = drift.map((d) => driftDiagnostic(d, shown));
+    ctx.printReport(format, diagnostics, new Map(), { ok: !drift.length, okLine: `${shown}: ${actual.size} files match` });
+    if (drift.length) throw new GoldenDrift(driftMessage(drift.length, shown));
+    return 0;
+  }
+  if (format === 'json') ctx.printJson({ ok: drift.length === 0, files: actual.size, drift });
   if (!drift.length) {
     if (!ctx.json) ctx.info(`${shown}: ${actual.size} files match`);
     return 0;
@@ -90,7 +100,29 @@ export async function check(ctx: Ctx, flags: Flags): Promise<number> {
       else ctx.out(`${shown}/${d.file}: stale (nothing renders it any more)`);
     }
   }
-  throw new GoldenDrift(`${drift.length} golden file${drift.length === 1 ? '' : 's'} differ${drift.length === 1 ? 's' : ''} from what the chart renders; if the change is intended, run \`clara-wf golden update\` and commit ${shown}/`);
+  throw new GoldenDrift(driftMessage(drift.length, shown));
+}
+
+const driftMessage = (n: number, shown: string) =>
+  `${n} golden file${n === 1 ? '' : 's'} differ${n === 1 ? 's' : ''} from what the chart renders; if the change is intended, run \`clara-wf golden update\` and commit ${shown}/`;
+
+function driftDiagnostic(d: Drift, shown: string): Diagnostic {
+  const file = `${shown}/${d.file}`;
+  if (d.kind === 'missing') return { severity: 'error', code: 'GOLDEN_MISSING', message: `the chart renders ${d.file}; ${shown}/ does not have it (clara-wf golden update writes it)`, file, line: 0, column: 0, path: '' };
+  if (d.kind === 'stale') return { severity: 'error', code: 'GOLDEN_STALE', message: `nothing renders ${d.file} any more (clara-wf golden update removes it)`, file, line: 1, column: 1, path: '' };
+  // The first line the rendering changes: the hunk's start plus its leading context lines.
+  const lines = (d.diff as string).split('\n');
+  const hunk = lines.findIndex((l) => l.startsWith('@@'));
+  const start = Number(/^@@ -(\d+)/.exec(lines[hunk] ?? '')?.[1] ?? 1);
+  let line = Math.max(1, start);
+  for (const l of lines.slice(hunk + 1)) {
+    if (l.startsWith(' ')) line++;
+    else break;
+  }
+  const removed = lines.slice(hunk + 1).find((l) => l.startsWith('-'));
+  const added = lines.slice(hunk + 1).find((l) => l.startsWith('+'));
+  const what = removed !== undefined && added !== undefined ? ` (${removed.slice(1).trim()} → ${added.slice(1).trim()})` : '';
+  return { severity: 'error', code: 'GOLDEN_CHANGED', message: `what the chart renders differs from ${file}${what}; if intended, run clara-wf golden update and commit ${shown}/`, file, line, column: 1, path: '' };
 }
 
 export async function update(ctx: Ctx, flags: Flags): Promise<number> {

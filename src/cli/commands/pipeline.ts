@@ -47,7 +47,8 @@ function loadPipeline(ctx: Ctx, file: string): { doc: PipelineDoc; text: string;
   return { doc: check.doc as PipelineDoc, text, shown };
 }
 
-export function validate(ctx: Ctx, file: string): number {
+export function validate(ctx: Ctx, file: string, f: { format?: string } = {}): number {
+  const format = ctx.reportFormat(f.format);
   const abs = path.resolve(ctx.io.cwd, file);
   const shown = ctx.display(abs);
   let text: string;
@@ -56,17 +57,12 @@ export function validate(ctx: Ctx, file: string): number {
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     const d = { severity: 'error' as const, code: 'FILE_UNREADABLE', message: e.message, file: shown, line: 0, column: 0, path: '' };
-    if (ctx.json) ctx.io.stdout.write(JSON.stringify({ ok: false, diagnostics: ctx.diagnosticsJson([d]) }) + '\n');
-    else ctx.printDiagnostics([d], new Map());
+    ctx.printReport(format, [d], new Map(), { ok: false });
     return 2;
   }
   const check = checkPipeline(text, shown, linkReader(abs));
   const ok = !hasErrors(check.diagnostics);
-  if (ctx.json) ctx.io.stdout.write(JSON.stringify({ ok, diagnostics: ctx.diagnosticsJson(check.diagnostics) }) + '\n');
-  else {
-    ctx.printDiagnostics(check.diagnostics, new Map([[shown, check.text]]));
-    if (ok && !ctx.quiet) ctx.err(`${shown}: ok (${check.doc?.operators.length} operators, api-version ${check.doc?.['api-version']})`);
-  }
+  ctx.printReport(format, check.diagnostics, new Map([[shown, check.text]]), { ok, okLine: `${shown}: ok (${check.doc?.operators?.length} operators, api-version ${check.doc?.['api-version']})` });
   if (check.unparsable) return 2;
   return ok ? 0 : 1;
 }

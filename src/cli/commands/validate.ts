@@ -10,7 +10,8 @@ import { readText } from '../../adapters/files.js';
 import type { Ctx } from '../context.js';
 
 /** values.yaml, then the DICOM adapter configuration (which refers to it). */
-export function validate(ctx: Ctx, opts: { strict?: boolean } & Overlays): number {
+export function validate(ctx: Ctx, opts: { strict?: boolean; format?: string } & Overlays): number {
+  const format = ctx.reportFormat(opts.format);
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
   let unreadable = false;
@@ -67,16 +68,9 @@ export function validate(ctx: Ctx, opts: { strict?: boolean } & Overlays): numbe
 
   const shown = opts.strict ? diagnostics.map((d) => ({ ...d, severity: 'error' as const })) : diagnostics;
   const ok = !hasErrors(shown);
-  if (ctx.json) {
-    ctx.io.stdout.write(JSON.stringify({ ok, diagnostics: ctx.diagnosticsJson(shown) }) + '\n');
-  } else {
-    ctx.printDiagnostics(shown, sources);
-    if (ok && !ctx.quiet) {
-      const files = [...sources.keys()].join(', ');
-      const warnings = shown.length;
-      ctx.err(`${files}: ok${warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}`);
-    }
-  }
+  const files = [...sources.keys()].join(', ');
+  const warnings = shown.length;
+  ctx.printReport(format, shown, sources, { ok, okLine: `${files}: ok${warnings ? ` (${warnings} warning${warnings === 1 ? '' : 's'})` : ''}` });
   if (unreadable) return 2;
   return ok ? 0 : 1;
 }
