@@ -5,7 +5,32 @@
 
 export type SetKind = 'set' | 'set-string' | 'set-json' | 'set-file';
 
-export class SetSyntaxError extends Error {}
+export class SetSyntaxError extends Error {
+  constructor(
+    message: string,
+    /** How to fix it, where the generic syntax reminder does not fit. */
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+const has = (o: Obj, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : `the ${typeof v} ${JSON.stringify(v)}`);
+
+/**
+ * helm refuses a key path through a value that is there but is not a map (or
+ * not a list, for `[n]`): an earlier --set, or an -f file, made it null or a
+ * scalar. strvals (helm/helm pkg/strvals/parser.go, parser.key and
+ * parser.listItem) asserts the type and fails with "unable to parse key:
+ * interface conversion: interface {} is nil, not map[string]interface {}".
+ */
+function conflict(path: string, found: unknown, wanted: 'map' | 'list'): SetSyntaxError {
+  return new SetSyntaxError(
+    `${path} is ${kindOf(found)} here (an earlier --set or -f file set it), so helm cannot set a key under it ("unable to parse key: interface conversion: interface {} is ${found === null ? 'nil' : typeof found}, not ${wanted === 'map' ? 'map[string]interface {}' : '[]interface {}'}")`,
+    `drop the earlier value, or give the whole ${wanted} at once (--set-json '${path}=${wanted === 'map' ? '{…}' : '[…]'}')`,
+  );
+}
 
 type Obj = Record<string, unknown>;
 const isMap = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -115,28 +140,32 @@ export function applySet(into: Obj, arg: string, kind: SetKind, readFile?: (path
     if (close !== ']' || !/^[0-9]+$/.test(n)) throw new SetSyntaxError(`list index in "${arg}" must be a number in [ ]`);
     return Number(n);
   };
-  const assign = (target: Obj): void => {
+  const assign = (target: Obj, at = ''): void => {
     const [key, stop, next] = until(arg, i, '=[,.');
     i = next;
     if (!key) throw new SetSyntaxError(`key missing in "${arg}"`);
+    const here = at ? `${at}.${key}` : key;
     if (stop === '=') {
       target[key] = value();
       return;
     }
     if (stop === '.') {
+      if (has(target, key) && !isMap(target[key])) throw conflict(here, target[key], 'map');
       if (!isMap(target[key])) target[key] = {};
-      assign(target[key] as Obj);
+      assign(target[key] as Obj, here);
       return;
     }
     if (stop === '[') {
+      if (has(target, key) && !Array.isArray(target[key])) throw conflict(here, target[key], 'list');
       const list = Array.isArray(target[key]) ? (target[key] as unknown[]) : [];
       target[key] = list;
-      assignIndex(list, index());
+      assignIndex(list, index(), here);
       return;
     }
     throw new SetSyntaxError(`key "${key}" has no value (expected ${key}=<value>)`);
   };
-  const assignIndex = (list: unknown[], idx: number): void => {
+  const assignIndex = (list: unknown[], idx: number, at: string): void => {
+    const here = `${at}[${idx}]`;
     const c = arg[i];
     i++;
     if (c === '=') {
@@ -144,15 +173,17 @@ export function applySet(into: Obj, arg: string, kind: SetKind, readFile?: (path
       return;
     }
     if (c === '.') {
+      // strvals replaces a non-map list item here rather than failing.
       const child = isMap(list[idx]) ? (list[idx] as Obj) : {};
       setIndex(list, idx, child);
-      assign(child);
+      assign(child, here);
       return;
     }
     if (c === '[') {
+      if (idx < list.length && list[idx] != null && !Array.isArray(list[idx])) throw conflict(here, list[idx], 'list');
       const inner = Array.isArray(list[idx]) ? (list[idx] as unknown[]) : [];
       setIndex(list, idx, inner);
-      assignIndex(inner, index());
+      assignIndex(inner, index(), here);
       return;
     }
     throw new SetSyntaxError(`"${arg}": expected =, . or [ after a list index`);

@@ -36,10 +36,16 @@ export const RULES: readonly RuleInfo[] = [
   { codes: ["RELEASE_TOO_LARGE"], text: "helm keeps each release in one Secret, base64(gzip(chart + values + manifest)), and the API server refuses a Secret over 1 MiB (ValidateSecret). Estimated from the values (calibrated on real helm template output, erring high by at most 25%: test/platform-rules.test.ts); fix: split the workflows over several releases, or engine jobs (about half the size of argo) ( from 0.8 MiB, error from 1 MiB)" },
   { codes: ["INPUTS_FROM_INVALID", "INPUTS_INVALID"], text: "a workflow's fan-in inputs naming a stage that does not run earlier" },
   { codes: ["INPUTS_NAME_UNKNOWN", "INPUTS_NAME_AMBIGUOUS", "OUTPUT_CLASH"], text: "an input naming an output its stage does not have, or none of a stage with several; an extraOutputs entry reusing another output's name or folder" },
-  { codes: ["NO_SOURCES", "MAPPING_NAME_MISMATCH", "DICOM_CONFIG_MISSING"], text: "every sender rejected; a mapping named unlike its workflow; no DICOM configuration in the chart" },
+  { codes: ["NO_SOURCES", "MAPPING_NAME_MISMATCH"], text: "every sender rejected; a mapping named unlike its workflow (warnings)" },
+  { codes: ["DICOM_CONFIG_MISSING"], text: "the chart has no DICOM configuration at dicomConfigFile (files/dicom-server-config.yaml by default), or it is empty: the chart's guard fails in catalog mode" },
   { codes: ["IMAGE_TAG_LATEST"], text: "the latest tag: what runs can change with no change here" },
   { codes: ["STAGE_UNUSED"], text: "a stage that no workflow uses" },
   { codes: ["STAGE_UNFENCED"], text: "a stage without markers; cs will not rewrite it" },
+  { codes: ["DESTINATION_NAME_INVALID", "ENGINE_INVALID", "GROUPING_INVALID", "OUTPUT_NAME_INVALID", "RETRIES_INVALID", "TRIGGER_INVALID"], text: "a field the schema constrains to a pattern or a set of values (a destination name, engine jobs or argo, an intake grouping or trigger, an output name, export retries)" },
+  { codes: ["CATALOG_ENTRY_TOO_LARGE"], text: "a workflow whose resolved JSON (its stages' full specs) is larger than catalog.maxBytes, so it fits in no catalog ConfigMap: the chart's guard in templates/catalog.yaml fails" },
+  { codes: ["JOB_WORKFLOW_UNKNOWN", "JOB_ID_INVALID"], text: "run mode: job.workflow names no workflow (by UUID or name), or job.id is not a lowercase UUID or DNS label of at most 40 characters" },
+  { codes: ["SET_SYNTAX", "VALUES_NOT_MAPPING"], text: "a --set value helm cannot parse (its syntax, or a key under a value that is null or not a map), or an -f file that is not a mapping (exit 2)" },
+  { codes: ["GOLDEN_CHANGED", "GOLDEN_MISSING", "GOLDEN_STALE"], text: "golden check: what the chart renders differs from a golden file, a rendered file has none, or a golden file is rendered no more (exit 3; clara-wf golden update accepts the change)" },
 ];
 
 const byCode = new Map(RULES.flatMap((r) => r.codes.map((c) => [c, r] as const)));

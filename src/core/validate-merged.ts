@@ -59,7 +59,7 @@ export function checkMergedValues(base: { values: Values; yaml: ParsedYaml; file
         applySet(user, layer.arg, layer.kind, readFile);
       } catch (e) {
         if (!(e instanceof SetSyntaxError)) throw e;
-        return { values: null, diagnostics: [{ severity: 'error', code: 'SET_SYNTAX', message: `${label}: ${e.message}`, hint: 'helm syntax: key.path=value, list[0]=value, list={a,b}; a backslash escapes , . = [', file: label, line: 1, column: 1, path: '' }], sources, unparsable: true, ok: false };
+        return { values: null, diagnostics: [{ severity: 'error', code: 'SET_SYNTAX', message: `${label}: ${e.message}`, hint: e.hint ?? 'helm syntax: key.path=value, list[0]=value, list={a,b}; a backslash escapes , . = [', file: label, line: 1, column: 1, path: '' }], sources, unparsable: true, ok: false };
       }
       own.push({ layer, data });
     }
@@ -99,5 +99,8 @@ function locateIn(f: Finding, layer: { layer: ValuesLayer; yaml?: ParsedYaml } |
   if (layer?.layer.kind === 'file' && layer.yaml) return locate(f, layer.yaml, layer.layer.file);
   const { at: _at, line: _line, ...rest } = f;
   const label = layer && layer.layer.kind !== 'file' ? setLabel(layer.layer.kind, layer.layer.arg) : '--set';
-  return { ...rest, file: label, line: 1, column: 1, message: `${f.message} (set by ${label})` };
+  // --set types its values (600 a number, true a boolean, null null); --set-string does not.
+  const typedBySet = layer?.layer.kind === 'set' && f.code === 'WRONG_TYPE' && /must be a string/.test(f.message);
+  const hint = typedBySet ? `--set types its values (600 is a number, true a boolean); --set-string ${pointerSegments(f.path).join('.')}=… keeps it a string` : rest.hint;
+  return { ...rest, ...(hint ? { hint } : {}), file: label, line: 1, column: 1, message: `${f.message} (set by ${label})` };
 }

@@ -130,3 +130,22 @@ export function workflowsUsing(values: unknown, stage: string): { id: string; na
     .filter(([, w]) => Array.isArray(w?.stages) && w.stages.includes(stage))
     .map(([id, w]) => ({ id, name: String(w?.name ?? '') }));
 }
+
+/**
+ * JSON as Go's json.MarshalIndent(v, "", "  ") writes it, which is what
+ * sprig's toPrettyJson (the chart's catalog) does: map keys sorted, and
+ * <, >, &, U+2028 and U+2029 escaped as \u003c and so on (encoding/json, encodeState.string).
+ */
+export function goPrettyJson(v: unknown): string {
+  const sorted = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(sorted);
+    if (x && typeof x === 'object') return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sorted((x as Record<string, unknown>)[k])]));
+    return x;
+  };
+  return JSON.stringify(sorted(v), null, 2).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The bytes the API server counts for a workflow's catalog key: key + value + the block scalar's final newline (templates/catalog.yaml). */
+export function catalogEntryBytes(id: string, entry: Record<string, unknown>): number {
+  return new TextEncoder().encode(`${id}.json`).length + new TextEncoder().encode(goPrettyJson(entry)).length + 1;
+}

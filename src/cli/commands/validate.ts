@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { hasErrors, type Diagnostic } from '../../core/diagnostic.js';
 import { checkDicomConfig } from '../../core/dicom-config.js';
@@ -54,16 +55,20 @@ export function validate(ctx: Ctx, opts: { strict?: boolean; format?: string } &
     effective = merged.values ?? effective;
   }
 
-  if (ctx.dicomConfigExplicit || fs.existsSync(ctx.dicomConfigFile)) {
-    const dicomText = read(ctx.dicomConfigFile, 'DICOM configuration');
+  // The file the chart renders its DICOM ConfigMap from: dicomConfigFile in the values (templates/dicom-config.yaml), unless --dicom-config says.
+  const configured = (effective as { dicomConfigFile?: unknown } | null)?.dicomConfigFile;
+  const dicomFile = ctx.dicomConfigExplicit || typeof configured !== 'string' || !configured ? ctx.dicomConfigFile : path.resolve(ctx.chartDir, configured);
+  const runMode = !!(effective as { job?: { workflow?: unknown } } | null)?.job?.workflow;
+  if (ctx.dicomConfigExplicit || (fs.existsSync(dicomFile) && fs.statSync(dicomFile).size > 0)) {
+    const dicomText = read(dicomFile, 'DICOM configuration');
     if (dicomText !== null) {
-      const dicom = checkDicomConfig(dicomText, ctx.display(ctx.dicomConfigFile), effective, ctx.display(ctx.valuesFile));
+      const dicom = checkDicomConfig(dicomText, ctx.display(dicomFile), effective, ctx.display(ctx.valuesFile));
       diagnostics.push(...dicom.diagnostics);
       if (dicom.unparsable) unreadable = true;
     }
-  } else if (fs.existsSync(ctx.chartDir)) {
-    // Only a chart that lacks the file is worth a warning (not a values file checked on its own).
-    diagnostics.push({ severity: 'warning', code: 'DICOM_CONFIG_MISSING', message: `${ctx.display(ctx.dicomConfigFile)} does not exist; the chart renders its DICOM ConfigMap from it, so rendering will fail`, file: ctx.display(ctx.dicomConfigFile), line: 0, column: 0, path: '' });
+  } else if (fs.existsSync(ctx.chartDir) && !runMode) {
+    // Only a chart that lacks the file (not a values file checked on its own); helm's guard fails on it in catalog mode.
+    diagnostics.push({ severity: 'error', code: 'DICOM_CONFIG_MISSING', message: `${ctx.display(dicomFile)} ${fs.existsSync(dicomFile) ? 'is empty' : 'does not exist'}; the chart renders its DICOM ConfigMap from it (dicomConfigFile), so helm fails`, hint: 'restore it (clara-wf init writes one in a new folder), or point dicomConfigFile at the chart file that holds it', file: ctx.display(dicomFile), line: 0, column: 0, path: '' });
   }
 
   const shown = opts.strict ? diagnostics.map((d) => ({ ...d, severity: 'error' as const })) : diagnostics;

@@ -3,6 +3,7 @@
 import { pointer, type Finding } from '../diagnostic.js';
 import { stageDependencies } from '../graph.js';
 import { stagesOf, workflowsOf, type Values, type WorkflowSpec } from '../model.js';
+import { catalogEntry, catalogEntryBytes, resolveWorkflow } from '../workflow.js';
 import { MWM_RESERVED_TEMPLATES } from '../monai.js';
 import { estimateReleaseBytes, SECRET_MAX_BYTES } from '../release-size.js';
 
@@ -30,6 +31,34 @@ export function platformRules(values: unknown): Finding[] {
   // Templates MWM's Argo plug-in adds to every Workflow it submits (monai.ts MWM_RESERVED_TEMPLATES): export monai refuses a stage of one of these names.
   for (const name of Object.keys(stagesOf(values))) {
     if (MWM_RESERVED_TEMPLATES.includes(name)) out.push({ severity: 'warning', code: 'MWM_TEMPLATE_NAME_RESERVED', path: pointer('stages', name), at: 'key', message: `stage "${name}" has the name of a template MONAI Deploy's Argo plug-in adds to every Workflow, so export monai refuses it`, hint: 'rename the stage if the workflow is to run under MONAI Deploy' });
+  }
+
+  // Run mode (_guards.tpl): job.workflow names a workflow by UUID or name (clara.jobWorkflowId), and job.id is a DNS label.
+  const job = (v as { job?: { workflow?: unknown; id?: unknown } }).job;
+  if (job?.workflow) {
+    const ref = String(job.workflow);
+    if (!Object.entries(workflowsOf(values)).some(([id, wf]) => id === ref || String(wf?.name) === ref)) {
+      out.push({ severity: 'error', code: 'JOB_WORKFLOW_UNKNOWN', path: pointer('job', 'workflow'), message: `job.workflow "${ref}" names no workflow in values (use its UUID or name)`, hint: 'clara-wf workflow list shows them' });
+    }
+    if (!/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(String(job.id ?? ''))) {
+      out.push({ severity: 'error', code: 'JOB_ID_INVALID', path: job.id === undefined ? pointer('job') : pointer('job', 'id'), message: `job.id "${String(job.id ?? '')}" must be a lowercase UUID or DNS label of at most 40 characters when job.workflow is set`, hint: 'clara-wf render --workflow <w> --job <id> sets both' });
+    }
+  }
+
+  // templates/catalog.yaml: one workflow's resolved JSON must fit in one ConfigMap shard of catalog.maxBytes.
+  const catalogMode = !((v as { job?: { workflow?: unknown } }).job?.workflow);
+  const maxBytes = Number((v as { catalog?: { maxBytes?: unknown } }).catalog?.maxBytes ?? 1048576) || 1048576;
+  if (catalogMode) {
+    const stages = stagesOf(values);
+    for (const [id, wf] of Object.entries(workflowsOf(values))) {
+      // Only a workflow that resolves (the other rules report the rest).
+      if (!wf || !Array.isArray(wf.stages) || !wf.stages.every((s) => typeof s === 'string' && stages[s]) || !Array.isArray(wf.ioFolders) || !Array.isArray(wf.waitLocks) || !Array.isArray(wf.args)) continue;
+      if (wf.inputs !== undefined && (!Array.isArray(wf.inputs) || wf.inputs.some((e) => Array.isArray(e) && e.some((x) => typeof x?.path !== 'string')))) continue;
+      const bytes = catalogEntryBytes(id, catalogEntry(resolveWorkflow(values as Values, id, wf as WorkflowSpec)));
+      if (bytes > maxBytes) {
+        out.push({ severity: 'error', code: 'CATALOG_ENTRY_TOO_LARGE', path: pointer('workflows', id), at: 'key', message: `workflow ${id} (${wf.name}) resolves to ${bytes} bytes, more than a ConfigMap holds (catalog.maxBytes ${maxBytes}), so helm's catalog guard fails`, hint: "split its stages' specs or the workflow, or raise catalog.maxBytes (at most 1048576, the API server's limit)" });
+      }
+    }
   }
 
   if (engine === 'jobs' && volType === 'volumeClaimTemplate') {
