@@ -11,7 +11,6 @@ import { chartCopy, cli, helmBin, repoRoot, tempDir } from './helpers.js';
 
 const T = '5f1c8d2e-3b4a-4c6d-9e8f-0a1b2c3d4e5f'; // threshold-example: dicom-reader → threshold → dicom-writer
 const L = 'fd3ee8bf-b9f3-4808-bd60-243f870ff9bd'; // liver-seg
-const U = '7b413e24-d018-4689-8c41-73272f6649d4'; // user-workflow
 
 interface Guard {
   /** A piece of the guard's message as the template writes it. */

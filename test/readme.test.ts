@@ -1,4 +1,5 @@
-// The README's console blocks run for real, in order, in a fresh copy of the
+// The console blocks of the README and of docs/ (the pages in PAGES' order,
+// which is the order the README once held them in) run for real, in order, in a fresh copy of the
 // project (charts/ and examples/, with package.json, scripts/, test/ and
 // node_modules/ linked so `npm run test-server` works as a newcomer runs it).
 // A drifting README fails here. Markers, on the line before a fence:
@@ -31,6 +32,7 @@ import { cli, repoRoot, tempDir } from './helpers.js';
 type Mode = 'exact' | 'loose' | 'output' | 'file';
 interface Step {
   mode: Mode;
+  page: string;
   line: number;
   command?: string;
   background?: boolean;
@@ -38,7 +40,10 @@ interface Step {
   file?: string;
 }
 
-function steps(readme: string): Step[] {
+/** The README, then each docs/ page, in the order their blocks build on each other. */
+const PAGES = ['README.md', 'docs/commands.md', 'docs/local-runs.md', 'docs/dicom.md', 'docs/chart.md', 'docs/gateway.md', 'docs/cluster.md', 'docs/monai.md', 'docs/overlays.md', 'docs/benchmarks.md', 'docs/development.md'];
+
+function steps(readme: string, page = 'README.md'): Step[] {
   const lines = readme.split('\n');
   const out: Step[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -46,23 +51,23 @@ function steps(readme: string): Step[] {
     if (!m) continue;
     const mode: Mode = m[2] ? 'file' : ((m[1] as Mode | undefined) ?? 'exact');
     const start = i + 1;
-    if (!/^```/.test(lines[start] ?? '')) throw new Error(`README.md:${i + 1}: readme-test marker not followed by a fence`);
+    if (!/^```/.test(lines[start] ?? '')) throw new Error(`${page}:${i + 1}: readme-test marker not followed by a fence`);
     let end = start + 1;
     while (end < lines.length && !/^```\s*$/.test(lines[end] as string)) end++;
     const body = lines.slice(start + 1, end);
     if (mode === 'file') {
-      out.push({ mode, line: start + 1, file: m[2], expected: body });
+      out.push({ mode, page, line: start + 1, file: m[2], expected: body });
       continue;
     }
     if (mode === 'output') {
-      out.push({ mode, line: start + 1, expected: body.filter((l) => l.trim() !== '') });
+      out.push({ mode, page, line: start + 1, expected: body.filter((l) => l.trim() !== '') });
       continue;
     }
     for (let k = 0; k < body.length; k++) {
       const l = body[k] as string;
       if (!l.startsWith('$ ')) {
         if (mode === 'loose' && (l.trim() === '' || l.startsWith('# '))) continue;
-        if (mode === 'exact' || k === 0) throw new Error(`README.md:${start + 2 + k}: output before any command`);
+        if (mode === 'exact' || k === 0) throw new Error(`${page}:${start + 2 + k}: output before any command`);
         continue;
       }
       const line = start + 2 + k;
@@ -77,7 +82,7 @@ function steps(readme: string): Step[] {
       }
       const background = /#\s*runs until Ctrl-C\s*$/.test(command);
       command = command.replace(/\s+#.*$/, '').trim();
-      out.push({ mode, line, command, background, expected });
+      out.push({ mode, page, line, command, background, expected });
     }
   }
   return out;
@@ -151,8 +156,7 @@ async function portFree(port: number): Promise<boolean> {
 
 describe('README console blocks', () => {
   it('run as written, with the output shown', async () => {
-    const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
-    const list = steps(readme);
+    const list = PAGES.flatMap((p) => steps(fs.readFileSync(path.join(repoRoot, p), 'utf8'), p));
     expect(list.filter((s) => s.command).length).toBeGreaterThanOrEqual(30);
     // The walk-through's fixed ports: a busy one would make the loop talk to a stranger.
     for (const port of [11112, 8000, 1004]) expect(await portFree(port), `port ${port} must be free for the README walk-through`).toBe(true);
@@ -164,7 +168,7 @@ describe('README console blocks', () => {
     const norm = normaliser(new Set(values.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? []), dir);
     const env: Record<string, string> = { NO_COLOR: '1', PATH: `${path.join(repoRoot, 'bin')}:${process.env.PATH}` };
     const shellEnv = () => ({ ...process.env, ...env }) as NodeJS.ProcessEnv;
-    const where = (s: Step) => `README.md:${s.line}: ${s.command ?? '(output block)'}`;
+    const where = (s: Step) => `${s.page}:${s.line}: ${s.command ?? '(output block)'}`;
     const lines = (text: string) => norm(text.replace(/\s+$/, '')).split('\n').filter((l, i, a) => !(a.length === 1 && l === ''));
     let last = 0;
 
@@ -247,6 +251,42 @@ describe('README console blocks', () => {
       if (matchLines(want, got) === undefined) expect(got.join('\n'), where(s)).toBe(want.join('\n'));
     }
   }, 240_000);
+});
+
+describe('the README and docs/', () => {
+  it('the README is a front page (at most 300 lines); PAGES lists every docs/ page', () => {
+    expect(fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8').split('\n').length).toBeLessThanOrEqual(300);
+    const docs = fs.readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`).sort();
+    expect([...PAGES].filter((p) => p !== 'README.md').sort()).toEqual(docs);
+  });
+
+  it('every relative link names a file that exists, and an anchor that page has', () => {
+    // GitHub's heading anchors: lowercased, punctuation but - and _ dropped, spaces as -.
+    const slug = (h: string) => h.trim().toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, '').replace(/ /g, '-');
+    const anchorsOf = (file: string) => {
+      const out = new Set<string>();
+      let fence = false;
+      for (const l of fs.readFileSync(file, 'utf8').split('\n')) {
+        if (l.startsWith('```')) fence = !fence;
+        const m = /^#{1,6} (.*)$/.exec(l);
+        if (m && !fence) out.add(slug(m[1] as string));
+      }
+      return out;
+    };
+    const broken: string[] = [];
+    for (const page of PAGES) {
+      const text = fs.readFileSync(path.join(repoRoot, page), 'utf8');
+      for (const m of text.matchAll(/\[[^\]]*\]\(([^)\s]+)\)/g)) {
+        const target = m[1] as string;
+        if (/^[a-z]+:/.test(target)) continue;
+        const [file, anchor] = target.split('#') as [string, string | undefined];
+        const abs = file ? path.resolve(path.dirname(path.join(repoRoot, page)), file) : path.join(repoRoot, page);
+        if (!fs.existsSync(abs)) broken.push(`${page}: ${target} (no such file)`);
+        else if (anchor && abs.endsWith('.md') && !anchorsOf(abs).has(anchor)) broken.push(`${page}: ${target} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
 });
 
 describe('the README matcher', () => {

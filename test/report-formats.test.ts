@@ -5,15 +5,18 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import Ajv04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
+import Ajv04Module from 'ajv-draft-04';
+import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { RULES, ruleInfo } from '../src/core/rule-catalog.js';
 import { chartCopy, cli, fixture, repoRoot, tempDir } from './helpers.js';
 
 const sarifSchema = JSON.parse(fs.readFileSync(fixture('sarif', 'sarif-schema-2.1.0.json'), 'utf8')) as object;
+// CommonJS packages: their default export sits under .default when imported from ESM.
+const Ajv04 = ((Ajv04Module as unknown as { default?: typeof Ajv04Module }).default ?? Ajv04Module) as unknown as typeof Ajv04Module.default;
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as typeof addFormatsModule.default;
 const ajv = new Ajv04({ allErrors: true, strict: false });
-addFormats(ajv);
+addFormats(ajv as never);
 const validSarif = ajv.compile(sarifSchema);
 
 function brokenChart() {
