@@ -26,6 +26,7 @@ await build({
   logLevel: 'warning',
   external: ['handlebars', 'diff', '@kubernetes/client-node', 'dcmjs', 'dcmjs-dimse', 'playwright-core', 'better-sqlite3'],
   // Modules find package files relative to themselves.
-  define: { 'import.meta.url': '__clara_module_url' },
+  // The version is fixed at build time: --version reads no file.
+  define: { 'import.meta.url': '__clara_module_url', __CLARA_WF_VERSION__: JSON.stringify(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version) },
   banner: { js: "const __clara_module_url = require('node:url').pathToFileURL(__filename).href;" },
 });

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { emptyDicomConfig } from '../src/cli/commands/init.js';
 import { chartCopy, cli, helmBin, repoRoot, tempDir } from './helpers.js';
 
 const T = '5f1c8d2e-3b4a-4c6d-9e8f-0a1b2c3d4e5f'; // threshold-example: dicom-reader → threshold → dicom-writer
@@ -67,6 +68,22 @@ function chartGuards(): string[] {
   }
   return out;
 }
+
+describe('catalog sizes: clara-wf and helm agree to the byte', () => {
+  it.each([T, L, '7b413e24-d018-4689-8c41-73272f6649d4'])('workflow %s', async (id) => {
+    // Only this workflow in the chart (and no DICOM mappings naming the others), so helm's guard reports its size.
+    const p = chartCopy();
+    const dicom = path.join(p.chart, 'files', 'dicom-server-config.yaml');
+    fs.writeFileSync(dicom, emptyDicomConfig(fs.readFileSync(dicom, 'utf8')));
+    const others = [T, L, '7b413e24-d018-4689-8c41-73272f6649d4'].filter((x) => x !== id).flatMap((x) => ['--set', `workflows.${x}=null`]);
+    const helm = spawnSync(helmBin, ['template', 'x', p.chart, '--set', 'catalog.maxBytes=1024', ...others], { encoding: 'utf8' });
+    const theirs = /resolves to (\d+) bytes/.exec(helm.stderr)?.[1];
+    expect(theirs, helm.stderr).toBeDefined();
+    const ours = await cli(['validate', '--set', 'catalog.maxBytes=1024', ...others], { cwd: p.dir });
+    expect(ours.stderr).toContain(`workflow ${id} (`);
+    expect(/resolves to (\d+) bytes/.exec(ours.stderr)?.[1]).toBe(theirs);
+  });
+});
 
 describe("the chart's guards and validate's rules", () => {
   it('every fail in templates/ has exactly one row here (and every row a guard)', () => {

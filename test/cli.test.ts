@@ -8,6 +8,7 @@ const chartCopy = () => {
   const dir = tempDir({
     'charts/clara-workflow/values.yaml': referenceValues,
     'charts/clara-workflow/values.schema.json': fs.readFileSync(path.join(repoRoot, 'charts/clara-workflow/values.schema.json'), 'utf8'),
+    'charts/clara-workflow/files/dicom-server-config.yaml': fs.readFileSync(path.join(repoRoot, 'charts/clara-workflow/files/dicom-server-config.yaml'), 'utf8'),
   });
   return dir;
 };

@@ -126,7 +126,7 @@ describe('workflow remove', () => {
     const before = fs.readFileSync(c.values, 'utf8');
     const r = await cli(['--chart', c.chart, 'workflow', 'remove', 'liver-seg']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/mapped in .*dicom-server-config\.yaml to AE title LIVER_AI; remove the mapping first: clara-wf dicom unmap LIVER_AI --workflow liver-seg/);
+    expect(r.stderr).toMatch(/mapped in .*dicom-server-config\.yaml to AE title LIVER_AI; pass --force to remove the mapping with it, or first: clara-wf dicom unmap LIVER_AI --workflow liver-seg/);
     expect(fs.readFileSync(c.values, 'utf8')).toBe(before);
     expect((await cli(['--chart', c.chart, 'dicom', 'unmap', 'LIVER_AI', '--workflow', 'liver-seg'])).code).toBe(0);
     expect((await cli(['--chart', c.chart, 'workflow', 'remove', 'liver-seg'])).code).toBe(0);

@@ -52,6 +52,12 @@ const cases: Case[] = [
   { name: '--set-json sets a structured value', setJson: ['stages.user-ai.env={"A":"1","B":"two, with a comma"}'], expect: (v) => expect(v.stages['user-ai'].env).toEqual({ A: '1', B: 'two, with a comma' }) },
   { name: '--set-json with the wrong type', setJson: ['stages.user-ai.timeout=300'], rejects: { file: '--set-json stages.user-ai.timeout=300', line: 1, code: 'WRONG_TYPE' } },
   { name: '--set-file takes a file\'s content as a string', files: { 'note.txt': 'from a file' }, setFile: ['stages.user-ai.env.NOTE=note.txt'], expect: (v) => expect(v.stages['user-ai'].env.NOTE).toBe('from a file') },
+  // helm's strvals refuses a key path through a value that is there but not a map (or not a list, for [n]).
+  { name: '--set a key under a null an earlier --set made', set: ['stages.user-ai=null', 'stages.user-ai.image.tag=2.0'], rejects: { file: '--set stages.user-ai.image.tag=2.0', line: 1, code: 'SET_SYNTAX' } },
+  { name: '--set a key under a scalar in the same --set', set: ['lockWaiter.pollSeconds=1,lockWaiter.pollSeconds.x=2'], rejects: { file: '--set lockWaiter.pollSeconds=1,lockWaiter.pollSeconds.x=2', line: 1, code: 'SET_SYNTAX' } },
+  { name: '--set a key under a null an -f file made', files: { 'a.yaml': 'stages:\n  user-ai: null\n' }, set: ['stages.user-ai.image.tag=2.0'], rejects: { file: '--set stages.user-ai.image.tag=2.0', line: 1, code: 'SET_SYNTAX' } },
+  { name: '--set an index under a scalar', set: ['catalog=1', 'catalog[0]=x'], rejects: { file: '--set catalog[0]=x', line: 1, code: 'SET_SYNTAX' } },
+  { name: '--set-string after --set: helm applies --set first, so the map is replaced, not refused', set: ['stages.user-ai.image.tag=2.0'], setString: ['stages.user-ai=x'], rejects: { file: '--set-string stages.user-ai=x', line: 1, code: 'WRONG_TYPE' } },
   { name: 'a list with {} and --set', set: [`workflows.${WF}.waitLocks={,dicom-reader.lock,user-ai.lock}`], expect: (v) => expect(v.workflows[WF].waitLocks).toEqual(['', 'dicom-reader.lock', 'user-ai.lock']) },
 ];
 
@@ -100,9 +106,11 @@ describe('overlays: clara-wf and helm agree on the values helm installs', async 
       const before = server.requests.length;
       const install = await cli(['--chart', plainChart, 'install', '--dry-run', ...flags], { cwd, env: kubeEnv });
       if (c.rejects) {
-        expect(ours.code, ours.stdout).toBe(1);
+        // A --set helm cannot parse is a usage error (exit 2); a value that does not validate, 1.
+        const exit = c.rejects.code === 'SET_SYNTAX' ? 2 : 1;
+        expect(ours.code, ours.stdout).toBe(exit);
         expect(errors[0]).toMatchObject({ file: c.rejects.file, line: c.rejects.line, code: c.rejects.code });
-        expect(install.code, install.stderr).toBe(1);
+        expect(install.code, install.stderr).toBe(exit);
         expect(install.stderr).toContain(`${c.rejects.file}:${c.rejects.line}:`);
         expect(server.requests.length, 'a rejected install sent requests').toBe(before);
         // helm rejects it too: by the schema, or by the chart's fail guards.

@@ -1,6 +1,7 @@
 // Clara pipeline definitions: validation corpus, export ↔ import identity
 // (including fan-in), and create/list/show/remove against the test server.
 import fs from 'node:fs';
+import { emptyDicomConfig } from '../src/cli/commands/init.js';
 import path from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -39,7 +40,9 @@ describe('bad pipelines', () => {
 /** A chart with empty stages and workflows (and no DICOM config to satisfy). */
 function emptyChart() {
   const c = chartCopy({ values: 'stages: {}\nworkflows: {}\n' });
-  fs.rmSync(path.join(c.chart, 'files', 'dicom-server-config.yaml'));
+  // The chart renders its DICOM ConfigMap from this file: keep it, without the mappings of the workflows gone.
+  const dicom = path.join(c.chart, 'files', 'dicom-server-config.yaml');
+  fs.writeFileSync(dicom, emptyDicomConfig(fs.readFileSync(dicom, 'utf8')));
   return c;
 }
 

@@ -1,9 +1,10 @@
 // Rendering with the real helm, asserting on parsed manifests.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { chartCopy, cli, referenceValues, repoRoot, tempDir } from './helpers.js';
+import { chartCopy, cli, helmBin, referenceValues, repoRoot, tempDir } from './helpers.js';
 
 const JOB = '11111111-1111-1111-1111-111111111111';
 const docs = (text: string) => (loadAll(text) as any[]).filter(Boolean);
@@ -49,11 +50,14 @@ describe('catalog size: the API server refuses a ConfigMap over 1 MiB (keys + va
     expect(apiBytes(whole[0])).toBeLessThanOrEqual(1048576);
   });
 
-  it('a workflow bigger than a ConfigMap on its own fails the render with its name', async () => {
+  it('a workflow bigger than a ConfigMap on its own fails the render with its name: validate finds it before helm does', async () => {
     const r = await cli(['render', '--set', 'catalog.maxBytes=2000'], { cwd: repoRoot });
-    expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/workflow 5f1c8d2e-3b4a-4c6d-9e8f-0a1b2c3d4e5f \(threshold-example\) resolves to \d+ bytes, more than a ConfigMap holds \(catalog\.maxBytes 2000\)/);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error CATALOG_ENTRY_TOO_LARGE workflow 5f1c8d2e-3b4a-4c6d-9e8f-0a1b2c3d4e5f \(threshold-example\) resolves to 3229 bytes, more than a ConfigMap holds \(catalog\.maxBytes 2000\)/);
     expect(r.stdout).toBe('');
+    // helm's own guard says the same (the sizes agree to the byte: test/chart-guards.test.ts).
+    const helm = spawnSync(helmBin, ['template', 'x', path.join(repoRoot, 'charts', 'clara-workflow'), '--set', 'catalog.maxBytes=2000'], { encoding: 'utf8' });
+    expect(helm.stderr).toContain('workflow 5f1c8d2e-3b4a-4c6d-9e8f-0a1b2c3d4e5f (threshold-example) resolves to 3229 bytes');
   });
 
   it('catalog.maxBytes beyond the limit is a validation error', async () => {

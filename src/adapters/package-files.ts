@@ -30,7 +30,10 @@ export function readPackageText(...parts: string[]): string {
   return t;
 }
 
-/** clara-wf's own version, from its package.json. */
+declare const __CLARA_WF_VERSION__: string | undefined;
+
+/** clara-wf's own version: fixed in the bundle at build time (scripts/bundle.mjs), else from package.json. */
 export function packageVersion(): string {
+  if (typeof __CLARA_WF_VERSION__ === 'string') return __CLARA_WF_VERSION__;
   return String((JSON.parse(readPackageText('package.json')) as { version?: string }).version ?? '0.0.0');
 }

@@ -25,9 +25,13 @@ const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list
  * parser.listItem) asserts the type and fails with "unable to parse key:
  * interface conversion: interface {} is nil, not map[string]interface {}".
  */
+/** The Go type strvals' values have (typedVal: int64, bool, string; nil; a map or a list from an -f file). */
+const goType = (v: unknown) =>
+  v === null ? 'nil' : Array.isArray(v) ? '[]interface {}' : typeof v === 'object' ? 'map[string]interface {}' : typeof v === 'number' ? (Number.isInteger(v) ? 'int64' : 'float64') : typeof v === 'boolean' ? 'bool' : 'string';
+
 function conflict(path: string, found: unknown, wanted: 'map' | 'list'): SetSyntaxError {
   return new SetSyntaxError(
-    `${path} is ${kindOf(found)} here (an earlier --set or -f file set it), so helm cannot set a key under it ("unable to parse key: interface conversion: interface {} is ${found === null ? 'nil' : typeof found}, not ${wanted === 'map' ? 'map[string]interface {}' : '[]interface {}'}")`,
+    `${path} is ${kindOf(found)} here (an earlier --set or -f file set it), so helm cannot set a key under it ("unable to parse key: interface conversion: interface {} is ${goType(found)}, not ${wanted === 'map' ? 'map[string]interface {}' : '[]interface {}'}")`,
     `drop the earlier value, or give the whole ${wanted} at once (--set-json '${path}=${wanted === 'map' ? '{…}' : '[…]'}')`,
   );
 }
