@@ -376,15 +376,16 @@ if (helm) {
   ratio('cs 2k ÷ helm lint 2k', results.cs2k.ms, results.lint2k.ms, 0.5);
   if (timeBin) ratio('peak RSS validate 2k ÷ helm lint 2k', results.validate2k.rss / 1024, results.lint2k.rss / 1024, 1, 'MB');
   ratio('render ref ÷ helm template ref', results.renderRef.ms, results.templateRef.ms, 2.5);
-  ratio('render 2k ÷ helm template 2k', results.render2k.ms, results.template2k.ms, 1.1);
-  ratio('render 2k --set engine=argo ÷ helm template 2k (same)', results.renderArgo2k.ms, results.templateArgo2k.ms, 1.1);
+  // render checks the merged values against the chart's own schema and lets helm skip that pass (render-chart.ts chartForHelm).
+  ratio('render 2k ÷ helm template 2k', results.render2k.ms, results.template2k.ms, 1.0);
+  ratio('render 2k --set engine=argo ÷ helm template 2k (same)', results.renderArgo2k.ms, results.templateArgo2k.ms, 1.0);
   // For scale: what the same command costs started as `node bin/clara-wf.cjs`,
   // and what Node alone costs, with NODE_EXTRA_CA_CERTS as this shell has it.
   rows.push({ check: 'validate ref via node bin/clara-wf.cjs', value: `${results.validateRefNode.ms.toFixed(0)} / ${results.lintRef.ms.toFixed(0)} ms`, ratio: `${(results.validateRefNode.ms / results.lintRef.ms).toFixed(2)}×`, target: '', ok: '' });
   rows.push({ check: 'node -e 0 (Node start-up alone)', value: `${results.nodeFloor.ms.toFixed(0)} ms${results.nodeFloorBare ? `, ${results.nodeFloorBare.ms.toFixed(0)} ms without NODE_EXTRA_CA_CERTS` : ''}`, ratio: '', target: '', ok: '' });
 }
 ratio('validate 20k ÷ validate 2k', results.validate20k.ms, results.validate2k.ms, 11);
-rows.push({ check: 'runner: lock written → next stage started', value: `median ${results.runner.medianLockToStartMs.toFixed(2)} ms`, ratio: '', target: '≤ 5 ms', ok: results.runner.medianLockToStartMs <= 5 ? 'ok' : 'MISS' });
+rows.push({ check: 'runner: lock written → next stage started', value: `median ${results.runner.medianLockToStartMs.toFixed(2)} ms`, ratio: '', target: '≤ 3 ms', ok: results.runner.medianLockToStartMs <= 3 ? 'ok' : 'MISS' });
 if (results.dicom) {
   rows.push({ check: 'dicom: 100 instances received', value: `${results.dicom.receiveMs.toFixed(0)} ms`, ratio: '', target: '≤ 500 ms', ok: results.dicom.receiveMs <= 500 ? 'ok' : 'MISS' });
   rows.push({ check: 'dicom: release → first stage started', value: `${results.dicom.releaseToStartMs.toFixed(1)} ms`, ratio: '', target: '≤ 50 ms', ok: results.dicom.releaseToStartMs <= 50 ? 'ok' : 'MISS' });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emptyDicomConfig } from '../src/cli/commands/init.js';
+import { catalogEntryBytes } from '../src/core/workflow.js';
 import { chartCopy, cli, helmBin, repoRoot, tempDir } from './helpers.js';
 
 const T = '5f1c8d2e-3b4a-4c6d-9e8f-0a1b2c3d4e5f'; // threshold-example: dicom-reader → threshold → dicom-writer
@@ -69,7 +70,18 @@ function chartGuards(): string[] {
   return out;
 }
 
+/** The reference: JSON as Go's json.MarshalIndent(v, "", "  ") writes it (sorted keys; <, >, &, U+2028, U+2029 escaped). */
+function goPrettyJson(v: unknown): string {
+  const sorted = (x: unknown): unknown => (Array.isArray(x) ? x.map(sorted) : x && typeof x === 'object' ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sorted((x as Record<string, unknown>)[k])])) : x);
+  return JSON.stringify(sorted(v), null, 2).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 describe('catalog sizes: clara-wf and helm agree to the byte', () => {
+  it('catalogEntryBytes is the length of the Go encoding, escapes and all', () => {
+    const entry = { z: 'a < b && c > d', a: ['é', '\u2028', { y: 1, b: null }], m: 'スキャン' };
+    expect(catalogEntryBytes('id', entry)).toBe(Buffer.byteLength('id.json') + Buffer.byteLength(goPrettyJson(entry)) + 1);
+  });
+
   it.each([T, L, '7b413e24-d018-4689-8c41-73272f6649d4'])('workflow %s', async (id) => {
     // Only this workflow in the chart (and no DICOM mappings naming the others), so helm's guard reports its size.
     const p = chartCopy();

@@ -1,6 +1,7 @@
 // Rendering with the real helm, asserting on parsed manifests.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
@@ -164,6 +165,32 @@ describe('render', () => {
     expect((await cli(['render', '--workflow', 'nope', '--job', 'j1'], { cwd: repoRoot })).stderr).toMatch(/no workflow "nope"/);
     expect((await cli(['render', '--workflow', 'liver-seg'], { cwd: repoRoot })).code).toBe(2);
     expect((await cli(['render', '--workflow', 'liver-seg', '--job', 'Bad_Job'], { cwd: repoRoot })).code).toBe(2);
+  });
+});
+
+describe("helm's schema pass", () => {
+  const tmpRenders = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('clara-wf-render-'));
+
+  it('with the chart schema clara-wf checks against, helm renders a copy without it: the same bytes as helm template, nothing left behind', async () => {
+    const before = tmpRenders().length;
+    const r = await cli(['render'], { cwd: repoRoot });
+    expect(r.code).toBe(0);
+    const helm = spawnSync(helmBin, ['template', 'clara-workflow', path.join(repoRoot, 'charts', 'clara-workflow')], { encoding: 'utf8' });
+    expect(r.stdout).toBe(helm.stdout);
+    expect(tmpRenders().length).toBe(before);
+  });
+
+  it('a chart whose values.schema.json is not ours keeps helm checking it', async () => {
+    const c = chartCopy();
+    const schemaFile = path.join(c.chart, 'values.schema.json');
+    // A stricter, hand-edited schema: a catalog ConfigMap of at most 10 bytes, which the values exceed.
+    const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8'));
+    schema.properties.catalog = { type: 'object', properties: { maxBytes: { type: 'integer', maximum: 10 } } };
+    fs.writeFileSync(schemaFile, JSON.stringify(schema));
+    const r = await cli(['--chart', c.chart, 'render']);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('catalog.maxBytes: Must be less than or equal to 10');
+    expect(r.stdout).toBe('');
   });
 });
 

@@ -62,10 +62,23 @@ export interface HelmRun {
    * validation has passed, without holding megabytes in memory.
    */
   stream(sink: (chunk: Buffer) => void): void;
+  /** With stdoutFile: read helm's output once it has exited (to a sink, or returned), then close the file. */
+  readOutput(to?: (chunk: Buffer) => void): string;
+  /** With stdoutFile: close the file unread. */
+  discard(): void;
 }
 
-export function startHelm(bin: string, args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): HelmRun {
-  const child = spawn(bin, args, { cwd: opts.cwd, env: opts.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startHelm(bin: string, args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; stdoutFile?: boolean } = {}): HelmRun {
+  // With stdoutFile, helm writes to an unlinked temp file rather than a pipe: a
+  // pipe holds 64 KiB, so a busy or low-priority reader stalls helm on a large
+  // chart (6.5 MB for 2,000 workflows); a file never makes it wait.
+  let file: { fd: number } | null = null;
+  if (opts.stdoutFile) {
+    const p = path.join(os.tmpdir(), `.clara-wf-helm-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}.out`);
+    file = { fd: fs.openSync(p, 'wx+', 0o600) };
+    fs.rmSync(p);
+  }
+  const child = spawn(bin, args, { cwd: opts.cwd, env: opts.env as NodeJS.ProcessEnv, stdio: ['ignore', file ? file.fd : 'pipe', 'pipe'] });
   let out: Buffer[] = [];
   const err: Buffer[] = [];
   let sink: ((chunk: Buffer) => void) | null = null;
@@ -76,13 +89,35 @@ export function startHelm(bin: string, args: string[], opts: { env?: Record<stri
     out = [];
     sink = to;
   };
+  /** What helm wrote to the file, once it has exited: to `to` in 1 MiB pieces (returns ""), or returned. The file is closed after. */
+  const readOutput = (to?: (chunk: Buffer) => void): string => {
+    if (!file) return '';
+    const pieces: Buffer[] = [];
+    try {
+      for (let pos = 0; ; ) {
+        const b = Buffer.allocUnsafe(1 << 20);
+        const n = fs.readSync(file.fd, b, 0, b.length, pos);
+        if (n === 0) break;
+        pos += n;
+        if (to) to(b.subarray(0, n));
+        else pieces.push(b.subarray(0, n));
+      }
+    } finally {
+      discard();
+    }
+    return Buffer.concat(pieces).toString('utf8');
+  };
+  const discard = () => {
+    if (file) fs.closeSync(file.fd);
+    file = null;
+  };
   const done = new Promise<HelmResult>((resolve, reject) => {
     child.on('error', (e) => reject(new ExternalToolError(`cannot run ${bin}: ${e.message}`)));
     child.on('close', (code, signal) =>
       resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
     );
   });
-  return { child, done, stream };
+  return { child, done, stream, readOutput, discard };
 }
 
 /**

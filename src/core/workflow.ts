@@ -132,20 +132,16 @@ export function workflowsUsing(values: unknown, stage: string): { id: string; na
 }
 
 /**
- * JSON as Go's json.MarshalIndent(v, "", "  ") writes it, which is what
- * sprig's toPrettyJson (the chart's catalog) does: map keys sorted, and
- * <, >, &, U+2028 and U+2029 escaped as \u003c and so on (encoding/json, encodeState.string).
+ * The bytes the API server counts for a workflow's catalog key: key + value +
+ * the block scalar's final newline (templates/catalog.yaml). Key order does
+ * not change the length of indented JSON, so this is the length of what Go's
+ * json.MarshalIndent(v, "", "  ") writes (sprig's toPrettyJson: keys sorted,
+ * <, >, & escaped as \u003c, U+2028/U+2029 as \u2028; encoding/json
+ * encodeState.string) without sorting: JSON.stringify's, plus 5 bytes for each
+ * <, > and & (6 bytes for 1) and 3 for each U+2028/U+2029 (6 for 3).
  */
-export function goPrettyJson(v: unknown): string {
-  const sorted = (x: unknown): unknown => {
-    if (Array.isArray(x)) return x.map(sorted);
-    if (x && typeof x === 'object') return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sorted((x as Record<string, unknown>)[k])]));
-    return x;
-  };
-  return JSON.stringify(sorted(v), null, 2).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** The bytes the API server counts for a workflow's catalog key: key + value + the block scalar's final newline (templates/catalog.yaml). */
 export function catalogEntryBytes(id: string, entry: Record<string, unknown>): number {
-  return new TextEncoder().encode(`${id}.json`).length + new TextEncoder().encode(goPrettyJson(entry)).length + 1;
+  const json = JSON.stringify(entry, null, 2);
+  const extra = 5 * (json.match(/[<>&]/g)?.length ?? 0) + 3 * (json.match(/[\u2028\u2029]/g)?.length ?? 0);
+  return Buffer.byteLength(id) + 5 + Buffer.byteLength(json) + extra + 1;
 }
