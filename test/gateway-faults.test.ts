@@ -75,7 +75,8 @@ describe.skipIf(!hasDcmtk)('an outbound outage', () => {
   it('the PACS down for longer than the quick retries, then up: delivered with no manual step; down again: dicom retry sends it at once', async () => {
     const data = path.join(project.dir, 'data-outage');
     const dir = path.join(project.dir, 'pacs-outage');
-    const s = await serveOn(data, ['--export-retry-for', '1h']);
+    // Waits of 1, 2, 4, ... s between attempts: the second study below waits long enough for a retry asked to come first.
+    const s = await serveOn(data, ['--export-retry-for', '1h', '--export-retry-max-interval', '30s']);
     expect((await finished(storescu(s.port, 'THRESH_AI', project.series))).code).toBe(0);
     // Quick retries spent; the job waits for its next attempt, it is not failed.
     const waiting = await jobOf(s, 'THRESH_AI', (j) => j.export.state === 'retrying' && j.export.attempts >= 2);
@@ -96,7 +97,8 @@ describe.skipIf(!hasDcmtk)('an outbound outage', () => {
     up.kill();
     await new Promise((r) => up.on('exit', r));
     expect((await finished(storescu(s.port, 'THRESH_AI', project.series))).code).toBe(0);
-    const second = await jobOf(s, 'THRESH_AI', (j) => j.id !== done.id && j.export.state === 'retrying');
+    // Its next scheduled attempt at least 3 s away, so that what sends it is the retry asked for (on a busy machine too).
+    const second = await jobOf(s, 'THRESH_AI', (j) => j.id !== done.id && j.export.state === 'retrying' && Date.parse(j.export.nextAttemptAt) - Date.now() > 3_000);
     pacs(dir);
     await waitForPort(pacsPort);
     const asked = await runCli(['--chart', project.chart, 'dicom', 'retry', second.id, '--data', data]);
@@ -107,6 +109,7 @@ describe.skipIf(!hasDcmtk)('an outbound outage', () => {
     const sentAgain = await jobOf(s, 'THRESH_AI', (j) => j.id === second.id && j.state === 'done', 30_000);
     // Sent at the retry, not at the next scheduled attempt.
     expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(Date.parse(sentAgain.finishedAt)).toBeLessThan(Date.parse(second.export.nextAttemptAt));
     expect(sentAgain.export).toMatchObject({ sent: 12, duplicates: 0 });
     expect(pacsFiles(dir)).toBe(24);
     // Nothing left to retry: said, exit 2.
@@ -129,7 +132,8 @@ describe.skipIf(!hasDcmtk)('an outbound outage', () => {
     // storescp --abort-after: receives the first C-STORE, then aborts before answering it.
     const bad = pacs(dir, ['--abort-after']);
     await waitForPort(pacsPort);
-    const s = await serveOn(data, ['--export-retry-for', '1h']);
+    // Waits of 1, 2, 4, ... s between attempts: the second study below waits long enough for a retry asked to come first.
+    const s = await serveOn(data, ['--export-retry-for', '1h', '--export-retry-max-interval', '30s']);
     expect((await finished(storescu(s.port, 'THRESH_AI', project.series))).code).toBe(0);
     const waiting = await jobOf(s, 'THRESH_AI', (j) => j.export.state === 'retrying');
     expect(waiting.export.error).toMatch(/^no response: the peer aborted the association \(A-ABORT source \d+, reason \d+\)$/);
@@ -257,7 +261,14 @@ describe.skipIf(!hasDcmtk)('a damaged or lost state', () => {
       // Every acknowledged instance file is in instances/ or quarantine/, as it was.
       const allKept = () => {
         const present = [...(fs.existsSync(trialInstances) ? fs.readdirSync(trialInstances).map((f) => path.join(trialInstances, f)) : []), ...(fs.existsSync(q) ? fs.readdirSync(q).map((f) => path.join(q, f)) : [])];
-        const bytes = present.filter((f) => fs.statSync(f).isFile()).map((f) => fs.readFileSync(f));
+        // A file may go between the listing and the read (its job ended and released it): not counted.
+        const bytes = present.flatMap((f) => {
+          try {
+            return fs.statSync(f).isFile() ? [fs.readFileSync(f)] : [];
+          } catch {
+            return [];
+          }
+        });
         return [...originals.values()].every((b) => bytes.some((x) => x.equals(b)));
       };
       const t0 = Date.now();

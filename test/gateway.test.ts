@@ -247,7 +247,7 @@ describe('restart recovery', () => {
     await stop(s1, 'SIGKILL');
     expect(fs.existsSync(`/proc/${orphan}`)).toBe(true); // left running by the killed serve
     const s2 = await serveOn(data, port);
-    await s2.waitFor((e) => e.type === 'recovery' && e.job === job.id && /interrupted, 1 orphaned stage process stopped; running it again/.test(e.message));
+    await s2.waitFor((e) => e.type === 'recovery' && e.job === job.id && /interrupted, \d+ orphaned stage process(es)? stopped; running it again/.test(e.message));
     expect(fs.existsSync(`/proc/${orphan}`) && !/\) Z /.test(fs.readFileSync(`/proc/${orphan}/stat`, 'utf8'))).toBe(false);
     const done = await until('job done again', async () => (await s2.jobs()).find((j) => j.id === job.id && j.state === 'done'), 40_000);
     expect(done).toMatchObject({ attempt: 2, interrupted: 1, instances: 4, export: { state: 'sent' } });

@@ -64,7 +64,7 @@ export interface ServiceOptions {
 export { gatewayPaths } from './data-folder.js';
 
 const now = () => new Date().toISOString();
-const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : /(s|sh|ch|x)$/.test(w) ? 'es' : 's'}`;
 
 export class DicomService extends EventEmitter {
   private state: GatewayState = replay([]);
