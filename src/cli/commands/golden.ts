@@ -85,6 +85,8 @@ export async function check(ctx: Ctx, flags: Flags): Promise<number> {
     // Each drifted file as a diagnostic at its first changed line, for annotations and code scanning.
     const diagnostics = drift.map((d) => driftDiagnostic(d, shown));
     ctx.printReport(format, diagnostics, new Map(), { ok: !drift.length, okLine: `${shown}: ${actual.size} files match` });
+    // In a CI log, the whole diff too (the annotations name only the first changed line).
+    if (format === 'github') for (const d of drift) if (d.diff) ctx.err(shownDiff(d.diff, shown));
     if (drift.length) throw new GoldenDrift(driftMessage(drift.length, shown));
     return 0;
   }
@@ -95,13 +97,16 @@ export async function check(ctx: Ctx, flags: Flags): Promise<number> {
   }
   if (!ctx.json) {
     for (const d of drift) {
-      if (d.kind === 'changed') ctx.out((d.diff as string).replace(/^(---|\+\+\+) [ab]\//gm, `$1 ${shown}/`).trimEnd());
+      if (d.kind === 'changed') ctx.out(shownDiff(d.diff as string, shown));
       else if (d.kind === 'missing') ctx.out(`${shown}/${d.file}: missing (the chart renders it; golden/ does not have it)`);
       else ctx.out(`${shown}/${d.file}: stale (nothing renders it any more)`);
     }
   }
   throw new GoldenDrift(driftMessage(drift.length, shown));
 }
+
+/** A drift's unified diff with the golden folder's name in its headers. */
+const shownDiff = (diff: string, shown: string) => diff.replace(/^(---|\+\+\+) [ab]\//gm, `$1 ${shown}/`).trimEnd();
 
 const driftMessage = (n: number, shown: string) =>
   `${n} golden file${n === 1 ? '' : 's'} differ${n === 1 ? 's' : ''} from what the chart renders; if the change is intended, run \`clara-wf golden update\` and commit ${shown}/`;
