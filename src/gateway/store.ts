@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { outOfResources } from '../adapters/files.js';
-import { StateDamaged } from '../core/errors.js';
+import { ExternalToolError, StateDamaged } from '../core/errors.js';
 import { emptyState, newestFirst, type GatewayState, type GroupState, type InstanceRecord, type JobRecord, type JournalRecord } from './state.js';
 
 const SCHEMA = `
@@ -80,6 +80,10 @@ export class Store {
       this.db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: 5000 });
     } catch (e) {
       if (outOfResources(e)) throw e;
+      // The driver itself not loading (built for another Node) says nothing about the state: no recover.
+      if ((e as NodeJS.ErrnoException).code === 'ERR_DLOPEN_FAILED' || /NODE_MODULE_VERSION/.test((e as Error).message)) {
+        throw new ExternalToolError(`better-sqlite3, which keeps the gateway's state, cannot be loaded by this Node (${process.version}); run npm rebuild better-sqlite3 (nothing was read or changed)`, (e as Error).message);
+      }
       throw new StateDamaged(file, `cannot be opened as a database (${(e as Error).message})`);
     }
     try {
