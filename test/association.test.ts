@@ -227,7 +227,7 @@ describe("a peer's text is escaped before it reaches a log or a terminal", () =>
 
 describe('a fault in handling one connection ends that association alone', () => {
   it('a handler that throws (here: deciding on the association, and reporting its end) aborts its own association; the next one is served', async () => {
-    const { startScp } = await import('../src/adapters/dicom-net.js');
+    const { startScp } = await import('../src/gateway/wire.js');
     const { scpLimits } = await import('../src/core/intake.js');
     const errors: string[] = [];
     const scp = await startScp({

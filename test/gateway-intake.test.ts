@@ -13,6 +13,7 @@ import { DicomService, gatewayPaths } from '../src/gateway/service.js';
 import { Store } from '../src/gateway/store.js';
 import { replay } from '../src/gateway/state.js';
 import { tempDir } from './helpers.js';
+import { processRuntime } from '../src/runner/process.js';
 
 const config = `dicom:
   scp:
@@ -40,7 +41,7 @@ describe('an instance journalled whose file could not be synced', () => {
     const dir = tempDir();
     const checked = checkDicomConfig(config, 'dicom-server-config.yaml', null);
     expect(checked.ok).toBe(true);
-    const service = new DicomService({ config: checked.config!, values: {} as Values, valuesDir: dir, dataDir: dir, host: '127.0.0.1', port: 0, maxJobs: 1, runtime: 'process', env: {}, graceMs: 0, jobTimeoutMs: 60_000, exportRetries: 0, exportBackoffMs: 0, rerunInterrupted: true, exportRetryForMs: 0, exportRetryMaxIntervalMs: 1000, minFreeBytes: 0 });
+    const service = new DicomService({ config: checked.config!, values: {} as Values, valuesDir: dir, dataDir: dir, host: '127.0.0.1', port: 0, maxJobs: 1, runtime: processRuntime, env: {}, graceMs: 0, jobTimeoutMs: 60_000, exportRetries: 0, exportBackoffMs: 0, rerunInterrupted: true, exportRetryForMs: 0, exportRetryMaxIntervalMs: 1000, minFreeBytes: 0 });
     services.push(service);
     await service.start();
     const paths = gatewayPaths(dir);

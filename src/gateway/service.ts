@@ -12,16 +12,16 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startScp, storeFiles, STORE_STATUS, type AssociationInfo, type ReceivedInstance, type ScpServer } from '../adapters/dicom-net.js';
-import { processStartTime, sameProcessRunning, signalAll, stopMarked } from '../adapters/processes.js';
+import { startScp, storeFiles, STORE_STATUS, type AssociationInfo, type ReceivedInstance, type ScpServer } from './wire.js';
+import { processStartTime } from '../adapters/processes.js';
 import { StateDamaged, UsageError } from '../core/errors.js';
 import type { DicomConfig } from '../core/dicom-config.js';
 import { route } from '../core/dicom-route.js';
 import { printable } from '../core/printable.js';
 import { intakeRules, scpLimits, type ScpLimits } from '../core/intake.js';
 import { workflowsOf, type Values, type WorkflowSpec } from '../core/model.js';
-import { planRun, type RunPlan, type Runtime } from '../runner/plan.js';
-import { Runner } from '../runner/runner.js';
+import { planRun, type RunPlan } from '../runner/plan.js';
+import type { Runtime, StageRun } from '../runner/runtime.js';
 import { gatewayPaths, runningServe } from './data-folder.js';
 import { fileMatches, syncDir } from './instance-files.js';
 import { importJournal } from './import-journal.js';
@@ -72,7 +72,7 @@ export class DicomService extends EventEmitter {
   private scp: ScpServer | null = null;
   private readonly paths: ReturnType<typeof gatewayPaths>;
   private readonly queue: string[] = [];
-  private readonly runners = new Map<string, Runner>();
+  private readonly runners = new Map<string, StageRun>();
   private running = 0;
   private stopping = false;
   private idle: (() => void) | null = null;
@@ -433,15 +433,11 @@ export class DicomService extends EventEmitter {
     for (const g of state.groups.values()) this.releaseIfDone(g);
   }
 
-  /** Stage processes of a job's earlier attempt still alive (serve was killed): stop them. */
+  /** What a job's earlier attempts left (serve was killed): the runtime stops it; the job runs again. */
   private async stopOrphans(job: JobRecord): Promise<number> {
-    let n = 0;
-    for (const p of this.state.stagePids.get(job.id) ?? []) {
-      if (!sameProcessRunning(p.pid, p.start)) continue; // gone, or the pid is someone else's now
-      n += signalAll([-p.pid, p.pid], 'SIGKILL') ? 1 : 0;
-    }
-    for (let a = 1; a <= job.attempt; a++) n += await stopMarked(`${job.id}.${a}/`, this.opts.graceMs);
-    return n;
+    const markers = Array.from({ length: job.attempt }, (_, a) => `${job.id}.${a + 1}`);
+    const left = await this.opts.runtime.reattach(this.planFor(job), { markers, pids: this.state.stagePids.get(job.id) ?? [] }, { env: this.opts.env, runTimeoutMs: this.opts.jobTimeoutMs, graceMs: this.opts.graceMs });
+    return left.stopped;
   }
 
   private instanceFile(id: string): string {
@@ -730,8 +726,7 @@ export class DicomService extends EventEmitter {
     this.patch(job, { state: 'running', attempt, startedAt: now(), finishedAt: null, stages, reason: null });
     this.log({ type: 'job', message: `job ${job.id} running ${job.target.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}`, job: job.id, attempt });
     const closed = this.closedAt.get(job.group);
-    const runner = new Runner(plan, {
-      runtime: this.opts.runtime,
+    const runner = await this.opts.runtime.start(plan, {
       env: this.opts.env,
       runTimeoutMs: this.opts.jobTimeoutMs,
       graceMs: this.opts.graceMs,

@@ -1,10 +1,14 @@
-// Runtime "argo": the run-mode release renders one Argo Workflow (engine:
-// argo); this follows it with a watch, maps its status.nodes to the same
-// per-stage states as local runs, stops it (spec.shutdown: Stop) at the run
-// timeout, and reads a failed node's pod log.
+// Runtime "argo": a Workflow per job from the catalog release's
+// WorkflowTemplate (engine: argo), submitted through the API; followed with a
+// watch, its status.nodes mapped to the same per-stage states as local runs,
+// stopped (spec.shutdown: Stop) at the run timeout, a failed node's pod log read.
+import { helmFailed, startHelm } from '../adapters/helm.js';
+import { ExternalToolError, UsageError } from '../core/errors.js';
 import { keepWatching } from './watch.js';
-import { FollowedRun, terminal, type FollowOptions } from './followed.js';
+import { FollowedRun, terminal, type ClusterSetup, type FollowOptions } from './followed.js';
+import type { RunPlan } from './plan.js';
 import type { StageStatus } from './runner.js';
+import type { Runtime, StageRun, StartOptions } from './runtime.js';
 
 const GROUP = 'argoproj.io';
 const VERSION = 'v1alpha1';
@@ -124,4 +128,90 @@ export class ArgoRun extends FollowedRun {
       return `(logs unavailable: ${(e as Error).message})`;
     }
   }
+}
+
+/**
+ * The catalog release's WorkflowTemplate for a workflow. If the cluster has
+ * none, install (or upgrade) the catalog release with engine argo first, and say so.
+ */
+async function ensureArgoCatalog(setup: ClusterSetup, wf: { id: string; name: string }): Promise<string> {
+  const { cluster } = setup;
+  const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
+  const find = async () => {
+    const list = await cluster
+      .call('listing Argo WorkflowTemplates', () => api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: 'workflowtemplates', labelSelector: `app.kubernetes.io/instance=${setup.catalogRelease},clara.nvidia.com/workflow=${wf.id}` }))
+      .catch((e: Error) => {
+        if (/404|not found/i.test(e.message)) throw new UsageError(`the cluster at ${cluster.server} has no Argo Workflows (no workflowtemplates.argoproj.io); install Argo, or run with --runtime cluster (Jobs)`);
+        throw e;
+      });
+    return ((list as { items?: { metadata?: { name?: string } }[] }).items ?? [])[0]?.metadata?.name;
+  };
+  const found = await find();
+  if (found) return found;
+  setup.info(`no WorkflowTemplate for ${wf.name} in release ${setup.catalogRelease}: installing the catalog with engine argo (helm upgrade --install ${setup.catalogRelease})`);
+  const args = ['upgrade', '--install', setup.catalogRelease, setup.chartDir, ...setup.clusterArgs, ...setup.valuesArgs, '--set-string', 'engine=argo', ...(setup.createNamespace ? ['--create-namespace'] : [])];
+  const r = await startHelm(setup.helmBin, args, { env: setup.env, cwd: setup.cwd }).done;
+  if (r.code !== 0) helmFailed(`helm upgrade --install ${setup.catalogRelease}`, r);
+  const installed = await find();
+  if (!installed) throw new ExternalToolError(`release ${setup.catalogRelease} was installed with engine argo but has no WorkflowTemplate for ${wf.name}`);
+  return installed;
+}
+
+/** A Workflow running the template for one job, created through the API; returns its name. */
+async function submitWorkflow(setup: ClusterSetup, template: string, plan: RunPlan, runTimeoutMs: number): Promise<string> {
+  const { cluster } = setup;
+  const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
+  const body = {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'Workflow',
+    metadata: {
+      generateName: `${template.slice(0, 50)}-`,
+      labels: { 'app.kubernetes.io/instance': setup.catalogRelease, 'app.kubernetes.io/managed-by': 'clara-wf', 'app.kubernetes.io/component': 'workflow-run', 'clara.nvidia.com/workflow': plan.workflowId, 'clara.nvidia.com/job': plan.jobId },
+      annotations: { 'clara.nvidia.com/workflow-name': plan.workflowName },
+    },
+    spec: { workflowTemplateRef: { name: template }, arguments: { parameters: [{ name: 'job', value: plan.jobId }] }, activeDeadlineSeconds: Math.ceil(runTimeoutMs / 1000) },
+  };
+  const created = (await cluster.call('submitting the Argo Workflow', () => api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: 'workflows', body }))) as { metadata?: { name?: string } };
+  return created.metadata?.name ?? '';
+}
+
+/** A job's Workflow, followed; removing it deletes the Workflow. */
+function followWorkflow(setup: ClusterSetup, plan: RunPlan, name: string, opts: StartOptions): StageRun {
+  const run = new ArgoRun(plan, { cluster: setup.cluster, release: setup.catalogRelease, runTimeoutMs: opts.runTimeoutMs, onChange: opts.onChange });
+  run.workflow = name;
+  const { cluster } = setup;
+  return {
+    get snapshot() {
+      return run.snapshot;
+    },
+    run: () => run.run(),
+    abort: (reason) => run.abort(reason),
+    logs: (stage) => run.logs(stage),
+    where: `workflow ${name}`,
+    remove: async () => {
+      const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
+      await cluster.call(`deleting workflow ${name}`, () => api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: 'workflows', name }));
+    },
+  };
+}
+
+export function argoRuntime(setup: ClusterSetup): Runtime {
+  return {
+    name: 'argo',
+    async start(plan, opts) {
+      const template = await ensureArgoCatalog(setup, { id: plan.workflowId, name: plan.workflowName });
+      const name = await submitWorkflow(setup, template, plan, opts.runTimeoutMs);
+      setup.info(`submitted Argo Workflow ${name} from WorkflowTemplate ${template}`);
+      return followWorkflow(setup, plan, name, opts);
+    },
+    async reattach(plan, _left, opts) {
+      if (!plan) return { stopped: 0, run: null };
+      // The Workflow outlives the caller: follow the job's Workflow again if there is one.
+      const { cluster } = setup;
+      const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
+      const list = (await cluster.call('listing Argo Workflows', () => api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: 'workflows', labelSelector: `app.kubernetes.io/instance=${setup.catalogRelease},clara.nvidia.com/job=${plan.jobId}` }))) as { items?: { metadata?: { name?: string } }[] };
+      const name = list.items?.[0]?.metadata?.name;
+      return { stopped: 0, run: name ? followWorkflow(setup, plan, name, opts) : null };
+    },
+  };
 }

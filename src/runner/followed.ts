@@ -5,6 +5,24 @@ import type { Cluster } from '../adapters/kube.js';
 import type { RunPlan } from './plan.js';
 import type { RunResult, StageState, StageStatus } from './runner.js';
 
+/** Where cluster runtimes (jobs.ts, argo.ts) submit runs: the cluster, helm, the chart and its values. */
+export interface ClusterSetup {
+  cluster: Cluster;
+  helmBin: string;
+  chartDir: string;
+  /** helm's cluster flags: --kubeconfig, --namespace, --kube-context. */
+  clusterArgs: string[];
+  /** The values overlays for installs (-f, --set, ...), the same for every job. */
+  valuesArgs: string[];
+  /** The release that holds the catalog (engine argo: its WorkflowTemplates; engine jobs: run releases are named after it). */
+  catalogRelease: string;
+  createNamespace?: boolean;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  /** Progress worth telling the user (a catalog installed, a Workflow submitted). */
+  info(message: string): void;
+}
+
 export interface FollowOptions {
   cluster: Cluster;
   /** The release whose objects are followed (label app.kubernetes.io/instance). */

@@ -7,8 +7,6 @@ import { stagesOf, type StageSpec, type Values, type WorkflowSpec } from '../cor
 import { stageMounts, type StageMount } from '../core/mounts.js';
 import { resolveWorkflow } from '../core/workflow.js';
 
-export type Runtime = 'process' | 'docker';
-
 export interface StagePlan {
   index: number;
   name: string;

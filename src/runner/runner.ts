@@ -6,8 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { processesWithMarker, RUN_MARKER, signalAll } from '../adapters/processes.js';
-import { containerName, dockerArgv, processArgv, processEnv, type RunPlan, type Runtime, type StagePlan } from './plan.js';
+import { processesWithMarker, RUN_MARKER, sameProcessRunning, signalAll, stopMarked } from '../adapters/processes.js';
+import type { Leftovers, Runtime, StageRun, StartOptions } from './runtime.js';
+import { processEnv, type RunPlan, type StagePlan } from './plan.js';
 
 export type StageStatus = 'waiting' | 'running' | 'done' | 'failed' | 'timeout' | 'killed' | 'skipped';
 
@@ -33,13 +34,20 @@ export interface RunResult {
   aborted: string | null;
 }
 
+/** How a local stage is started and stopped: as a process (process.ts) or in a container (docker.ts). */
+export interface LocalEngine {
+  readonly name: 'process' | 'docker';
+  /** The argv that runs stage `s`. */
+  argv(plan: RunPlan, s: StagePlan): string[];
+  /** Besides signalling its process group: what else stops the stage (docker kill). */
+  stop?(plan: RunPlan, s: StagePlan): void;
+}
+
 export interface RunnerOptions {
-  runtime: Runtime;
+  engine: LocalEngine;
   env: Record<string, string | undefined>;
   runTimeoutMs: number;
   graceMs: number;
-  dockerBin?: string;
-  dockerUser?: string;
   onChange?: (stage: StageState, all: readonly StageState[]) => void;
   /** Marker put in every stage's environment (default: a new UUID) to find its escaped descendants. */
   marker?: string;
@@ -163,10 +171,7 @@ export class Runner {
   private launch(i: number, s: StagePlan): void {
     // From the last of its wait locks appearing (or the run starting) to its process starting.
     const since = Math.max(this.runStartedAt, ...s.waitLocks.map((l) => this.lockSeenAt.get(l.slice(s.locksDir.length + 1)) ?? this.runStartedAt));
-    const argv =
-      this.opts.runtime === 'docker'
-        ? [this.opts.dockerBin ?? 'docker', ...dockerArgv(this.plan, s, { user: this.opts.dockerUser })]
-        : processArgv(s);
+    const argv = this.opts.engine.argv(this.plan, s);
     const stamp = () => new Date().toISOString();
     // The stage log is best effort: a full disk loses lines of it (said once at the end), never the run.
     let logError: string | null = null;
@@ -269,10 +274,7 @@ export class Runner {
     if (this.killing.has(i)) return;
     this.killing.set(i, as);
     this.killReasons.set(i, reason);
-    if (this.opts.runtime === 'docker') {
-      const s = this.plan.stages[i] as StagePlan;
-      spawn(this.opts.dockerBin ?? 'docker', ['kill', containerName(this.plan, s)], { stdio: 'ignore' }).on('error', () => {});
-    }
+    this.opts.engine.stop?.(this.plan, this.plan.stages[i] as StagePlan);
     killGroup(child, 'SIGTERM');
     const t = setTimeout(() => killGroup(child, 'SIGKILL'), this.opts.graceMs);
     child.once('exit', () => clearTimeout(t));
@@ -295,4 +297,55 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   } catch {
     /* already gone */
   }
+}
+
+/** The last 64 KiB of a local stage's log file ("" when there is none). */
+function logTail(file: string): string {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const b = Buffer.alloc(Math.min(size, 64 * 1024));
+      fs.readSync(fd, b, 0, b.length, size - b.length);
+      return b.toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A Runtime on this machine from a LocalEngine: the Runner starts and follows
+ * the stages. A restart cannot follow stages an earlier attempt left running,
+ * so re-attaching stops them (recorded pids still the same process, and
+ * whatever carries an attempt's marker) and the job runs again.
+ */
+export function localRuntime(engine: LocalEngine): Runtime {
+  return {
+    name: engine.name,
+    async start(plan: RunPlan, opts: StartOptions): Promise<StageRun> {
+      const runner = new Runner(plan, { ...opts, engine });
+      return {
+        get snapshot() {
+          return runner.snapshot;
+        },
+        run: () => runner.run(),
+        abort: (reason) => runner.abort(reason),
+        logs: async (stage) => logTail(plan.stages.find((s) => s.name === stage)?.logFile ?? ''),
+        where: `this machine (${engine.name})`,
+        remove: async () => {},
+      };
+    },
+    async reattach(_plan: RunPlan | null, left: Leftovers, opts: StartOptions) {
+      let stopped = 0;
+      for (const p of left.pids) {
+        if (!sameProcessRunning(p.pid, p.start)) continue; // gone, or the pid is someone else's now
+        stopped += signalAll([-p.pid, p.pid], 'SIGKILL') ? 1 : 0;
+      }
+      for (const m of left.markers) stopped += await stopMarked(`${m}/`, opts.graceMs);
+      return { stopped, run: null };
+    },
+  };
 }

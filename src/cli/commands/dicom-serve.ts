@@ -4,13 +4,13 @@ import { setFlagsFromString } from 'node:v8';
 import fs from 'node:fs';
 import { ExternalToolError, StateDamaged, UsageError } from '../../core/errors.js';
 import { route } from '../../core/dicom-route.js';
-import type { Runtime } from '../../runner/plan.js';
 import type { ServiceEvent } from '../../gateway/service.js';
 import type { Ctx } from '../context.js';
 import { byteSize, duration, wholeNumber } from '../numbers.js';
 import { requireValidValues, type Overlays } from '../values-file.js';
 import { requireValidDicomConfig } from '../dicom-file.js';
-import { dockerAvailable } from './test.js';
+import { currentUser, dockerAvailable, dockerRuntime } from '../../runner/docker.js';
+import { processRuntime } from '../../runner/process.js';
 
 /** values.yaml and the DICOM configuration, both valid. */
 function loadBoth(ctx: Ctx, overlays: Overlays = {}) {
@@ -30,7 +30,7 @@ interface ServeFlags extends Overlays {
   dashboardToken?: string;
   rerunInterrupted?: boolean;
   maxJobs?: string;
-  runtime?: Runtime;
+  runtime?: 'process' | 'docker';
   jobTimeout?: string;
   exportRetries?: string;
   exportBackoff?: string;
@@ -52,7 +52,8 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   if (port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535, not ${port}`);
   const host = f.host ?? '127.0.0.1';
   const dataDir = ctx.dataDir(f.data);
-  const runtime: Runtime = f.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
+  const runtimeName = f.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
+  const runtime = runtimeName === 'docker' ? dockerRuntime({ user: currentUser() }) : processRuntime;
   // A percentage of --min-free is of the disk the data folder is on (its nearest existing folder).
   let probe = dataDir;
   while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
@@ -92,7 +93,7 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   }
   let dashboard: { url: string; close(): Promise<void> } | null = null;
   if (f.dashboard !== undefined) {
-    const { startDashboard } = await import('../../adapters/dashboard.js');
+    const { startDashboard } = await import('../../gateway/dashboard.js');
     const dport = wholeNumber(f.dashboard, '--dashboard', 8000, PORT);
     const dhost = f.dashboardHost ?? '127.0.0.1';
     const token = f.dashboardToken ?? ctx.io.env.CLARA_WF_DASHBOARD_TOKEN;
@@ -137,7 +138,7 @@ export async function echoCmd(ctx: Ctx, destination: string): Promise<number> {
   const { config } = loadBoth(ctx);
   const d = (config.dicom.scu.destinations ?? []).find((x) => x.name === destination);
   if (!d) throw new UsageError(`no destination ${destination} in dicom.scu.destinations (${(config.dicom.scu.destinations ?? []).map((x) => x.name).join(', ') || 'none'})`);
-  const { echo } = await import('../../adapters/dicom-net.js');
+  const { echo } = await import('../../gateway/wire.js');
   const callingAe = config.dicom.scu['ae-title'];
   try {
     const ms = await echo({ host: d['host-ip'], port: d.port, callingAe, calledAe: d['ae-title'] });

@@ -3,7 +3,7 @@
 // release's WorkflowTemplates and a run's Workflow with each node's phase.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { ExternalToolError } from '../../core/errors.js';
-import { jobState } from '../../runner/cluster.js';
+import { jobState } from '../../runner/jobs.js';
 import type { Ctx } from '../context.js';
 import { checkClusterFlags, connect, type ClusterFlags } from '../cluster.js';
 import { table } from './stage.js';

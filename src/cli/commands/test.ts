@@ -1,50 +1,32 @@
 // clara-wf test <workflow> [job-ID] [timeout]: run a workflow locally, as the
 // seed's script did, with locks, logs, timeouts and clean kills.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ExternalToolError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { findWorkflow } from '../../core/workflow.js';
-import { planRun, stagesWithoutLocalCommand, type RunPlan, type Runtime } from '../../runner/plan.js';
+import { planRun, stagesWithoutLocalCommand, type RunPlan } from '../../runner/plan.js';
 import { lineReporter, summaryJson, ttyReporter, type Reporter } from '../../runner/progress.js';
-import { Runner, type RunResult, type StageState } from '../../runner/runner.js';
+import type { RunResult, StageState } from '../../runner/runner.js';
+import type { StageRun } from '../../runner/runtime.js';
+import { processRuntime } from '../../runner/process.js';
+import { currentUser, dockerAvailable, dockerRuntime } from '../../runner/docker.js';
+import { jobReleaseName, jobsRuntime } from '../../runner/jobs.js';
+import { argoRuntime } from '../../runner/argo.js';
+import type { ClusterSetup } from '../../runner/followed.js';
 import type { Ctx } from '../context.js';
 import { JOB_ID_RE } from '../render-chart.js';
 import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFlags } from '../cluster.js';
-import { helmFailed, locateHelm, startHelm, checkHelmVersion } from '../../adapters/helm.js';
-import { ClusterRun } from '../../runner/cluster.js';
-import { ArgoRun } from '../../runner/argo.js';
-import type { Cluster } from '../../adapters/kube.js';
-import { createHash } from 'node:crypto';
+import { locateHelm, checkHelmVersion } from '../../adapters/helm.js';
 import { overlayHelmArgs, requireValidValues } from '../values-file.js';
 import { wholeNumber } from '../numbers.js';
 
 interface Flags extends ClusterFlags {
-  runtime?: Runtime | 'cluster' | 'argo';
+  runtime?: 'process' | 'docker' | 'cluster' | 'argo';
   data?: string;
   force?: boolean;
   grace?: string;
   keep?: boolean;
-}
-
-/** A Docker engine answers `docker info` (the client alone is not enough). */
-export function dockerAvailable(env: Record<string, string | undefined>, timeoutMs = 3000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'ignore', env: env as NodeJS.ProcessEnv });
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve(false);
-    }, timeoutMs);
-    child.on('error', () => {
-      clearTimeout(t);
-      resolve(false);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(t);
-      resolve(code === 0);
-    });
-  });
 }
 
 /** Live table on a terminal, one line per event otherwise, nothing with --json or --quiet. */
@@ -55,7 +37,7 @@ function progressReporter(ctx: Ctx): Reporter | null {
 }
 
 /** Run to the end; Ctrl-C (SIGINT) or SIGTERM aborts the run, which then ends cleanly. */
-async function followRun(run: { run(): Promise<RunResult>; abort(reason: string): void }, reporter: Reporter | null): Promise<{ result: RunResult; interrupted: NodeJS.Signals | null }> {
+async function followRun(run: StageRun, reporter: Reporter | null): Promise<{ result: RunResult; interrupted: NodeJS.Signals | null }> {
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupted = sig;
@@ -102,7 +84,7 @@ export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, ti
   const plan = planRun({ values: check.values, workflowId: id, workflow, jobId, dataDir, valuesDir: path.dirname(ctx.valuesFile) });
 
   if (flags.runtime === 'cluster' || flags.runtime === 'argo') return testOnCluster(ctx, plan, { id, name: workflow.name }, runTimeout, flags, !jobArg, flags.runtime === 'argo' ? 'argo' : 'jobs');
-  const runtime: Runtime = flags.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
+  const runtime: 'process' | 'docker' = flags.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
   if (runtime === 'process') {
     const missing = stagesWithoutLocalCommand(plan);
     if (missing.length) {
@@ -127,15 +109,14 @@ export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, ti
   if (!jobArg && !ctx.json) ctx.err(`job ${jobId}`);
   ctx.info(`running ${workflow.name} (${id}) as job ${jobId} in ${ctx.display(plan.jobDir)} [runtime ${runtime}]`);
   const reporter = progressReporter(ctx);
-  const runner = new Runner(plan, {
-    runtime,
+  const local = runtime === 'docker' ? dockerRuntime({ user: currentUser() }) : processRuntime;
+  const run = await local.start(plan, {
     env: ctx.io.env,
     runTimeoutMs: runTimeout * 1000,
     graceMs: grace * 1000,
-    dockerUser: runtime === 'docker' && process.getuid ? `${process.getuid()}:${process.getgid?.() ?? 0}` : undefined,
     onChange: (st, all) => reporter?.change(st, all),
   });
-  const { result, interrupted } = await followRun(runner, reporter);
+  const { result, interrupted } = await followRun(run, reporter);
   if (ctx.json) ctx.printJson(summaryJson({ id, name: workflow.name }, jobId, result));
   if (interrupted) return 130;
   if (result.ok) {
@@ -146,23 +127,12 @@ export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, ti
     const bad = result.stages.filter((s) => s.status === 'failed' || s.status === 'timeout' || s.status === 'killed');
     for (const s of bad) {
       ctx.err(`stage ${s.name} ${s.status}${s.reason ? ` (${s.reason})` : ''}; log: ${ctx.display(s.log)}`);
-      try {
-        const tail = fs.readFileSync(s.log, 'utf8').trimEnd().split('\n').slice(-10);
-        for (const l of tail) ctx.err(`  | ${l}`);
-      } catch {
-        /* no log */
-      }
+      const tail = (await run.logs(s.name)).trimEnd();
+      if (tail) for (const l of tail.split('\n').slice(-10)) ctx.err(`  | ${l}`);
     }
     ctx.err(`clara-wf: ${workflow.name} job ${jobId} failed${result.aborted ? `: ${result.aborted}` : ''}`);
   }
   return 1;
-}
-
-/** Release name for one job: <release>-<job>, kept within helm's 53 characters. */
-export function jobReleaseName(release: string, job: string): string {
-  const name = `${release}-${job}`;
-  if (name.length <= 53) return name;
-  return `${name.slice(0, 42).replace(/-+$/, '')}-${createHash('sha256').update(name).digest('hex').slice(0, 10)}`;
 }
 
 /** --runtime cluster: install a run-mode release, follow its Jobs, uninstall. */
@@ -177,33 +147,33 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
   await helmVersion;
   if (printJob && !ctx.json) ctx.err(`job ${plan.jobId}`);
   ctx.info(`running ${wf.name} (${wf.id}) as job ${plan.jobId}: release ${release} in ${cluster.namespace} on ${cluster.server}`);
-  const base = helmClusterArgs(cluster, flags);
+  const setup: ClusterSetup = {
+    cluster,
+    helmBin: helm.bin,
+    chartDir: ctx.chartDir,
+    clusterArgs: helmClusterArgs(cluster, flags),
+    valuesArgs: overlayHelmArgs(ctx, flags),
+    catalogRelease,
+    createNamespace: flags.createNamespace,
+    cwd: ctx.io.cwd,
+    env: ctx.io.env,
+    info: (m) => ctx.info(m),
+  };
   // Jobs: a run-mode release of the chart. Argo: a Workflow from the catalog's
   // WorkflowTemplate, submitted through the API (no release per run).
-  let argoWorkflow = '';
-  if (engine === 'argo') {
-    const template = await ensureArgoCatalog(ctx, cluster, helm.bin, catalogRelease, wf, [...base, ...overlayHelmArgs(ctx, flags), '--set-string', 'engine=argo', ...(flags.createNamespace ? ['--create-namespace'] : [])]);
-    argoWorkflow = await submitArgoWorkflow(cluster, catalogRelease, template, wf, plan.jobId, runTimeout);
-    ctx.info(`submitted Argo Workflow ${argoWorkflow} from WorkflowTemplate ${template}`);
-  } else {
-    const install = ['upgrade', '--install', release, ctx.chartDir, ...base, ...overlayHelmArgs(ctx, flags), '--set-string', `job.workflow=${wf.id}`, '--set-string', `job.id=${plan.jobId}`];
-    if (flags.createNamespace) install.push('--create-namespace');
-    const installed = await startHelm(helm.bin, install, { env: ctx.io.env, cwd: ctx.io.cwd }).done;
-    if (installed.code !== 0) helmFailed(`helm upgrade --install ${release}`, installed);
-  }
-
+  const runtime = engine === 'argo' ? argoRuntime(setup) : jobsRuntime(setup);
   const reporter = progressReporter(ctx);
   let latest: readonly StageState[] = [];
   const follow = {
-    cluster,
-    release: engine === 'argo' ? catalogRelease : release,
+    env: ctx.io.env,
+    graceMs: 0,
     runTimeoutMs: runTimeout * 1000,
     onChange: (st: StageState, all: readonly StageState[]) => {
       latest = all;
       reporter?.change(st, all);
     },
   };
-  const run = engine === 'argo' ? new ArgoRun(plan, follow) : new ClusterRun(plan, follow);
+  const run = await runtime.start(plan, follow);
   // A cluster can leave Jobs pending for ever (no node, no image): say what
   // the run waits for, and for how long, instead of going quiet.
   const t0 = Date.now();
@@ -225,18 +195,12 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
   const failed = result.stages.filter((s) => s.status === 'failed' || s.status === 'timeout');
   const logs = new Map<string, string>();
   for (const s of failed) logs.set(s.name, await run.logs(s.name));
-  const what = engine === 'argo' ? `workflow ${argoWorkflow}` : `release ${release}`;
+  const what = run.where;
   if (!flags.keep) {
-    if (engine === 'argo') {
-      const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
-      await cluster.call(`deleting workflow ${argoWorkflow}`, () => api.deleteNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: cluster.namespace, plural: 'workflows', name: argoWorkflow })).catch((e: Error) => ctx.err(`clara-wf: could not delete ${what}: ${e.message}`));
-    } else {
-      const un = await startHelm(helm.bin, ['uninstall', release, ...base], { env: ctx.io.env, cwd: ctx.io.cwd }).done;
-      if (un.code !== 0) ctx.err(`clara-wf: could not uninstall ${release}: ${un.stderr.trim()}`);
-    }
-  } else if (engine === 'argo') ctx.info(`kept ${what} (--keep); remove it with kubectl delete workflow ${argoWorkflow} -n ${cluster.namespace}`);
-  else ctx.info(`kept release ${release} (--keep); remove it with clara-wf uninstall --release ${release} -n ${cluster.namespace}`);
-  if (ctx.json) ctx.printJson({ ...summaryJson(wf, plan.jobId, result), ...(engine === 'argo' ? { workflow: argoWorkflow, release: catalogRelease } : { release }), namespace: cluster.namespace, logs: Object.fromEntries(logs) });
+    await run.remove().catch((e: Error) => ctx.err(`clara-wf: could not ${engine === 'argo' ? 'delete' : 'uninstall'} ${what}: ${e.message}`));
+  } else if (engine === 'argo') ctx.info(`kept ${what} (--keep); remove it with kubectl delete ${what} -n ${cluster.namespace}`);
+  else ctx.info(`kept ${what} (--keep); remove it with clara-wf uninstall --release ${release} -n ${cluster.namespace}`);
+  if (ctx.json) ctx.printJson({ ...summaryJson(wf, plan.jobId, result), ...(engine === 'argo' ? { workflow: what.replace(/^workflow /, ''), release: catalogRelease } : { release }), namespace: cluster.namespace, logs: Object.fromEntries(logs) });
   if (interrupted) return 130;
   if (result.ok) {
     if (!ctx.json && !ctx.quiet) ctx.out(`${wf.name} job ${plan.jobId}: ok on ${cluster.server} (${what}${flags.keep ? ', kept' : engine === 'argo' ? ', deleted' : ', uninstalled'})`);
@@ -250,47 +214,4 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
     ctx.err(`clara-wf: ${wf.name} job ${plan.jobId} failed${result.aborted ? `: ${result.aborted}` : ''}`);
   }
   return 1;
-}
-
-/**
- * engine argo: the run's Workflow refers to the catalog release's
- * WorkflowTemplate. If that template is not on the cluster, install (or
- * upgrade) the catalog release with engine argo first, and say so.
- */
-async function ensureArgoCatalog(ctx: Ctx, cluster: Cluster, helmBin: string, catalogRelease: string, wf: { id: string; name: string }, args: string[]): Promise<string> {
-  const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
-  const find = async () => {
-    const list = await cluster
-      .call('listing Argo WorkflowTemplates', () => api.listNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: cluster.namespace, plural: 'workflowtemplates', labelSelector: `app.kubernetes.io/instance=${catalogRelease},clara.nvidia.com/workflow=${wf.id}` }))
-      .catch((e: Error) => {
-        if (/404|not found/i.test(e.message)) throw new UsageError(`the cluster at ${cluster.server} has no Argo Workflows (no workflowtemplates.argoproj.io); install Argo, or run with --runtime cluster (Jobs)`);
-        throw e;
-      });
-    return ((list as { items?: { metadata?: { name?: string } }[] }).items ?? [])[0]?.metadata?.name;
-  };
-  const found = await find();
-  if (found) return found;
-  ctx.info(`no WorkflowTemplate for ${wf.name} in release ${catalogRelease}: installing the catalog with engine argo (helm upgrade --install ${catalogRelease})`);
-  const r = await startHelm(helmBin, ['upgrade', '--install', catalogRelease, ctx.chartDir, ...args], { env: ctx.io.env, cwd: ctx.io.cwd }).done;
-  if (r.code !== 0) helmFailed(`helm upgrade --install ${catalogRelease}`, r);
-  const installed = await find();
-  if (!installed) throw new ExternalToolError(`release ${catalogRelease} was installed with engine argo but has no WorkflowTemplate for ${wf.name}`);
-  return installed;
-}
-
-/** A Workflow running the template for one job, created through the API; returns its name. */
-async function submitArgoWorkflow(cluster: Cluster, catalogRelease: string, template: string, wf: { id: string; name: string }, job: string, runTimeout: number): Promise<string> {
-  const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
-  const body = {
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'Workflow',
-    metadata: {
-      generateName: `${template.slice(0, 50)}-`,
-      labels: { 'app.kubernetes.io/instance': catalogRelease, 'app.kubernetes.io/managed-by': 'clara-wf', 'app.kubernetes.io/component': 'workflow-run', 'clara.nvidia.com/workflow': wf.id, 'clara.nvidia.com/job': job },
-      annotations: { 'clara.nvidia.com/workflow-name': wf.name },
-    },
-    spec: { workflowTemplateRef: { name: template }, arguments: { parameters: [{ name: 'job', value: job }] }, activeDeadlineSeconds: runTimeout },
-  };
-  const created = (await cluster.call('submitting the Argo Workflow', () => api.createNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: cluster.namespace, plural: 'workflows', body }))) as { metadata?: { name?: string } };
-  return created.metadata?.name ?? '';
 }

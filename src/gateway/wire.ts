@@ -12,9 +12,9 @@ import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
 import type { ScpLimits } from '../core/intake.js';
 import { isSafeUid, part10Header } from '../core/part10.js';
-import { outOfResources } from './files.js';
-import { datasetOf, HEAD_BYTES, identify, type InstanceIds } from '../gateway/identify.js';
-import { importPackage } from './import-package.js';
+import { outOfResources } from '../adapters/files.js';
+import { datasetOf, HEAD_BYTES, identify, type InstanceIds } from './identify.js';
+import { importPackage } from '../adapters/import-package.js';
 
 // dcmjs-dimse's types are namespaces on a default export; only what we use is typed here.
 /* eslint-disable @typescript-eslint/no-explicit-any */

@@ -1,8 +1,12 @@
-// Runtime "cluster": install a run-mode release of the chart for one job,
-// follow its stage Jobs with a watch, and report them like local stages.
+// Runtime "jobs" (`--runtime cluster`): install a run-mode release of the chart
+// for one job, follow its stage Jobs with a watch, and report them like local stages.
+import { createHash } from 'node:crypto';
 import type { V1Job } from '@kubernetes/client-node';
+import { helmFailed, startHelm } from '../adapters/helm.js';
 import { keepWatching } from './watch.js';
-import { FollowedRun, terminal, type FollowOptions } from './followed.js';
+import { FollowedRun, terminal, type ClusterSetup, type FollowOptions } from './followed.js';
+import type { RunPlan } from './plan.js';
+import type { Runtime, StageRun, StartOptions } from './runtime.js';
 import type { StageState, StageStatus } from './runner.js';
 
 export interface JobState {
@@ -111,4 +115,50 @@ export class ClusterRun extends FollowedRun {
       return `(logs unavailable: ${(e as Error).message})`;
     }
   }
+}
+
+/** Release name for one job: <release>-<job>, kept within helm's 53 characters. */
+export function jobReleaseName(release: string, job: string): string {
+  const name = `${release}-${job}`;
+  if (name.length <= 53) return name;
+  return `${name.slice(0, 42).replace(/-+$/, '')}-${createHash('sha256').update(name).digest('hex').slice(0, 10)}`;
+}
+
+/** A job's run-mode release, followed; removing it uninstalls the release. */
+function followRelease(setup: ClusterSetup, plan: RunPlan, release: string, opts: StartOptions): StageRun {
+  const run = new ClusterRun(plan, { cluster: setup.cluster, release, runTimeoutMs: opts.runTimeoutMs, onChange: opts.onChange });
+  return {
+    get snapshot() {
+      return run.snapshot;
+    },
+    run: () => run.run(),
+    abort: (reason) => run.abort(reason),
+    logs: (stage) => run.logs(stage),
+    where: `release ${release}`,
+    remove: async () => {
+      const r = await startHelm(setup.helmBin, ['uninstall', release, ...setup.clusterArgs], { env: setup.env, cwd: setup.cwd }).done;
+      if (r.code !== 0) helmFailed(`helm uninstall ${release}`, r);
+    },
+  };
+}
+
+export function jobsRuntime(setup: ClusterSetup): Runtime {
+  return {
+    name: 'jobs',
+    async start(plan, opts) {
+      const release = jobReleaseName(setup.catalogRelease, plan.jobId);
+      const install = ['upgrade', '--install', release, setup.chartDir, ...setup.clusterArgs, ...setup.valuesArgs, '--set-string', `job.workflow=${plan.workflowId}`, '--set-string', `job.id=${plan.jobId}`];
+      if (setup.createNamespace) install.push('--create-namespace');
+      const installed = await startHelm(setup.helmBin, install, { env: setup.env, cwd: setup.cwd }).done;
+      if (installed.code !== 0) helmFailed(`helm upgrade --install ${release}`, installed);
+      return followRelease(setup, plan, release, opts);
+    },
+    async reattach(plan, _left, opts) {
+      if (!plan) return { stopped: 0, run: null };
+      // The release outlives the caller: follow it again if helm knows it.
+      const release = jobReleaseName(setup.catalogRelease, plan.jobId);
+      const status = await startHelm(setup.helmBin, ['status', release, ...setup.clusterArgs], { env: setup.env, cwd: setup.cwd }).done;
+      return { stopped: 0, run: status.code === 0 ? followRelease(setup, plan, release, opts) : null };
+    },
+  };
 }

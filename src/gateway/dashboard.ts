@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import type { DicomService, JobRecord } from '../gateway/service.js';
-import { readPackageText } from './package-files.js';
+import type { DicomService, JobRecord } from './service.js';
+import { readPackageText } from '../adapters/package-files.js';
 
 export interface Dashboard {
   /** The address to open, with the token. */
