@@ -208,6 +208,29 @@ describe('test --runtime argo (test server with a small Argo controller)', () =>
     new Workflow(wf as any).validate();
   });
 
+  it('the Workflow is named from the job: a second submit of the same job follows it and submits nothing', async () => {
+    let starts = 0;
+    const { server, env } = await cluster({ argo: () => (starts++, { result: 'succeed', runMs: 20 }) });
+    const args = ['test', 'liver-seg', RUN, '--runtime', 'argo', '--set', 'volume.nodeSelector.kubernetes\\.io/hostname=node-1', '--keep'];
+    const first = await cli(args, { cwd: repoRoot, env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain(`submitted Argo Workflow clara-workflow-liver-seg-${RUN} from WorkflowTemplate clara-workflow-liver-seg`);
+    const second = await cli(args, { cwd: repoRoot, env });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`Argo Workflow clara-workflow-liver-seg-${RUN} of job ${RUN} exists already: following it (nothing submitted again)`);
+    expect(server.objects('Workflow', 'default').map((w) => w.metadata.name)).toEqual([`clara-workflow-liver-seg-${RUN}`]);
+    expect(starts).toBe(3); // each stage ran once
+  });
+
+  it('a job ID that makes the name longer than 63 characters is shortened with a hash, the same every time', async () => {
+    const { workflowName } = await import('../src/runner/argo.js');
+    const long = workflowName('clara-workflow-a-rather-long-workflow-name', '11111111-1111-1111-1111-111111111111');
+    expect(long.length).toBeLessThanOrEqual(63);
+    expect(long).toMatch(/^clara-workflow-a-rather-long-workflow-name-11111111-[0-9a-f]{10}$|^[a-z0-9-]+-[0-9a-f]{10}$/);
+    expect(workflowName('clara-workflow-a-rather-long-workflow-name', '11111111-1111-1111-1111-111111111111')).toBe(long);
+    expect(workflowName('clara-workflow-a-rather-long-workflow-name', '11111111-1111-1111-1111-111111111112')).not.toBe(long);
+  });
+
   it('a cluster without Argo says so, and nothing is installed', async () => {
     const { server, env } = await cluster({});
     const r = await cli(['test', 'liver-seg', RUN, '--runtime', 'argo', '--set', 'volume.nodeSelector.kubernetes\\.io/hostname=node-1'], { cwd: repoRoot, env });

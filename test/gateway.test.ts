@@ -308,6 +308,17 @@ describe('restart recovery', () => {
       req.end();
     });
     expect(rebound).toBe(421);
+    // Liveness (a kubelet's probe: the pod's IP as Host, no token) answers and tells nothing else.
+    const health = await new Promise<{ code: number; body: string }>((resolve) => {
+      const u = new URL(s.dashboard as string);
+      const req = http.request({ host: u.hostname, port: u.port, path: '/healthz', headers: { Host: '10.1.2.3:8080' } }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+      });
+      req.end();
+    });
+    expect(health).toEqual({ code: 200, body: '{"ok":true}' });
     expect(await stop(s)).toBe(0);
   });
 });

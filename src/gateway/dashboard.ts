@@ -61,6 +61,8 @@ export async function startDashboard(service: DicomService, opts: { host: string
       res.writeHead(code, { 'Content-Type': `${type}; charset=utf-8`, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer', ...extra });
       res.end(body);
     };
+    // Liveness for a kubelet (its probe names the pod's IP, and has no token): says nothing but that serve answers.
+    if (url.pathname === '/healthz' && req.method === 'GET') return send(200, '{"ok":true}');
     if (!hosts.has((req.headers.host ?? '').toLowerCase())) return send(421, JSON.stringify({ error: `Host ${req.headers.host ?? '(none)'} is not this server's address` }));
     const retry = /^\/api\/jobs\/([0-9a-f-]{36})\/retry$/.exec(url.pathname);
     if (req.method !== 'GET' && !(req.method === 'POST' && retry)) return send(405, JSON.stringify({ error: 'only GET (and POST …/retry)' }));

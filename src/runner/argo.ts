@@ -2,6 +2,7 @@
 // WorkflowTemplate (engine: argo), submitted through the API; followed with a
 // watch, its status.nodes mapped to the same per-stage states as local runs,
 // stopped (spec.shutdown: Stop) at the run timeout, a failed node's pod log read.
+import { createHash } from 'node:crypto';
 import { helmFailed, startHelm } from '../adapters/helm.js';
 import { ExternalToolError, UsageError } from '../core/errors.js';
 import { keepWatching } from './watch.js';
@@ -157,22 +158,46 @@ async function ensureArgoCatalog(setup: ClusterSetup, wf: { id: string; name: st
   return installed;
 }
 
-/** A Workflow running the template for one job, created through the API; returns its name. */
-async function submitWorkflow(setup: ClusterSetup, template: string, plan: RunPlan, runTimeoutMs: number): Promise<string> {
+/**
+ * The job's Workflow name: the template's and the whole job ID, so the same
+ * job always names the same Workflow; over 63 characters (Argo puts the name
+ * in pod labels), a readable part and a hash of the whole name.
+ */
+export function workflowName(template: string, jobId: string): string {
+  const full = `${template}-${jobId}`.toLowerCase();
+  if (full.length <= 63) return full;
+  return `${full.slice(0, 52).replace(/-+$/, '')}-${createHash('sha256').update(full).digest('hex').slice(0, 10)}`;
+}
+
+/**
+ * The Workflow running the template for one job, created through the API under
+ * the job's own name: a second submit of the same job (a retry, a restarted
+ * caller) finds it there (409 AlreadyExists) and runs nothing twice.
+ */
+async function submitWorkflow(setup: ClusterSetup, template: string, plan: RunPlan, runTimeoutMs: number): Promise<{ name: string; existed: boolean }> {
   const { cluster } = setup;
   const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
+  const name = workflowName(template, plan.jobId);
   const body = {
     apiVersion: `${GROUP}/${VERSION}`,
     kind: 'Workflow',
     metadata: {
-      generateName: `${template.slice(0, 50)}-`,
+      name,
       labels: { 'app.kubernetes.io/instance': setup.catalogRelease, 'app.kubernetes.io/managed-by': 'clara-wf', 'app.kubernetes.io/component': 'workflow-run', 'clara.nvidia.com/workflow': plan.workflowId, 'clara.nvidia.com/job': plan.jobId },
       annotations: { 'clara.nvidia.com/workflow-name': plan.workflowName },
     },
     spec: { workflowTemplateRef: { name: template }, arguments: { parameters: [{ name: 'job', value: plan.jobId }] }, activeDeadlineSeconds: Math.ceil(runTimeoutMs / 1000) },
   };
-  const created = (await cluster.call('submitting the Argo Workflow', () => api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: 'workflows', body }))) as { metadata?: { name?: string } };
-  return created.metadata?.name ?? '';
+  const existed = await cluster.call('submitting the Argo Workflow', () =>
+    api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: 'workflows', body }).then(
+      () => false,
+      (e: { code?: number }) => {
+        if (e.code === 409) return true;
+        throw e;
+      },
+    ),
+  );
+  return { name, existed };
 }
 
 /** A job's Workflow, followed; removing it deletes the Workflow. */
@@ -200,8 +225,8 @@ export function argoRuntime(setup: ClusterSetup): Runtime {
     name: 'argo',
     async start(plan, opts) {
       const template = await ensureArgoCatalog(setup, { id: plan.workflowId, name: plan.workflowName });
-      const name = await submitWorkflow(setup, template, plan, opts.runTimeoutMs);
-      setup.info(`submitted Argo Workflow ${name} from WorkflowTemplate ${template}`);
+      const { name, existed } = await submitWorkflow(setup, template, plan, opts.runTimeoutMs);
+      setup.info(existed ? `Argo Workflow ${name} of job ${plan.jobId} exists already: following it (nothing submitted again)` : `submitted Argo Workflow ${name} from WorkflowTemplate ${template}`);
       return followWorkflow(setup, plan, name, opts);
     },
     async reattach(plan, _left, opts) {
