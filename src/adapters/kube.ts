@@ -103,6 +103,20 @@ function trustDeferredExtraCa(kc: InstanceType<ClientNode['KubeConfig']>): void 
   });
 }
 
+/** Where a pod's service account is mounted (client-go rest.InClusterConfig). */
+const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * A pod's in-cluster account, when KUBERNETES_SERVICE_HOST/PORT are set and its
+ * token is mounted. CLARA_WF_IN_CLUSTER_ROOT puts a folder before the mount
+ * path (tests stand a service account up under a temp folder).
+ */
+function inClusterAccount(env: Record<string, string | undefined>): { prefix: string } | null {
+  const prefix = env.CLARA_WF_IN_CLUSTER_ROOT ?? '';
+  if (!env.KUBERNETES_SERVICE_HOST || !env.KUBERNETES_SERVICE_PORT) return null;
+  return fs.existsSync(path.join(`${prefix}${SERVICE_ACCOUNT}`, 'token')) ? { prefix } : null;
+}
+
 export class Cluster {
   readonly server: string;
   readonly context: string;
@@ -128,7 +142,18 @@ export class Cluster {
   }
 
   static async connect(opts: ClusterOptions, env: Record<string, string | undefined>, cwd: string): Promise<Cluster> {
-    const files = resolveKubeconfig(opts, env, cwd);
+    let files: string[];
+    try {
+      files = resolveKubeconfig(opts, env, cwd);
+    } catch (e) {
+      // In a pod with no kubeconfig: its service account, as client-go's in-cluster config does.
+      const account = inClusterAccount(env);
+      if (opts.kubeconfig || !account) throw e;
+      const k8s = await importPackage<ClientNode>('@kubernetes/client-node');
+      const kc = new k8s.KubeConfig();
+      kc.loadFromCluster(account.prefix);
+      return new Cluster(k8s, kc, [], opts.connectTimeoutMs ?? 3500, opts.namespace);
+    }
     const k8s = await importPackage<ClientNode>('@kubernetes/client-node');
     const kc = loadKubeconfig(k8s, files);
     const file = files.join(path.delimiter);
@@ -144,7 +169,7 @@ export class Cluster {
   }
 
   private where(): string {
-    return `the cluster at ${this.server} (context ${this.context}, kubeconfig ${this.kubeconfigPath})`;
+    return `the cluster at ${this.server} (${this.kubeconfigFiles.length ? `context ${this.context}, kubeconfig ${this.kubeconfigPath}` : 'in-cluster, its service account'})`;
   }
 
   /** Run a client-node call; turn failures into exit-4 errors that name the cluster. */
