@@ -56,12 +56,6 @@ export interface HelmResult {
 export interface HelmRun {
   child: ChildProcess;
   done: Promise<HelmResult>;
-  /**
-   * Send stdout to `sink` from now on (what was buffered first); `done` then
-   * carries no stdout. Lets `render` print helm's output as it comes once
-   * validation has passed, without holding megabytes in memory.
-   */
-  stream(sink: (chunk: Buffer) => void): void;
   /** With stdoutFile: read helm's output once it has exited (to a sink, or returned), then close the file. */
   readOutput(to?: (chunk: Buffer) => void): string;
   /** With stdoutFile: close the file unread. */
@@ -79,16 +73,10 @@ export function startHelm(bin: string, args: string[], opts: { env?: Record<stri
     fs.rmSync(p);
   }
   const child = spawn(bin, args, { cwd: opts.cwd, env: opts.env as NodeJS.ProcessEnv, stdio: ['ignore', file ? file.fd : 'pipe', 'pipe'] });
-  let out: Buffer[] = [];
+  const out: Buffer[] = [];
   const err: Buffer[] = [];
-  let sink: ((chunk: Buffer) => void) | null = null;
-  child.stdout?.on('data', (d: Buffer) => (sink ? sink(d) : out.push(d)));
+  child.stdout?.on('data', (d: Buffer) => out.push(d));
   child.stderr?.on('data', (d: Buffer) => err.push(d));
-  const stream = (to: (chunk: Buffer) => void) => {
-    for (const b of out) to(b);
-    out = [];
-    sink = to;
-  };
   /** What helm wrote to the file, once it has exited: to `to` in 1 MiB pieces (returns ""), or returned. The file is closed after. */
   const readOutput = (to?: (chunk: Buffer) => void): string => {
     if (!file) return '';
@@ -117,7 +105,7 @@ export function startHelm(bin: string, args: string[], opts: { env?: Record<stri
       resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
     );
   });
-  return { child, done, stream, readOutput, discard };
+  return { child, done, readOutput, discard };
 }
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { readText, withFileLock, writeAtomic } from '../adapters/files.js';
 import { pointer, type Diagnostic } from '../core/diagnostic.js';
 import { checkDicomConfig, type DicomConfig, type WorkflowMapping } from '../core/dicom-config.js';
-import { removeSequenceItem } from '../core/yaml-edit.js';
+import { removeSequenceItems } from '../core/yaml-edit.js';
 import { parseYaml } from '../core/yaml-source.js';
 import { UsageError, ValidationFailed } from '../core/errors.js';
 import type { Values } from '../core/model.js';
@@ -229,12 +229,7 @@ export async function removeWithMappings(ctx: Ctx, edit: (loaded: LoadedValues) 
           const doomed = all.map((m, i) => ({ m, i })).filter(({ m }) => removal.workflowIds.includes(String(m?.workflow ?? '')));
           gone = doomed.map((d) => d.m);
           mappings(gone);
-          let out = dicomBefore;
-          for (const { i } of [...doomed].reverse()) {
-            const re = parseYaml(out, dicomShown);
-            if (!re.ok) break;
-            out = removeSequenceItem(out, re.yaml, pointer('workflows'), i);
-          }
+          const out = removeSequenceItems(dicomBefore, dicomShown, pointer('workflows'), doomed.map((d) => d.i));
           if (out !== dicomBefore) {
             const newValues = after.values as Values | null;
             const checkDicom = (t: string, v: Values | null) => checkDicomConfig(t, dicomShown, v, shown);

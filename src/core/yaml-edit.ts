@@ -5,7 +5,7 @@ import { YAML11_SCHEMA, dump } from 'js-yaml';
 import { pointer, pointerSegments } from './diagnostic.js';
 import { UsageError } from './errors.js';
 import { entryEnd, indentOf, joinLines, spliceLines, splitLines, stripCr, withEol, type TextLines } from './text-lines.js';
-import type { ParsedYaml } from './yaml-source.js';
+import { parseYaml, type ParsedYaml } from './yaml-source.js';
 
 /** An item as block YAML lines at indent 0, first line prefixed "- " (quoted the way Helm would need). */
 export function itemLines(item: Record<string, unknown>): string[] {
@@ -102,6 +102,21 @@ export function removeSequenceItem(text: string, yaml: ParsedYaml, path: string,
     out = spliceLines(out, keyLine, keyLine, [m ? `${m[1]} []${m[2] ?? ''}${cr}` : line]);
   }
   return joinLines(out);
+}
+
+/**
+ * Remove several items of the block sequence at `path`, by index in `text`:
+ * from the last up, the text read again between removals, so each removal
+ * lands on its own item's lines.
+ */
+export function removeSequenceItems(text: string, file: string, path: string, indices: readonly number[]): string {
+  let out = text;
+  for (const i of [...indices].sort((a, b) => b - a)) {
+    const parsed = parseYaml(out, file);
+    if (!parsed.ok) throw new UsageError(`${file} is not valid YAML`);
+    out = removeSequenceItem(out, parsed.yaml, path, i);
+  }
+  return out;
 }
 
 /** Replace item `index` of the block sequence at `path` in place (same position, same indentation). */

@@ -9,7 +9,7 @@ import { keepWatching } from './watch.js';
 import { FollowedRun, terminal, type ClusterSetup, type FollowOptions } from './followed.js';
 import type { RunPlan } from './plan.js';
 import type { StageStatus } from './runner.js';
-import type { Runtime, StageRun, StartOptions } from './runtime.js';
+import { stageRun, type Runtime, type StageRun, type StartOptions } from './runtime.js';
 
 const GROUP = 'argoproj.io';
 const VERSION = 'v1alpha1';
@@ -205,19 +205,14 @@ function followWorkflow(setup: ClusterSetup, plan: RunPlan, name: string, opts: 
   const run = new ArgoRun(plan, { cluster: setup.cluster, release: setup.catalogRelease, runTimeoutMs: opts.runTimeoutMs, onChange: opts.onChange });
   run.workflow = name;
   const { cluster } = setup;
-  return {
-    get snapshot() {
-      return run.snapshot;
-    },
-    run: () => run.run(),
-    abort: (reason) => run.abort(reason),
+  return stageRun(run, {
     logs: (stage) => run.logs(stage),
     where: `workflow ${name}`,
     remove: async () => {
       const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
       await cluster.call(`deleting workflow ${name}`, () => api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: 'workflows', name }));
     },
-  };
+  });
 }
 
 export function argoRuntime(setup: ClusterSetup): Runtime {

@@ -6,7 +6,7 @@ import { helmFailed, startHelm } from '../adapters/helm.js';
 import { keepWatching } from './watch.js';
 import { FollowedRun, terminal, type ClusterSetup, type FollowOptions } from './followed.js';
 import type { RunPlan } from './plan.js';
-import type { Runtime, StageRun, StartOptions } from './runtime.js';
+import { stageRun, type Runtime, type StageRun, type StartOptions } from './runtime.js';
 import type { StageState, StageStatus } from './runner.js';
 
 export interface JobState {
@@ -127,19 +127,14 @@ export function jobReleaseName(release: string, job: string): string {
 /** A job's run-mode release, followed; removing it uninstalls the release. */
 function followRelease(setup: ClusterSetup, plan: RunPlan, release: string, opts: StartOptions): StageRun {
   const run = new ClusterRun(plan, { cluster: setup.cluster, release, runTimeoutMs: opts.runTimeoutMs, onChange: opts.onChange });
-  return {
-    get snapshot() {
-      return run.snapshot;
-    },
-    run: () => run.run(),
-    abort: (reason) => run.abort(reason),
+  return stageRun(run, {
     logs: (stage) => run.logs(stage),
     where: `release ${release}`,
     remove: async () => {
       const r = await startHelm(setup.helmBin, ['uninstall', release, ...setup.clusterArgs], { env: setup.env, cwd: setup.cwd }).done;
       if (r.code !== 0) helmFailed(`helm uninstall ${release}`, r);
     },
-  };
+  });
 }
 
 export function jobsRuntime(setup: ClusterSetup): Runtime {

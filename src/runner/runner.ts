@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { processesWithMarker, RUN_MARKER, sameProcessRunning, signalAll, stopMarked } from '../adapters/processes.js';
-import type { Leftovers, Runtime, StageRun, StartOptions } from './runtime.js';
+import { stageRun, type Leftovers, type Runtime, type StageRun, type StartOptions } from './runtime.js';
 import { processEnv, type RunPlan, type StagePlan } from './plan.js';
 
 export type StageStatus = 'waiting' | 'running' | 'done' | 'failed' | 'timeout' | 'killed' | 'skipped';
@@ -327,16 +327,11 @@ export function localRuntime(engine: LocalEngine): Runtime {
     name: engine.name,
     async start(plan: RunPlan, opts: StartOptions): Promise<StageRun> {
       const runner = new Runner(plan, { ...opts, engine });
-      return {
-        get snapshot() {
-          return runner.snapshot;
-        },
-        run: () => runner.run(),
-        abort: (reason) => runner.abort(reason),
+      return stageRun(runner, {
         logs: async (stage) => logTail(plan.stages.find((s) => s.name === stage)?.logFile ?? ''),
         where: `this machine (${engine.name})`,
         remove: async () => {},
-      };
+      });
     },
     async reattach(_plan: RunPlan | null, left: Leftovers, opts: StartOptions) {
       let stopped = 0;

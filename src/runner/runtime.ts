@@ -55,3 +55,15 @@ export interface Runtime {
    */
   reattach(plan: RunPlan | null, left: Leftovers, opts: StartOptions): Promise<{ stopped: number; run: StageRun | null }>;
 }
+
+/** A run as a StageRun: what follows the stages (the local Runner, a FollowedRun), its logs, where it runs, how it is removed. */
+export function stageRun(run: { readonly snapshot: readonly StageState[]; run(): Promise<RunResult>; abort(reason: string): void }, parts: Pick<StageRun, 'logs' | 'where' | 'remove'>): StageRun {
+  return {
+    get snapshot() {
+      return run.snapshot;
+    },
+    run: () => run.run(),
+    abort: (reason) => run.abort(reason),
+    ...parts,
+  };
+}

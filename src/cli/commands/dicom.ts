@@ -5,8 +5,7 @@ import { readText } from '../../adapters/files.js';
 import { aeTitleProblem, checkDicomConfig, DEFAULT_PROCESSOR, hostProblem, type DicomConfig } from '../../core/dicom-config.js';
 import { hasErrors, pointer } from '../../core/diagnostic.js';
 import { findWorkflow } from '../../core/workflow.js';
-import { appendToSequence, removeSequenceItem, replaceSequenceItem } from '../../core/yaml-edit.js';
-import { parseYaml } from '../../core/yaml-source.js';
+import { appendToSequence, removeSequenceItem, removeSequenceItems, replaceSequenceItem } from '../../core/yaml-edit.js';
 import type { Ctx } from '../context.js';
 import { editDicomConfig, loadDicomConfig, valuesForReferences } from '../dicom-file.js';
 import { wholeNumber } from '../numbers.js';
@@ -177,20 +176,11 @@ export async function unmap(ctx: Ctx, title: string, f: { workflow?: string; pip
     const pl = list(config['pipeline-mappings']).map((m, i) => ({ m, i })).filter(({ m }) => !f.workflow && m['clara-ae-title'] === title && (!f.pipeline || m['pipeline-id'] === f.pipeline.toLowerCase()));
     if (!wf.length && !pl.length) throw new UsageError(`no mapping for AE title ${title}${f.workflow ? ` and workflow ${f.workflow}` : ''}${f.pipeline ? ` and pipeline ${f.pipeline}` : ''}`);
     removed = wf.length + pl.length;
-    // Remove from the end so earlier line numbers stay valid; re-read between edits.
-    let out = text;
-    for (const [path, items] of [[pointer('pipeline-mappings'), pl], [pointer('workflows'), wf]] as const) {
-      for (const { i } of [...items].reverse()) out = removeSequenceItem(out, reparse(out), path, i);
-    }
-    return out;
+    const file = ctx.display(ctx.dicomConfigFile);
+    const out = removeSequenceItems(text, file, pointer('pipeline-mappings'), pl.map((x) => x.i));
+    return removeSequenceItems(out, file, pointer('workflows'), wf.map((x) => x.i));
   }, { repair: true });
   return report(ctx, `removed ${removed} mapping${removed === 1 ? '' : 's'} of ${title}`, r.changed, ctx.display(ctx.dicomConfigFile));
-}
-
-function reparse(text: string) {
-  const p = parseYaml(text, 'dicom');
-  if (!p.ok) throw new UsageError('the DICOM configuration is not valid YAML');
-  return p.yaml;
 }
 
 /** dicom validate: the DICOM configuration alone, checked against values.yaml (what validate checks second). */

@@ -11,7 +11,7 @@ import { UsageError } from '../../core/errors.js';
 import { stagesOf, workflowsOf, type Values } from '../../core/model.js';
 import { removeStageBlock, removeWorkflowEntry } from '../../core/values-edit.js';
 import { readValues } from '../../core/validate-values.js';
-import { removeSequenceItem } from '../../core/yaml-edit.js';
+import { removeSequenceItems } from '../../core/yaml-edit.js';
 import { parseYaml } from '../../core/yaml-source.js';
 import type { Ctx } from '../context.js';
 
@@ -49,14 +49,10 @@ export function emptyValues(text: string): string {
 
 /** The shipped DICOM configuration without the workflow mappings (they name the reference workflows). */
 export function emptyDicomConfig(text: string): string {
-  let out = text;
-  for (;;) {
-    const parsed = parseYaml(out, 'dicom-server-config.yaml');
-    if (!parsed.ok) return out;
-    const maps = (parsed.yaml.data as { workflows?: unknown[] })?.workflows;
-    if (!Array.isArray(maps) || !maps.length) return out;
-    out = removeSequenceItem(out, parsed.yaml, pointer('workflows'), maps.length - 1);
-  }
+  const parsed = parseYaml(text, 'dicom-server-config.yaml');
+  const maps = parsed.ok ? (parsed.yaml.data as { workflows?: unknown[] })?.workflows : undefined;
+  if (!Array.isArray(maps)) return text;
+  return removeSequenceItems(text, 'dicom-server-config.yaml', pointer('workflows'), maps.map((_, i) => i));
 }
 
 export function init(ctx: Ctx, dir: string | undefined, flags: Flags): number {
