@@ -168,7 +168,8 @@ export class Cluster {
     return new Cluster(k8s, kc, files, opts.connectTimeoutMs ?? 3500, opts.namespace);
   }
 
-  private where(): string {
+  /** The cluster in words: its server and how it is reached. */
+  describe(): string {
     return `the cluster at ${this.server} (${this.kubeconfigFiles.length ? `context ${this.context}, kubeconfig ${this.kubeconfigPath}` : 'in-cluster, its service account'})`;
   }
 
@@ -176,13 +177,13 @@ export class Cluster {
   async call<T>(what: string, fn: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ExternalToolError(`${this.where()} did not answer within ${Math.round(timeoutMs / 1000)} s (${what})`)), timeoutMs);
+      timer = setTimeout(() => reject(new ExternalToolError(`${this.describe()} did not answer within ${Math.round(timeoutMs / 1000)} s (${what})`)), timeoutMs);
     });
     try {
       return await Promise.race([fn(), timeout]);
     } catch (e) {
       if (e instanceof ExternalToolError) throw e;
-      throw new ExternalToolError(`${what} failed on ${this.where()}: ${describe(e)}`);
+      throw new ExternalToolError(`${what} failed on ${this.describe()}: ${describe(e)}`);
     } finally {
       clearTimeout(timer);
     }

@@ -5,9 +5,10 @@ import path from 'node:path';
 import { YAML11_SCHEMA, load } from 'js-yaml';
 import semver from 'semver';
 import type { Cluster, ClusterOptions } from '../adapters/kube.js';
+import type { ClusterSetup } from '../runner/followed.js';
 import { ExternalToolError, UsageError } from '../core/errors.js';
 import type { Ctx } from './context.js';
-import type { Overlays } from './values-file.js';
+import { overlayHelmArgs, type Overlays } from './values-file.js';
 
 export interface ClusterFlags extends Overlays {
   namespace?: string;
@@ -89,4 +90,22 @@ export async function preflight(ctx: Ctx, cluster: Cluster, release: string, f: 
     );
   }
   return { serverVersion, namespaceExists, release: state ? { revision: state.revision, status: state.status } : null };
+}
+
+/** Where a cluster runtime (jobs, argo) submits: this cluster, helm, the chart and the command's overlays. */
+export function clusterSetup(ctx: Ctx, cluster: Cluster, f: ClusterFlags, helmBin: string, catalogRelease: string): ClusterSetup {
+  return {
+    cluster,
+    helmBin,
+    chartDir: ctx.chartDir,
+    clusterArgs: helmClusterArgs(cluster, f),
+    valuesArgs: overlayHelmArgs(ctx, f),
+    catalogRelease,
+    createNamespace: f.createNamespace,
+    // In a pod (no kubeconfig) the catalog is the release the gateway came with; it is not upgraded from inside.
+    installCatalog: cluster.kubeconfigFiles.length > 0,
+    cwd: ctx.io.cwd,
+    env: ctx.io.env,
+    info: (m) => ctx.info(m),
+  };
 }

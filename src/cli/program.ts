@@ -253,16 +253,19 @@ export function buildProgram(io: Io, hooks: ProgramHooks): Command {
   sub(dicom, 'show', 'AE titles, what they trigger, sources and destinations').action(lazy(dicomMod, 'show'));
   sub(dicom, 'validate', 'check the DICOM configuration (against values.yaml); validate checks it too').addOption(FORMAT()).action(lazy(dicomMod, 'validateCmd'));
   const serveMod = () => import('./commands/dicom-serve.js');
-  overlayOptions(sub(dicom, 'serve', 'a local DICOM SCP: received studies run their mapped workflow, results go to the mapped destination'))
+  overlayOptions(kubeOptions(sub(dicom, 'serve', 'a DICOM SCP: received studies run their mapped workflow (here or on a cluster), results go to the mapped destination'), 'argo/cluster: '), 'argo/cluster: ')
     .option('--host <ip>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'DICOM port (default: dicom.scp.port)')
-    .option('--data <dir>', 'job folders (default: test-data next to the chart folder)')
+    .option('--data <dir>', "the gateway's state and received instances (.gateway/), and job folders unless --jobs (default: test-data next to the chart folder)")
+    .option('--jobs <dir>', 'job folders (default: the --data folder); on a cluster, where the claim the workflow pods mount is')
+    .option('--release <name>', 'argo/cluster: the catalog release (its WorkflowTemplates; run-mode releases are named <release>-<job>)', 'clara-workflow')
+    .option('--create-namespace', 'argo/cluster: create the namespace if needed')
     .option('--dashboard <port>', 'serve the jobs dashboard on this port (needs the access token it prints)')
     .option('--dashboard-host <ip>', 'address the dashboard listens on (separate from --host)', '127.0.0.1')
     .option('--dashboard-token <token>', 'the dashboard access token (default: $CLARA_WF_DASHBOARD_TOKEN, else a random one printed at start)')
     .option('--no-rerun-interrupted', 'leave jobs a crash interrupted failed instead of running them again')
     .option('--max-jobs <n>', 'workflows run at once', '2')
-    .addOption(new Option('--runtime <runtime>', 'how stages run (default: docker when an engine answers, else process)').choices(['process', 'docker']))
+    .addOption(new Option('--runtime <runtime>', 'how stages run: process, docker, argo (a Workflow per job) or cluster (stage Jobs per job); default: docker when an engine answers, else process').choices(['process', 'docker', 'argo', 'cluster']))
     .option('--job-timeout <seconds>', 'limit for one workflow run', '3600')
     .option('--export-retries <n>', 'retries of a failed export', '3')
     .option('--export-backoff <ms>', 'first wait between export retries (doubles)', '500')

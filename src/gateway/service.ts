@@ -21,11 +21,11 @@ import { printable } from '../core/printable.js';
 import { intakeRules, scpLimits, type ScpLimits } from '../core/intake.js';
 import { workflowsOf, type Values, type WorkflowSpec } from '../core/model.js';
 import { planRun, type RunPlan } from '../runner/plan.js';
-import type { Runtime, StageRun } from '../runner/runtime.js';
+import type { Runtime, StageRun, StartOptions } from '../runner/runtime.js';
 import { gatewayPaths, runningServe } from './data-folder.js';
 import { fileMatches, syncDir } from './instance-files.js';
 import { importJournal } from './import-journal.js';
-import { apply, compact, isFinal, newestFirst, openInstances, RECOVERED, replay, type GatewayState, type GroupState, type InstanceRecord, type JobRecord, type JournalRecord } from './state.js';
+import { apply, compact, isFinal, newestFirst, openInstances, RECOVERED, replay, type GatewayState, type GroupState, type InstanceRecord, type JobRecord, type JournalRecord, type StageRecord } from './state.js';
 import { outOfResources } from '../adapters/files.js';
 import { Store, type ExportItem } from './store.js';
 
@@ -42,6 +42,8 @@ export interface ServiceOptions {
   values: Values;
   valuesDir: string;
   dataDir: string;
+  /** Where job folders go (default: dataDir): on a cluster, the claim the workflow pods mount. */
+  jobsDir?: string;
   host: string;
   port: number;
   maxJobs: number;
@@ -73,6 +75,8 @@ export class DicomService extends EventEmitter {
   private readonly paths: ReturnType<typeof gatewayPaths>;
   private readonly queue: string[] = [];
   private readonly runners = new Map<string, StageRun>();
+  /** Runs an earlier serve left going on a cluster, found again at start: followed when their turn comes. */
+  private readonly reattached = new Map<string, StageRun>();
   private running = 0;
   private stopping = false;
   private idle: (() => void) | null = null;
@@ -187,7 +191,11 @@ export class DicomService extends EventEmitter {
     if (job.target.kind !== 'workflow') return null;
     const wf = workflowsOf(this.opts.values)[job.target.id] as WorkflowSpec | undefined;
     if (!wf) return null;
-    return planRun({ values: this.opts.values, workflowId: job.target.id, workflow: wf, jobId: job.id, dataDir: this.opts.dataDir, valuesDir: this.opts.valuesDir });
+    return planRun({ values: this.opts.values, workflowId: job.target.id, workflow: wf, jobId: job.id, dataDir: this.jobsDir, valuesDir: this.opts.valuesDir });
+  }
+
+  private get jobsDir(): string {
+    return this.opts.jobsDir ?? this.opts.dataDir;
   }
 
   async start(): Promise<ScpServer> {
@@ -408,7 +416,14 @@ export class DicomService extends EventEmitter {
         this.queue.push(job.id);
         this.log({ type: 'recovery', message: `job ${job.id} (${job.target.name}) re-queued: received, not started before the last stop`, job: job.id });
       } else if (job.state === 'running') {
-        const found = await this.stopOrphans(job);
+        const { stopped: found, run } = await this.stopOrphans(job);
+        if (run) {
+          // On a cluster the run outlived serve: follow it again (first, ahead of new jobs); nothing is submitted twice.
+          this.reattached.set(job.id, run);
+          this.queue.unshift(job.id);
+          this.log({ type: 'recovery', message: `job ${job.id} (${job.target.name}) was running when the last serve ended: its ${run.where} goes on; followed again (attempt ${job.attempt}, nothing submitted again)`, job: job.id });
+          continue;
+        }
         if (this.opts.rerunInterrupted) {
           this.record({ t: 'job', id: job.id, patch: { state: 'queued', interrupted: job.interrupted + 1, reason: `interrupted in attempt ${job.attempt} (clara-wf dicom serve ended while it ran); run again` } });
           this.queue.push(job.id);
@@ -433,11 +448,39 @@ export class DicomService extends EventEmitter {
     for (const g of state.groups.values()) this.releaseIfDone(g);
   }
 
-  /** What a job's earlier attempts left (serve was killed): the runtime stops it; the job runs again. */
-  private async stopOrphans(job: JobRecord): Promise<number> {
+  /**
+   * What a job's earlier attempts left (serve was killed): local stages are
+   * stopped (the job runs again); a run on a cluster is handed back to follow.
+   */
+  private async stopOrphans(job: JobRecord): Promise<{ stopped: number; run: StageRun | null }> {
     const markers = Array.from({ length: job.attempt }, (_, a) => `${job.id}.${a + 1}`);
-    const left = await this.opts.runtime.reattach(this.planFor(job), { markers, pids: this.state.stagePids.get(job.id) ?? [] }, { env: this.opts.env, runTimeoutMs: this.opts.jobTimeoutMs, graceMs: this.opts.graceMs });
-    return left.stopped;
+    const plan = this.planFor(job);
+    return this.opts.runtime.reattach(plan, { markers, pids: this.state.stagePids.get(job.id) ?? [] }, plan ? this.startOptions(job, plan, job.attempt) : { env: this.opts.env, runTimeoutMs: this.opts.jobTimeoutMs, graceMs: this.opts.graceMs });
+  }
+
+  /** How an attempt's stages are started (or followed again): each change recorded on the job as it happens. */
+  private startOptions(job: JobRecord, plan: RunPlan, attempt: number): StartOptions {
+    const closed = this.closedAt.get(job.group);
+    return {
+      env: this.opts.env,
+      runTimeoutMs: this.opts.jobTimeoutMs,
+      graceMs: this.opts.graceMs,
+      marker: `${job.id}.${attempt}`,
+      fresh: attempt > 1,
+      onChange: (st) => {
+        const i = plan.stages.findIndex((s) => s.name === st.name);
+        const records: JournalRecord[] = [];
+        if (st.status === 'running' && st.pid) records.push({ t: 'stage', job: job.id, attempt, stage: st.name, pid: st.pid, start: processStartTime(st.pid) });
+        const next = job.stages.slice();
+        next[i] = { name: st.name, status: st.status, exitCode: st.exitCode, reason: st.reason, startedAt: st.startedAt?.toISOString() ?? null, finishedAt: st.finishedAt?.toISOString() ?? null };
+        const patch: Partial<JobRecord> = { stages: next };
+        if (job.releaseToStartMs === null && st.status === 'running' && closed !== undefined) patch.releaseToStartMs = performance.now() - closed;
+        records.push({ t: 'job', id: job.id, patch });
+        this.record(...records);
+        this.emit('job', job);
+        if (st.status !== 'waiting') this.log({ type: 'stage', message: `job ${job.id} stage ${st.name} ${st.status}${st.reason ? `: ${st.reason}` : ''}`, job: job.id, stage: st.name, status: st.status });
+      },
+    };
   }
 
   private instanceFile(id: string): string {
@@ -589,7 +632,7 @@ export class DicomService extends EventEmitter {
         receivedAt: at,
         startedAt: null,
         finishedAt: runnable ? null : at,
-        reason: runnable ? null : t.kind === 'pipeline' ? `pipeline ${t.id} runs on Clara (clara-wf pipeline create); the instances are kept in ${path.join(this.opts.dataDir, '<job>', 'input')}` : `workflow ${t.id} is not in values.yaml`,
+        reason: runnable ? null : t.kind === 'pipeline' ? `pipeline ${t.id} runs on Clara (clara-wf pipeline create); the instances are kept in ${path.join(this.jobsDir, '<job>', 'input')}` : `workflow ${t.id} is not in values.yaml`,
         attempt: 0,
         interrupted: 0,
         stages: [],
@@ -598,7 +641,7 @@ export class DicomService extends EventEmitter {
       };
     });
     // Inputs of jobs that do not run are linked before the group is closed in the journal.
-    for (const j of jobs) if (j.state === 'stored') this.linkInputs(j, path.join(this.opts.dataDir, j.id, 'input'));
+    for (const j of jobs) if (j.state === 'stored') this.linkInputs(j, path.join(this.jobsDir, j.id, 'input'));
     this.record({ t: 'closed', group: g.id, at, jobs });
     const byStudy = g.tag === '0020,000D' ? 'study' : g.tag === '0020,000E' ? 'series' : 'patient';
     this.log({ type: 'job', message: `group ${g.id} complete: ${plural(g.instances.length, 'instance')} of one ${byStudy} for ${g.calledAe}${jobs.length ? '' : ', mapped to nothing now; kept'}`, group: g.id, instances: g.instances.length });
@@ -694,12 +737,50 @@ export class DicomService extends EventEmitter {
   }
 
   private async run(job: JobRecord): Promise<void> {
+    const followed = this.reattached.get(job.id);
+    this.reattached.delete(job.id);
     const plan = this.planFor(job);
     if (!plan) {
+      followed?.detach?.('its workflow is gone from values.yaml');
       this.patch(job, { state: 'failed', finishedAt: now(), reason: `workflow ${job.target.id} is not in values.yaml any more`, export: { ...job.export, state: 'skipped' } });
       return;
     }
-    const attempt = job.attempt + 1;
+    const attempt = followed ? job.attempt : job.attempt + 1;
+    const runner = followed ?? (await this.submit(job, plan, attempt));
+    if (!runner) return;
+    this.runners.set(job.id, runner);
+    const result = await runner.run();
+    this.runners.delete(job.id);
+    if (this.stopping) {
+      if (runner.detach) {
+        // On a cluster the run goes on without serve: the job stays running and the next start follows it again.
+        this.log({ type: 'job', message: `job ${job.id}: serve is stopping; its ${runner.where} goes on and is followed again at the next start`, job: job.id });
+        return;
+      }
+      // Stopped by the gateway itself: not the job's fault; the next start runs it again.
+      this.patch(job, { state: 'queued', interrupted: job.interrupted + 1, reason: `interrupted in attempt ${attempt}: clara-wf dicom serve was stopped; it runs again at the next start` });
+      this.log({ type: 'job', message: `job ${job.id} interrupted by the stop; queued for the next start`, job: job.id });
+      return;
+    }
+    if (!result.ok) {
+      const bad = result.stages.find((s) => s.status !== 'done' && s.status !== 'skipped');
+      const reason = result.aborted ?? (bad ? `stage ${bad.name} ${bad.status}${bad.reason ? ` (${bad.reason})` : ''}` : 'failed');
+      // The failed stage keeps the end of its log (its pods' logs on a cluster, which go with the pods).
+      const stages = job.stages.slice();
+      const i = bad ? stages.findIndex((s) => s.name === bad.name) : -1;
+      if (bad && i >= 0) {
+        const tail = (await runner.logs(bad.name).catch(() => '')).trimEnd().split('\n').slice(-20).map(printable).join('\n');
+        if (tail) stages[i] = { ...(stages[i] as StageRecord), logTail: tail };
+      }
+      this.patch(job, { state: 'failed', reason, stages, finishedAt: now(), export: { ...job.export, state: job.export.state === 'pending' ? 'skipped' : job.export.state } });
+      this.log({ type: 'job', message: `job ${job.id} failed: ${reason}; nothing was sent`, job: job.id, state: 'failed' });
+      return;
+    }
+    await this.export(job);
+  }
+
+  /** A new attempt: a fresh job folder with the study as its input, then its stages started. Null: the job failed first. */
+  private async submit(job: JobRecord, plan: RunPlan, attempt: number): Promise<StageRun | null> {
     const input = this.inputsOf(job);
     const missing = input?.kind === 'group' ? this.missingInstances(job, input.instances) : input ? [] : null;
     if (!input || missing?.length) {
@@ -707,7 +788,7 @@ export class DicomService extends EventEmitter {
       const reason = !input ? `its instances are gone (the study was released and ${plan.payload} holds no complete input); send the study again` : `${plural(missing!.length, 'acknowledged instance')} of its study cannot be read, so it was not run: ${missing!.join('; ')}`;
       this.patch(job, { state: 'failed', finishedAt: now(), reason, export: { ...job.export, state: job.export.state === 'pending' ? 'skipped' : job.export.state } });
       this.log({ type: 'job', level: 'error', message: `job ${job.id} failed: ${reason}`, job: job.id, state: 'failed' });
-      return;
+      return null;
     }
     // A fresh job folder for every attempt; the input comes from the recorded
     // instances, or (a retry after the study was released) the last attempt's input folder.
@@ -723,45 +804,12 @@ export class DicomService extends EventEmitter {
       fs.renameSync(keep, plan.payload);
     }
     const stages = plan.stages.map((s) => ({ name: s.name, status: 'waiting' as const, exitCode: null, reason: null, startedAt: null, finishedAt: null }));
-    this.patch(job, { state: 'running', attempt, startedAt: now(), finishedAt: null, stages, reason: null });
+    this.patch(job, { state: 'running', attempt, startedAt: now(), finishedAt: null, stages, reason: null, submitted: null });
     this.log({ type: 'job', message: `job ${job.id} running ${job.target.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}`, job: job.id, attempt });
-    const closed = this.closedAt.get(job.group);
-    const runner = await this.opts.runtime.start(plan, {
-      env: this.opts.env,
-      runTimeoutMs: this.opts.jobTimeoutMs,
-      graceMs: this.opts.graceMs,
-      marker: `${job.id}.${attempt}`,
-      onChange: (st) => {
-        const i = plan.stages.findIndex((s) => s.name === st.name);
-        const records: JournalRecord[] = [];
-        if (st.status === 'running' && st.pid) records.push({ t: 'stage', job: job.id, attempt, stage: st.name, pid: st.pid, start: processStartTime(st.pid) });
-        const next = job.stages.slice();
-        next[i] = { name: st.name, status: st.status, exitCode: st.exitCode, reason: st.reason, startedAt: st.startedAt?.toISOString() ?? null, finishedAt: st.finishedAt?.toISOString() ?? null };
-        const patch: Partial<JobRecord> = { stages: next };
-        if (job.releaseToStartMs === null && st.status === 'running' && closed !== undefined) patch.releaseToStartMs = performance.now() - closed;
-        records.push({ t: 'job', id: job.id, patch });
-        this.record(...records);
-        this.emit('job', job);
-        if (st.status !== 'waiting') this.log({ type: 'stage', message: `job ${job.id} stage ${st.name} ${st.status}${st.reason ? `: ${st.reason}` : ''}`, job: job.id, stage: st.name, status: st.status });
-      },
-    });
-    this.runners.set(job.id, runner);
-    const result = await runner.run();
-    this.runners.delete(job.id);
-    if (this.stopping) {
-      // Stopped by the gateway itself: not the job's fault; the next start runs it again.
-      this.patch(job, { state: 'queued', interrupted: job.interrupted + 1, reason: `interrupted in attempt ${attempt}: clara-wf dicom serve was stopped; it runs again at the next start` });
-      this.log({ type: 'job', message: `job ${job.id} interrupted by the stop; queued for the next start`, job: job.id });
-      return;
-    }
-    if (!result.ok) {
-      const bad = result.stages.find((s) => s.status !== 'done' && s.status !== 'skipped');
-      const reason = result.aborted ?? (bad ? `stage ${bad.name} ${bad.status}${bad.reason ? ` (${bad.reason})` : ''}` : 'failed');
-      this.patch(job, { state: 'failed', reason, finishedAt: now(), export: { ...job.export, state: job.export.state === 'pending' ? 'skipped' : job.export.state } });
-      this.log({ type: 'job', message: `job ${job.id} failed: ${reason}; nothing was sent`, job: job.id, state: 'failed' });
-      return;
-    }
-    await this.export(job);
+    const runner = await this.opts.runtime.start(plan, this.startOptions(job, plan, attempt));
+    // What runs it on a cluster, recorded: a restart follows it there instead of submitting again.
+    if (runner.detach) this.patch(job, { submitted: { where: runner.where, attempt, at: now() } });
+    return runner;
   }
 
   /**
@@ -883,7 +931,11 @@ export class DicomService extends EventEmitter {
     for (const t of this.groupTimers.values()) clearTimeout(t);
     // An export in flight ends its association; what was acknowledged is recorded already.
     this.stopExports.abort();
-    for (const r of this.runners.values()) r.abort('clara-wf dicom serve is stopping');
+    for (const r of this.runners.values()) {
+      if (r.detach) r.detach('clara-wf dicom serve is stopping');
+      else r.abort('clara-wf dicom serve is stopping');
+    }
+    for (const r of this.reattached.values()) r.detach?.('clara-wf dicom serve is stopping');
     if (this.running) {
       const gone = new AbortController();
       await Promise.race([new Promise<void>((r) => (this.idle = r)), sleep(this.opts.graceMs + 5_000, gone.signal)]);

@@ -13,6 +13,8 @@ export interface StageRecord {
   reason: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** A failed stage's last log lines (on a cluster its pods' logs, which go with the pods). */
+  logTail?: string;
 }
 
 export interface JobRecord {
@@ -41,6 +43,8 @@ export interface JobRecord {
   export: ExportRecord;
   /** From the group closing to the first stage's process starting (ms). */
   releaseToStartMs: number | null;
+  /** The attempt's run on a cluster (a Workflow, a release), recorded once submitted. */
+  submitted?: { where: string; attempt: number; at: string } | null;
 }
 
 /**

@@ -149,6 +149,7 @@ async function ensureArgoCatalog(setup: ClusterSetup, wf: { id: string; name: st
   };
   const found = await find();
   if (found) return found;
+  if (setup.installCatalog === false) throw new UsageError(`release ${setup.catalogRelease} in namespace ${cluster.namespace} has no WorkflowTemplate for workflow ${wf.name} (${wf.id}): upgrade the release with engine argo and this workflow in its values`);
   setup.info(`no WorkflowTemplate for ${wf.name} in release ${setup.catalogRelease}: installing the catalog with engine argo (helm upgrade --install ${setup.catalogRelease})`);
   const args = ['upgrade', '--install', setup.catalogRelease, setup.chartDir, ...setup.clusterArgs, ...setup.valuesArgs, '--set-string', 'engine=argo', ...(setup.createNamespace ? ['--create-namespace'] : [])];
   const r = await startHelm(setup.helmBin, args, { env: setup.env, cwd: setup.cwd }).done;
@@ -174,7 +175,7 @@ export function workflowName(template: string, jobId: string): string {
  * the job's own name: a second submit of the same job (a retry, a restarted
  * caller) finds it there (409 AlreadyExists) and runs nothing twice.
  */
-async function submitWorkflow(setup: ClusterSetup, template: string, plan: RunPlan, runTimeoutMs: number): Promise<{ name: string; existed: boolean }> {
+async function submitWorkflow(setup: ClusterSetup, template: string, plan: RunPlan, runTimeoutMs: number, fresh: boolean): Promise<{ name: string; existed: boolean; replaced: boolean }> {
   const { cluster } = setup;
   const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
   const name = workflowName(template, plan.jobId);
@@ -188,29 +189,47 @@ async function submitWorkflow(setup: ClusterSetup, template: string, plan: RunPl
     },
     spec: { workflowTemplateRef: { name: template }, arguments: { parameters: [{ name: 'job', value: plan.jobId }] }, activeDeadlineSeconds: Math.ceil(runTimeoutMs / 1000) },
   };
-  const existed = await cluster.call('submitting the Argo Workflow', () =>
-    api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: 'workflows', body }).then(
-      () => false,
-      (e: { code?: number }) => {
-        if (e.code === 409) return true;
-        throw e;
-      },
-    ),
-  );
-  return { name, existed };
+  const create = () =>
+    cluster.call('submitting the Argo Workflow', () =>
+      api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: 'workflows', body }).then(
+        () => false,
+        (e: { code?: number }) => {
+          if (e.code === 409) return true;
+          throw e;
+        },
+      ),
+    );
+  // A new attempt: the last attempt's Workflow (finished, or stopped) goes first.
+  const replaced = fresh && (await deleteWorkflow(setup, name));
+  const existed = await create();
+  if (existed && fresh) throw new ExternalToolError(`Argo Workflow ${name} of an earlier attempt of job ${plan.jobId} was deleted but is still there; delete it (kubectl delete workflow ${name} -n ${cluster.namespace}) and retry the job`);
+  return { name, existed, replaced };
+}
+
+/** Delete a Workflow and wait (up to 30 s) until the API no longer has it: finalizers may hold it a moment. False: there was none. */
+async function deleteWorkflow(setup: ClusterSetup, name: string): Promise<boolean> {
+  const { cluster } = setup;
+  const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
+  const gone = (e: { code?: number }) => {
+    if (e.code === 404) return true;
+    throw e;
+  };
+  if (await cluster.call(`deleting workflow ${name}`, () => api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: 'workflows', name, propagationPolicy: 'Foreground' }).then(() => false, gone))) return false;
+  for (let t0 = Date.now(); Date.now() - t0 < 30_000; await new Promise((r) => setTimeout(r, 200))) {
+    if (await cluster.call(`looking for workflow ${name}`, () => api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: 'workflows', name }).then(() => false, gone))) break;
+  }
+  return true;
 }
 
 /** A job's Workflow, followed; removing it deletes the Workflow. */
 function followWorkflow(setup: ClusterSetup, plan: RunPlan, name: string, opts: StartOptions): StageRun {
   const run = new ArgoRun(plan, { cluster: setup.cluster, release: setup.catalogRelease, runTimeoutMs: opts.runTimeoutMs, onChange: opts.onChange });
   run.workflow = name;
-  const { cluster } = setup;
   return stageRun(run, {
     logs: (stage) => run.logs(stage),
     where: `workflow ${name}`,
     remove: async () => {
-      const api = cluster.kc.makeApiClient(cluster.k8s.CustomObjectsApi);
-      await cluster.call(`deleting workflow ${name}`, () => api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: cluster.namespace, plural: 'workflows', name }));
+      await deleteWorkflow(setup, name);
     },
   });
 }
@@ -220,8 +239,8 @@ export function argoRuntime(setup: ClusterSetup): Runtime {
     name: 'argo',
     async start(plan, opts) {
       const template = await ensureArgoCatalog(setup, { id: plan.workflowId, name: plan.workflowName });
-      const { name, existed } = await submitWorkflow(setup, template, plan, opts.runTimeoutMs);
-      setup.info(existed ? `Argo Workflow ${name} of job ${plan.jobId} exists already: following it (nothing submitted again)` : `submitted Argo Workflow ${name} from WorkflowTemplate ${template}`);
+      const { name, existed, replaced } = await submitWorkflow(setup, template, plan, opts.runTimeoutMs, opts.fresh === true);
+      setup.info(existed ? `Argo Workflow ${name} of job ${plan.jobId} exists already: following it (nothing submitted again)` : `submitted Argo Workflow ${name} from WorkflowTemplate ${template}${replaced ? ' (the last attempt\'s Workflow deleted first)' : ''}`);
       return followWorkflow(setup, plan, name, opts);
     },
     async reattach(plan, _left, opts) {

@@ -17,6 +17,8 @@ export interface ClusterSetup {
   /** The release that holds the catalog (engine argo: its WorkflowTemplates; engine jobs: run releases are named after it). */
   catalogRelease: string;
   createNamespace?: boolean;
+  /** Engine argo: install the catalog release when it has no WorkflowTemplate for the workflow (default true). */
+  installCatalog?: boolean;
   cwd: string;
   env: Record<string, string | undefined>;
   /** Progress worth telling the user (a catalog installed, a Workflow submitted). */
@@ -59,6 +61,15 @@ export abstract class FollowedRun {
   }
 
   abstract abort(reason: string): void;
+
+  /** Stop following; the stages go on on the cluster (a later reattach follows them). */
+  detach(reason: string): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    if (this.timer) clearTimeout(this.timer);
+    this.stopWatch?.();
+    this.finish?.({ ok: false, stages: this.states, aborted: reason });
+  }
   protected abstract onTimeout(reason: string): void;
   protected abstract watch(): Promise<void>;
 

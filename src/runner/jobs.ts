@@ -142,6 +142,12 @@ export function jobsRuntime(setup: ClusterSetup): Runtime {
     name: 'jobs',
     async start(plan, opts) {
       const release = jobReleaseName(setup.catalogRelease, plan.jobId);
+      // A new attempt: the last attempt's release (its Jobs ended, and Jobs cannot be re-run in place) goes first.
+      if (opts.fresh && (await releaseExists(setup, release))) {
+        const r = await startHelm(setup.helmBin, ['uninstall', release, '--wait', ...setup.clusterArgs], { env: setup.env, cwd: setup.cwd }).done;
+        if (r.code !== 0) helmFailed(`helm uninstall ${release}`, r);
+        setup.info(`release ${release} of the last attempt of job ${plan.jobId} uninstalled before this attempt`);
+      }
       const install = ['upgrade', '--install', release, setup.chartDir, ...setup.clusterArgs, ...setup.valuesArgs, '--set-string', `job.workflow=${plan.workflowId}`, '--set-string', `job.id=${plan.jobId}`];
       if (setup.createNamespace) install.push('--create-namespace');
       const installed = await startHelm(setup.helmBin, install, { env: setup.env, cwd: setup.cwd }).done;
@@ -152,8 +158,12 @@ export function jobsRuntime(setup: ClusterSetup): Runtime {
       if (!plan) return { stopped: 0, run: null };
       // The release outlives the caller: follow it again if helm knows it.
       const release = jobReleaseName(setup.catalogRelease, plan.jobId);
-      const status = await startHelm(setup.helmBin, ['status', release, ...setup.clusterArgs], { env: setup.env, cwd: setup.cwd }).done;
-      return { stopped: 0, run: status.code === 0 ? followRelease(setup, plan, release, opts) : null };
+      return { stopped: 0, run: (await releaseExists(setup, release)) ? followRelease(setup, plan, release, opts) : null };
     },
   };
+}
+
+async function releaseExists(setup: ClusterSetup, release: string): Promise<boolean> {
+  const status = await startHelm(setup.helmBin, ['status', release, ...setup.clusterArgs], { env: setup.env, cwd: setup.cwd }).done;
+  return status.code === 0;
 }

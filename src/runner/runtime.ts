@@ -22,6 +22,12 @@ export interface StageRun {
   readonly where: string;
   /** Remove what the run created on a cluster (a release, a Workflow); nothing locally. */
   remove(): Promise<void>;
+  /**
+   * Stop following, leaving the stages running (on a cluster they outlive the
+   * caller, and reattach follows them again); run() ends with `aborted` set.
+   * Absent for local stages, which die with their caller.
+   */
+  detach?(reason: string): void;
 }
 
 export interface StartOptions {
@@ -32,6 +38,13 @@ export interface StartOptions {
   /** Put in every local stage's environment, to find its escaped descendants (default: a new UUID). */
   marker?: string;
   onChange?: (stage: StageState, all: readonly StageState[]) => void;
+  /**
+   * A new attempt of a job that ran before: what its last attempt left on the
+   * cluster under the job's name (a finished Workflow, a failed release) is
+   * removed first, so the attempt runs instead of finding the old result.
+   * Without it, a run found under the job's name is followed (never run twice).
+   */
+  fresh?: boolean;
 }
 
 /** What an earlier attempt of a job may have left when its caller was killed. */
@@ -57,13 +70,14 @@ export interface Runtime {
 }
 
 /** A run as a StageRun: what follows the stages (the local Runner, a FollowedRun), its logs, where it runs, how it is removed. */
-export function stageRun(run: { readonly snapshot: readonly StageState[]; run(): Promise<RunResult>; abort(reason: string): void }, parts: Pick<StageRun, 'logs' | 'where' | 'remove'>): StageRun {
+export function stageRun(run: { readonly snapshot: readonly StageState[]; run(): Promise<RunResult>; abort(reason: string): void; detach?(reason: string): void }, parts: Pick<StageRun, 'logs' | 'where' | 'remove'>): StageRun {
   return {
     get snapshot() {
       return run.snapshot;
     },
     run: () => run.run(),
     abort: (reason) => run.abort(reason),
+    ...(run.detach ? { detach: (reason: string) => run.detach?.(reason) } : {}),
     ...parts,
   };
 }

@@ -4,7 +4,7 @@
 // status codes and Status bodies, label/field selectors, strategic-merge,
 // merge and JSON patches, watches, pod logs, and an optional Job simulator.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -58,6 +58,17 @@ export interface KubeServerOptions {
    * its dependants; spec.shutdown stops the run.
    */
   argo?: (workflow: Obj, task: string) => SimulatedOutcome;
+  /**
+   * A test double of a node: pods run instead of being simulated. A Job's pod,
+   * or an Argo node's pod, runs its stage's command (`command(stage)`, the
+   * test gives its local.command) followed by the container's args, as a
+   * process on this machine; every path under one of the container's volume
+   * mounts (in its env and args) is mapped to a folder under `claimDir`, which
+   * stands for the shared claim (or hostPath) every pod mounts; its exit code
+   * is the pod's phase and its output the pod's log. A stage that exits 0
+   * without writing its lock gets one, as the Clara driver writes it.
+   */
+  runPods?: { claimDir: string; command(stage: string): { argv: string[]; cwd: string } | null };
 }
 
 export interface RequestRecord {
@@ -84,6 +95,9 @@ export class KubeTestServer {
   private readonly history: { rv: number; type: string; obj: Obj; rt: ResourceType }[] = [];
   private readonly logs = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly processes = new Map<string, ChildProcess>();
+  /** Pods that ran as processes: pod name, stage, exit code (null while running). */
+  readonly ranPods: { pod: string; stage: string; code: number | null }[] = [];
   private rv = 100;
   private server!: http.Server;
   url = '';
@@ -125,6 +139,7 @@ export class KubeTestServer {
 
   async stop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
+    for (const p of this.processes.values()) p.kill('SIGKILL');
     for (const w of this.watchers) w.res.end();
     this.watchers.clear();
     this.server.closeAllConnections?.();
@@ -180,7 +195,7 @@ export class KubeTestServer {
     if (rt.kind === 'CustomResourceDefinition') this.registerCrd(obj);
     this.store.set(this.key(rt, ns, obj.metadata.name), obj);
     this.emit('ADDED', rt, obj);
-    if (rt.kind === 'Job' && this.opts.simulateJobs) this.simulateJob(obj);
+    if (rt.kind === 'Job' && (this.opts.simulateJobs || this.opts.runPods)) this.simulateJob(obj);
     if (rt.kind === 'Workflow' && this.opts.argo) this.simulateWorkflow(obj);
     return obj;
   }
@@ -198,6 +213,7 @@ export class KubeTestServer {
 
   private remove(rt: ResourceType, obj: Obj): void {
     this.store.delete(this.key(rt, obj.metadata.namespace ?? null, obj.metadata.name));
+    if (rt.kind === 'Pod') this.killPod(obj.metadata.name);
     this.emit('DELETED', rt, { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } });
     // Cascade: objects owned by this one, everything in a deleted namespace, a CRD's resources.
     for (const o of [...this.store.values()]) {
@@ -397,6 +413,60 @@ export class KubeTestServer {
     this.timers.add(t);
   }
 
+  // ---- pods as processes (runPods) -----------------------------------------
+  /**
+   * Run one container of a pod as a process (see runPods). `subst` fills in
+   * what the controller would (Argo's {{workflow.parameters.x}}). Resolves
+   * with its exit code (128+n for a signal); null when the stage has no command.
+   */
+  private runContainer(ns: string, pod: string, stage: string, container: Obj, volumes: Obj[], subst: (s: string) => string): Promise<number> | null {
+    const rp = this.opts.runPods;
+    const cmd = rp?.command(stage);
+    if (!rp || !cmd) return null;
+    const mounts: { at: string; host: string }[] = [];
+    for (const m of container.volumeMounts ?? []) {
+      const v = volumes.find((x) => x.name === m.name);
+      const root = v?.hostPath || v?.persistentVolumeClaim ? rp.claimDir : path.join(this.dir, 'emptydir', pod, m.name);
+      const host = path.join(root, subst(m.subPath ?? ''));
+      fs.mkdirSync(host, { recursive: true });
+      mounts.push({ at: m.mountPath, host });
+    }
+    mounts.sort((a, b) => b.at.length - a.at.length);
+    const mapPath = (v: string) => {
+      const m = mounts.find((x) => v === x.at || v.startsWith(`${x.at}/`));
+      return m ? m.host + v.slice(m.at.length) : v;
+    };
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.dir };
+    for (const e of container.env ?? []) if (typeof e.value === 'string') env[e.name] = mapPath(subst(e.value));
+    const argv = [...cmd.argv, ...(container.args ?? []).map((a: string) => mapPath(subst(a)))];
+    const record = { pod, stage, code: null as number | null };
+    this.ranPods.push(record);
+    let log = '';
+    const child = spawn(argv[0] as string, argv.slice(1), { cwd: cmd.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.processes.set(pod, child);
+    const take = (b: Buffer) => {
+      log += b.toString('utf8');
+      this.setPodLog(ns, pod, log);
+    };
+    child.stdout?.on('data', take);
+    child.stderr?.on('data', take);
+    return new Promise((resolve) => {
+      child.on('error', (e) => take(Buffer.from(`exec ${argv[0]}: ${e.message}\n`)));
+      child.on('close', (code, signal) => {
+        this.processes.delete(pod);
+        record.code = code ?? 128 + (signal === 'SIGKILL' ? 9 : 15);
+        const lock = env.NVIDIA_CLARA_LOCK;
+        if (record.code === 0 && lock && !fs.existsSync(lock)) fs.writeFileSync(lock, `${stage} done\n`);
+        resolve(record.code);
+      });
+    });
+  }
+
+  /** Stop the process a pod runs (a deadline, a stopped Workflow). */
+  private killPod(pod: string): void {
+    this.processes.get(pod)?.kill('SIGKILL');
+  }
+
   // ---- Argo controller (a small one) ----------------------------------------
   private simulateWorkflow(wf: Obj): void {
     const rtWf = this.types.find((t) => t.kind === 'Workflow') as ResourceType;
@@ -419,10 +489,12 @@ export class KubeTestServer {
     }
     const tasks: Obj[] = wt.spec.templates.find((t: Obj) => t.name === wt.spec.entrypoint)?.dag?.tasks ?? [];
     const nodeOf = (task: string) => Object.values(status.nodes as Record<string, Obj>).find((n) => n.displayName === task);
+    const running = new Set<string>();
     const tick = () => {
       const cur = current();
       if (!cur || status.finishedAt) return;
       if (cur.spec?.shutdown) {
+        for (const id of running) this.killPod(id);
         for (const n of Object.values(status.nodes as Record<string, Obj>)) if (n.phase === 'Running') Object.assign(n, { phase: 'Failed', message: `Stopped with strategy '${cur.spec.shutdown}'`, finishedAt: now() });
         Object.assign(status, { phase: 'Failed', message: `Stopped with strategy '${cur.spec.shutdown}'`, finishedAt: now() });
         return save();
@@ -438,12 +510,28 @@ export class KubeTestServer {
           continue;
         }
         if (!deps.every((d: Obj | undefined) => d?.phase === 'Succeeded')) continue;
-        const outcome = (this.opts.argo as (w: Obj, t: string) => SimulatedOutcome)(cur, t.name);
         const id = `${name}-${randomBytes(4).toString('hex')}`;
         status.nodes[id] = { id, name: `${name}.${t.name}`, displayName: t.name, type: 'Pod', templateName: t.template, phase: 'Running', startedAt: now() };
-        this.create(rtPod, ns, { metadata: { name: id, labels: { 'workflows.argoproj.io/workflow': name }, annotations: { 'workflows.argoproj.io/node-name': `${name}.${t.name}` } }, spec: {}, status: { phase: 'Running' } });
-        this.setPodLog(ns, id, outcome.log ?? `${t.name} running\n`);
+        this.create(rtPod, ns, { metadata: { name: id, labels: { 'workflows.argoproj.io/workflow': name }, annotations: { 'workflows.argoproj.io/node-name': `${name}.${t.name}` }, ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', name, uid: cur.metadata.uid, controller: true }] }, spec: {}, status: { phase: 'Running' } });
         changed = true;
+        const tpl: Obj | undefined = wt.spec.templates.find((x: Obj) => x.name === t.template);
+        const params = new Map<string, string>((cur.spec?.arguments?.parameters ?? []).map((p: Obj) => [p.name, String(p.value ?? '')]));
+        const ran = tpl?.container ? this.runContainer(ns, id, tpl.metadata?.labels?.['clara.nvidia.com/stage'] ?? t.name, tpl.container, wt.spec.volumes ?? [], (v) => v.replace(/\{\{workflow\.parameters\.([\w-]+)\}\}/g, (_m, k: string) => params.get(k) ?? '')) : null;
+        if (ran) {
+          running.add(id);
+          void ran.then((code) => {
+            running.delete(id);
+            const n = status.nodes[id];
+            const p = this.store.get(this.key(rtPod, ns, id));
+            if (p) this.replace(rtPod, p, { ...p, status: { phase: code === 0 ? 'Succeeded' : 'Failed' } });
+            if (!current() || n.phase !== 'Running') return;
+            Object.assign(n, code === 0 ? { phase: 'Succeeded', finishedAt: now() } : { phase: 'Failed', message: `Error (exit code ${code})`, finishedAt: now() });
+            save();
+          });
+          continue;
+        }
+        const outcome = (this.opts.argo as (w: Obj, t: string) => SimulatedOutcome)(cur, t.name);
+        this.setPodLog(ns, id, outcome.log ?? `${t.name} running\n`);
         if (outcome.result !== 'hang') {
           this.later(() => {
             const n = status.nodes[id];
@@ -478,9 +566,11 @@ export class KubeTestServer {
     };
     const deadlineMs = (job.spec.activeDeadlineSeconds ?? 0) * 1000 * (this.opts.deadlineScale ?? 1);
     let finished = false;
+    let killOnDeadline = () => {};
     const fail = (reason: string, message: string) => {
       if (finished) return;
       finished = true;
+      killOnDeadline();
       setStatus({ active: 0, failed: 1, conditions: [{ type: 'Failed', status: 'True', reason, message, lastTransitionTime: new Date().toISOString() }] });
     };
     if (deadlineMs > 0) this.later(() => fail('DeadlineExceeded', 'Job was active longer than specified deadline'), deadlineMs);
@@ -497,13 +587,28 @@ export class KubeTestServer {
     const run = () => {
       if (finished || !current()) return;
       if (!ownerDone()) return this.later(run, 20);
-      const outcome = (this.opts.simulateJobs as (j: Obj) => SimulatedOutcome)(job);
       const podName = `${name}-${randomBytes(3).toString('hex').slice(0, 5)}`;
       this.create(rtPod, ns, {
         metadata: { name: podName, labels: { 'job-name': name, 'controller-uid': job.metadata.uid, ...(job.spec.template?.metadata?.labels ?? {}) }, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid: job.metadata.uid, controller: true }] },
         spec: job.spec.template?.spec ?? {},
         status: { phase: 'Running' },
       });
+      const podSpec = job.spec.template?.spec ?? {};
+      const ran = podSpec.containers?.[0] ? this.runContainer(ns, podName, job.metadata.labels?.['clara.nvidia.com/stage'] ?? '', podSpec.containers[0], podSpec.volumes ?? [], (v) => v) : null;
+      if (ran) {
+        killOnDeadline = () => this.killPod(podName);
+        void ran.then((code) => {
+          const p = this.store.get(this.key(rtPod, ns, podName));
+          if (p) this.replace(rtPod, p, { ...p, status: { phase: code === 0 ? 'Succeeded' : 'Failed' } });
+          if (finished || !current()) return;
+          if (code === 0) {
+            finished = true;
+            setStatus({ active: 0, succeeded: 1, completionTime: new Date().toISOString(), conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: new Date().toISOString() }] });
+          } else fail('BackoffLimitExceeded', 'Job has reached the specified backoff limit');
+        });
+        return;
+      }
+      const outcome: SimulatedOutcome = this.opts.simulateJobs?.(job) ?? { result: 'succeed' };
       this.setPodLog(ns, podName, outcome.log ?? `${job.metadata.labels?.['clara.nvidia.com/stage']} running\n`);
       if (outcome.result === 'hang') return;
       this.later(() => {

@@ -8,20 +8,23 @@ import type { ServiceEvent } from '../../gateway/service.js';
 import type { Ctx } from '../context.js';
 import { byteSize, duration, wholeNumber } from '../numbers.js';
 import { requireValidValues, type Overlays } from '../values-file.js';
+import { checkClusterFlags, clusterSetup, connect, preflight, type ClusterFlags } from '../cluster.js';
+import type { Runtime } from '../../runner/runtime.js';
 import { requireValidDicomConfig } from '../dicom-file.js';
 import { currentUser, dockerAvailable, dockerRuntime } from '../../runner/docker.js';
 import { processRuntime } from '../../runner/process.js';
 
 /** values.yaml and the DICOM configuration, both valid. */
-function loadBoth(ctx: Ctx, overlays: Overlays = {}) {
-  const values = requireValidValues(ctx, 'nothing was started', overlays);
+function loadBoth(ctx: Ctx, overlays: Overlays = {}, helm = false) {
+  const values = requireValidValues(ctx, 'nothing was started', overlays, { helm });
   return { values: values.values, config: requireValidDicomConfig(ctx, values.values, 'nothing was started') };
 }
 
 /** 0 asks the system for a free port. */
 const PORT = { min: 0, max: 65535 };
 
-interface ServeFlags extends Overlays {
+interface ServeFlags extends ClusterFlags {
+  jobs?: string;
   host?: string;
   port?: string;
   data?: string;
@@ -30,7 +33,7 @@ interface ServeFlags extends Overlays {
   dashboardToken?: string;
   rerunInterrupted?: boolean;
   maxJobs?: string;
-  runtime?: 'process' | 'docker';
+  runtime?: 'process' | 'docker' | 'argo' | 'cluster';
   jobTimeout?: string;
   exportRetries?: string;
   exportBackoff?: string;
@@ -47,13 +50,15 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   // reads the factor whenever it would grow the space, so setting it at run
   // time works; an engine that ignored it would only use more memory.
   setFlagsFromString('--semi-space-growth-factor=1');
-  const { values, config } = loadBoth(ctx, f);
+  const onCluster = f.runtime === 'argo' || f.runtime === 'cluster';
+  if (onCluster) checkClusterFlags(f);
+  const { values, config } = loadBoth(ctx, f, onCluster);
   const port = wholeNumber(f.port, '--port', config.dicom.scp.port, PORT);
   if (port < 1 || port > 65535) throw new UsageError(`--port must be 1-65535, not ${port}`);
   const host = f.host ?? '127.0.0.1';
   const dataDir = ctx.dataDir(f.data);
-  const runtimeName = f.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process');
-  const runtime = runtimeName === 'docker' ? dockerRuntime({ user: currentUser() }) : processRuntime;
+  const jobsDir = f.jobs ? path.resolve(ctx.io.cwd, f.jobs) : undefined;
+  const runtime = onCluster ? await clusterRuntime(ctx, f) : (f.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process')) === 'docker' ? dockerRuntime({ user: currentUser() }) : processRuntime;
   // A percentage of --min-free is of the disk the data folder is on (its nearest existing folder).
   let probe = dataDir;
   while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
@@ -65,6 +70,7 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
     values,
     valuesDir: path.dirname(ctx.valuesFile),
     dataDir,
+    jobsDir,
     host,
     port,
     maxJobs: wholeNumber(f.maxJobs, '--max-jobs', 2, { min: 1, max: 64 }),
@@ -124,6 +130,30 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   await service.stop();
   await dashboard?.close();
   return 0;
+}
+
+/**
+ * --runtime argo|cluster: a released study's job is submitted to the cluster
+ * (a Workflow from the catalog release's WorkflowTemplate, or a run-mode
+ * release of stage Jobs). Checked before anything listens: the cluster answers,
+ * its version fits the chart, the namespace exists.
+ */
+async function clusterRuntime(ctx: Ctx, f: ServeFlags): Promise<Runtime> {
+  const { locateHelm, checkHelmVersion } = await import('../../adapters/helm.js');
+  const catalogRelease = f.release ?? 'clara-workflow';
+  const helm = locateHelm(ctx.io.env);
+  const helmVersion = checkHelmVersion(helm, ctx.io.env);
+  const cluster = await connect(ctx, f);
+  await preflight(ctx, cluster, catalogRelease, f);
+  await helmVersion;
+  const setup = clusterSetup(ctx, cluster, f, helm.bin, catalogRelease);
+  ctx.info(`stages run on ${cluster.describe()} in namespace ${cluster.namespace}: ${f.runtime === 'argo' ? `an Argo Workflow per job from release ${catalogRelease}'s WorkflowTemplates` : `a run-mode release of stage Jobs per job (${catalogRelease}-<job>)`}`);
+  if (f.runtime === 'argo') {
+    const { argoRuntime } = await import('../../runner/argo.js');
+    return argoRuntime(setup);
+  }
+  const { jobsRuntime } = await import('../../runner/jobs.js');
+  return jobsRuntime(setup);
 }
 
 export function routeCmd(ctx: Ctx, f: { called: string; calling: string; host?: string }): number {

@@ -13,12 +13,11 @@ import { processRuntime } from '../../runner/process.js';
 import { currentUser, dockerAvailable, dockerRuntime } from '../../runner/docker.js';
 import { jobReleaseName, jobsRuntime } from '../../runner/jobs.js';
 import { argoRuntime } from '../../runner/argo.js';
-import type { ClusterSetup } from '../../runner/followed.js';
 import type { Ctx } from '../context.js';
 import { JOB_ID_RE } from '../render-chart.js';
-import { checkClusterFlags, connect, helmClusterArgs, preflight, type ClusterFlags } from '../cluster.js';
+import { checkClusterFlags, clusterSetup, connect, preflight, type ClusterFlags } from '../cluster.js';
 import { locateHelm, checkHelmVersion } from '../../adapters/helm.js';
-import { overlayHelmArgs, requireValidValues } from '../values-file.js';
+import { requireValidValues } from '../values-file.js';
 import { wholeNumber } from '../numbers.js';
 
 interface Flags extends ClusterFlags {
@@ -147,18 +146,7 @@ async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: st
   await helmVersion;
   if (printJob && !ctx.json) ctx.err(`job ${plan.jobId}`);
   ctx.info(`running ${wf.name} (${wf.id}) as job ${plan.jobId}: release ${release} in ${cluster.namespace} on ${cluster.server}`);
-  const setup: ClusterSetup = {
-    cluster,
-    helmBin: helm.bin,
-    chartDir: ctx.chartDir,
-    clusterArgs: helmClusterArgs(cluster, flags),
-    valuesArgs: overlayHelmArgs(ctx, flags),
-    catalogRelease,
-    createNamespace: flags.createNamespace,
-    cwd: ctx.io.cwd,
-    env: ctx.io.env,
-    info: (m) => ctx.info(m),
-  };
+  const setup = clusterSetup(ctx, cluster, flags, helm.bin, catalogRelease);
   // Jobs: a run-mode release of the chart. Argo: a Workflow from the catalog's
   // WorkflowTemplate, submitted through the API (no release per run).
   const runtime = engine === 'argo' ? argoRuntime(setup) : jobsRuntime(setup);

@@ -1,0 +1,160 @@
+// The gateway with its stages on a cluster: storescu → `dicom serve --runtime
+// argo|cluster` → an Argo Workflow (or a run-mode release of stage Jobs) →
+// the stages → export → storescp. The cluster is the Kubernetes API test
+// server (test/kube/server.ts) with its pods run as local processes — a TEST
+// DOUBLE of a node (runPods): each pod runs its stage's local.command with the
+// container's args and env, its volume mounts mapped to one folder that stands
+// for the shared claim (the gateway's --jobs folder). The API calls, the
+// Workflow and Job objects, helm's installs and the DICOM traffic are real.
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { load } from 'js-yaml';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli, repoRoot, tempDir } from './helpers.js';
+import { dicomProject, finished, freePort, hasDcmtk, startServe, startStorescp, storescu, until, waitForPort, type Serve } from './dicom-loop.js';
+import { KubeTestServer } from './kube/server.js';
+
+if (!hasDcmtk) throw new Error('dcmtk is not installed: .ci/run installs it (apt-get install dcmtk)');
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+/** A project whose AE titles map to threshold workflows, a 16-instance study, a PACS, and the test cluster running pods as processes. */
+async function setup(engine: 'argo' | 'cluster') {
+  const pacsPort = await freePort();
+  const project = await dicomProject({ pacsPort, downPort: await freePort() });
+  const run = async (...args: string[]) => {
+    const r = await cli(['--chart', project.chart, ...args]);
+    if (r.code !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  };
+  // A slow stage (2.5 s) so a test can kill the gateway while the workflow runs.
+  await run('workflow', 'create', '--name', 'slow-threshold', '--stages', 'dicom-reader,threshold,dicom-writer', '--arg', 'threshold=--min', '--arg', 'threshold=300', '--arg', 'threshold=--delay', '--arg', 'threshold=2500');
+  await run('dicom', 'ae', 'add', 'SLOW_AI', '--trigger', 'release', '--timeout', '1');
+  await run('dicom', 'map', 'SLOW_AI', '--workflow', 'slow-threshold', '--destination', 'MYPACS');
+  const study = path.join(project.dir, 'study16');
+  spawnSync(process.execPath, [path.join(repoRoot, 'examples', 'make-test-series.mjs'), study, '--slices', '16', '--size', '32']);
+  const pacs = startStorescp(project.pacs, pacsPort);
+  cleanup.push(() => pacs.kill());
+  await waitForPort(pacsPort);
+  const values = load(fs.readFileSync(project.values, 'utf8')) as { stages: Record<string, { local?: { command?: string[] } }> };
+  const claim = path.join(project.dir, 'claim');
+  const server = await KubeTestServer.start({
+    argo: engine === 'argo' ? () => ({ result: 'fail', log: 'no local.command: not run' }) : undefined,
+    runPods: {
+      claimDir: claim,
+      command: (stage) => {
+        const argv = values.stages[stage]?.local?.command;
+        return argv ? { argv: argv.map((a) => (a === 'node' ? process.execPath : a)), cwd: project.chart } : null;
+      },
+    },
+  });
+  cleanup.push(() => server.stop());
+  const home = tempDir();
+  const env = { HOME: home, KUBECONFIG: server.kubeconfig(home) };
+  const state = path.join(project.dir, 'gateway-state');
+  const serveArgs = ['--runtime', engine, '--jobs', claim, '--set', 'volume.type=persistentVolumeClaim', '--max-jobs', '4'];
+  const serve = async () => {
+    const s = await startServe(project.chart, state, serveArgs, true, undefined, env);
+    cleanup.push(() => (s.child.exitCode === null && s.child.signalCode === null ? (s.child.kill('SIGINT'), s.exited) : undefined));
+    return s;
+  };
+  return { project, study, server, claim, state, serve, env };
+}
+
+const finishedJob = async (s: Serve, ae: string) =>
+  until(`a finished job for ${ae}`, async () => {
+    const jobs = (await s.jobs()).filter((j) => j.calledAe === ae);
+    return jobs.length && ['done', 'failed', 'stored'].includes(jobs[0].state) ? jobs[0] : null;
+  }, 60_000);
+
+describe.each(['argo', 'cluster'] as const)('dicom serve --runtime %s (Kubernetes test server; pods run as local processes: a test double)', (engine) => {
+  it('a 16-instance study sent to the gateway comes back processed at the PACS', async () => {
+    const t = await setup(engine);
+    const s = await t.serve();
+    const send = await finished(storescu(s.port, 'THRESH_AI', t.study));
+    expect(send.code, send.output).toBe(0);
+    const job = await finishedJob(s, 'THRESH_AI');
+    expect(job, s.events.map((e) => e.message).join('\n')).toMatchObject({ state: 'done', instances: 16, export: { state: 'sent', sent: 16, failed: 0 } });
+    expect(job.stages.map((x: any) => `${x.name}:${x.status}`)).toEqual(['dicom-reader:done', 'threshold:done', 'dicom-writer:done']);
+    // The stages ran as pods on the claim: their outputs are in the job's folder there.
+    expect(t.server.ranPods.map((p) => `${p.stage}:${p.code}`)).toEqual(['dicom-reader:0', 'threshold:0', 'dicom-writer:0']);
+    expect(fs.readdirSync(path.join(t.claim, job.id, 'dicom-reader', 'input'))).toHaveLength(16);
+    const received = fs.readdirSync(t.project.pacs);
+    expect(received).toHaveLength(16);
+    const dump = spawnSync('dcmdump', [path.join(t.project.pacs, received[0] as string)], { encoding: 'utf8' });
+    expect(dump.stdout).toContain('Threshold mask (HU >= 300)');
+    if (engine === 'argo') {
+      expect(job.submitted.where).toMatch(/^workflow clara-workflow-threshold-example-/);
+      expect(t.server.objects('Workflow').map((w) => w.metadata.labels['clara.nvidia.com/job'])).toEqual([job.id]);
+    } else {
+      expect(job.submitted.where).toMatch(/^release clara-workflow-/);
+      expect(new Set(t.server.objects('Job').map((j) => j.metadata.labels['clara.nvidia.com/job']))).toEqual(new Set([job.id]));
+    }
+  });
+
+  it('a failed stage is recorded on the job with its pod log tail; nothing is sent', async () => {
+    const t = await setup(engine);
+    const s = await t.serve();
+    const send = await finished(storescu(s.port, 'BROKEN_AI', t.study));
+    expect(send.code, send.output).toBe(0);
+    const job = await finishedJob(s, 'BROKEN_AI');
+    expect(job).toMatchObject({ state: 'failed', export: { state: 'skipped', sent: 0 } });
+    expect(job.reason).toMatch(/stage threshold failed/);
+    const bad = job.stages.find((x: any) => x.name === 'threshold');
+    expect(bad.logTail).toMatch(/--min takes a number of Hounsfield units, not not-a-number/);
+    expect(fs.readdirSync(t.project.pacs)).toEqual([]);
+    // `dicom retry` runs it again: the last attempt's run (same name) is removed first, not followed.
+    const posts = () => t.server.requests.filter((r) => r.method === 'POST' && /\/(workflows|jobs)$/.test(r.path)).length;
+    const before = posts();
+    const r = await cli(['--chart', t.project.chart, 'dicom', 'retry', job.id, '--data', t.state]);
+    expect(r.code, r.stderr).toBe(0);
+    await until('attempt 2 failed', async () => {
+      const j = (await s.jobs()).find((x) => x.id === job.id);
+      return j?.attempt === 2 && j.state === 'failed' ? j : null;
+    });
+    expect(t.server.ranPods.filter((p) => p.stage === 'threshold')).toHaveLength(2);
+    expect(posts() - before).toBe(engine === 'argo' ? 1 : 3);
+    if (engine === 'argo') expect(t.server.objects('Workflow')).toHaveLength(1);
+  });
+
+  it('kill -9 of the gateway mid-workflow, restart: the run is followed again, submitted once, results delivered once', async () => {
+    const t = await setup(engine);
+    const first = await t.serve();
+    const send = await finished(storescu(first.port, 'SLOW_AI', t.study));
+    expect(send.code, send.output).toBe(0);
+    await first.waitFor((e) => e.type === 'stage' && /stage threshold running/.test(e.message), 30_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const second = await t.serve();
+    await second.waitFor((e) => e.type === 'recovery' && /followed again \(attempt 1, nothing submitted again\)/.test(e.message));
+    const job = await finishedJob(second, 'SLOW_AI');
+    expect(job, second.events.map((e) => e.message).join('\n')).toMatchObject({ state: 'done', attempt: 1, interrupted: 0, export: { state: 'sent', sent: 16 } });
+    // Each stage ran once; one Workflow (or one release's Jobs) for the job, created once.
+    expect(t.server.ranPods.map((p) => p.stage)).toEqual(['dicom-reader', 'threshold', 'dicom-writer']);
+    if (engine === 'argo') {
+      expect(t.server.objects('Workflow')).toHaveLength(1);
+      expect(t.server.requests.filter((r) => r.method === 'POST' && /\/workflows$/.test(r.path))).toHaveLength(1);
+    } else {
+      expect(t.server.objects('Job')).toHaveLength(3);
+      expect(t.server.requests.filter((r) => r.method === 'POST' && /\/jobs$/.test(r.path))).toHaveLength(3);
+    }
+    expect(fs.readdirSync(t.project.pacs)).toHaveLength(16);
+  });
+});
+
+describe.each(['argo', 'cluster'] as const)('clara-wf test --runtime %s checks real outputs (pods run as local processes: a test double)', (engine) => {
+  it('the stages read the job folder on the claim and write their results there', async () => {
+    const t = await setup(engine);
+    const job = '55555555-5555-5555-5555-555555555555';
+    fs.cpSync(t.study, path.join(t.claim, job, 'dicom-reader', 'input'), { recursive: true });
+    const r = await cli(['--chart', t.project.chart, 'test', 'threshold-example', job, '--runtime', engine, '--data', t.claim, '--set', 'volume.type=persistentVolumeClaim', '--json'], { env: t.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).stages.map((x: any) => x.status)).toEqual(['done', 'done', 'done']);
+    const out = path.join(t.claim, job, 'dicom-writer', 'output');
+    expect(fs.readdirSync(out).filter((f) => f.endsWith('.dcm'))).toHaveLength(16);
+    expect(fs.existsSync(path.join(t.claim, job, 'locks', 'threshold.lock'))).toBe(true);
+  });
+});
