@@ -57,6 +57,8 @@ export const GUARDS: Guard[] = [
   { guard: 'more than a ConfigMap holds', code: 'CATALOG_ENTRY_TOO_LARGE', set: ['catalog.maxBytes=2000'] },
   { guard: 'is missing from the chart (set dicomConfigFile)', code: 'DICOM_CONFIG_MISSING', set: ['dicomConfigFile=files/nope.yaml'] },
   { guard: 'which is not in .Values.workflows', code: 'MAPPING_WORKFLOW_UNKNOWN', overlay: `workflows:\n  ${L}: null\n` },
+  { guard: 'volume.type volumeClaimTemplate gives each Argo run a new claim the gateway never sees', code: 'GATEWAY_VOLUME_PER_RUN', set: ['gateway.enabled=true', 'engine=argo', 'volume.type=volumeClaimTemplate'] },
+  { guard: 'gateway.enabled with volume.type hostPath', code: 'GATEWAY_HOSTPATH_UNPINNED', set: ['gateway.enabled=true'] },
 ];
 
 /** Every guard's message format in the chart's templates. */

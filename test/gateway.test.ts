@@ -319,6 +319,10 @@ describe('restart recovery', () => {
       req.end();
     });
     expect(health).toEqual({ code: 200, body: '{"ok":true}' });
+    // Readiness: the DICOM port takes a connection now; said as such, with no token.
+    const ready = await fetch(`${s.dashboard}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ok: true, why: `DICOM port ${s.port} accepting` });
     expect(await stop(s)).toBe(0);
   });
 });

@@ -91,11 +91,11 @@ export function podSecurityViolations(pod: PodLike): Record<string, string[]> {
   return out;
 }
 
-/** The pods a rendering makes: each Job's template, and one per container template of each WorkflowTemplate as Argo builds it. */
+/** The pods a rendering makes: each Job's (and the gateway StatefulSet's) template, and one per container template of each WorkflowTemplate as Argo builds it. */
 export function renderedPods(docs: any[]): { name: string; pod: PodLike }[] {
   const out: { name: string; pod: PodLike }[] = [];
   for (const d of docs) {
-    if (d?.kind === 'Job') out.push({ name: `Job/${d.metadata.name}`, pod: { metadata: d.spec.template.metadata, spec: d.spec.template.spec } });
+    if (d?.kind === 'Job' || d?.kind === 'StatefulSet') out.push({ name: `${d.kind}/${d.metadata.name}`, pod: { metadata: d.spec.template.metadata, spec: d.spec.template.spec } });
     if (d?.kind === 'WorkflowTemplate') {
       const s = d.spec;
       // Argo turns volumeClaimTemplates into persistentVolumeClaim volumes of the run's Workflow.

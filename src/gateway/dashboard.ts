@@ -63,6 +63,11 @@ export async function startDashboard(service: DicomService, opts: { host: string
     };
     // Liveness for a kubelet (its probe names the pod's IP, and has no token): says nothing but that serve answers.
     if (url.pathname === '/healthz' && req.method === 'GET') return send(200, '{"ok":true}');
+    // Readiness: the DICOM port would take an association now; the reason when not (nothing else).
+    if (url.pathname === '/readyz' && req.method === 'GET') {
+      void service.ready().then((r) => send(r.ok ? 200 : 503, JSON.stringify(r)));
+      return;
+    }
     if (!hosts.has((req.headers.host ?? '').toLowerCase())) return send(421, JSON.stringify({ error: `Host ${req.headers.host ?? '(none)'} is not this server's address` }));
     const retry = /^\/api\/jobs\/([0-9a-f-]{36})\/retry$/.exec(url.pathname);
     if (req.method !== 'GET' && !(req.method === 'POST' && retry)) return send(405, JSON.stringify({ error: 'only GET (and POST …/retry)' }));

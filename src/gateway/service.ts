@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startScp, storeFiles, STORE_STATUS, type AssociationInfo, type ReceivedInstance, type ScpServer } from './wire.js';
@@ -174,6 +175,24 @@ export class DicomService extends EventEmitter {
       );
     }
     return refusing;
+  }
+
+  /**
+   * Whether the DICOM port takes an association now: listening, not stopping,
+   * the disk above --min-free, and a connection to it opens (a readiness probe).
+   */
+  async ready(): Promise<{ ok: boolean; why: string }> {
+    if (!this.scp || this.stopping) return { ok: false, why: this.stopping ? 'stopping' : 'not listening yet' };
+    if (this.lowOnSpace()) return { ok: false, why: `disk low (${mib(this.disk.free)} free, --min-free ${mib(this.opts.minFreeBytes)})` };
+    const limits = scpLimits(this.opts.config);
+    if (this.scp.openConnections() >= limits.maxConnections) return { ok: false, why: `${limits.maxConnections} connections open (max-connections)` };
+    const { host, port } = this.scp.address;
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = net.connect({ host: host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host, port, timeout: 1000 }, () => (c.destroy(), resolve(true)));
+      c.on('error', () => resolve(false));
+      c.on('timeout', () => (c.destroy(), resolve(false)));
+    });
+    return ok ? { ok: true, why: `DICOM port ${port} accepting` } : { ok: false, why: `DICOM port ${port} does not accept connections` };
   }
 
   job(id: string): JobRecord | undefined {

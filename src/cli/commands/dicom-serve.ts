@@ -144,7 +144,9 @@ async function clusterRuntime(ctx: Ctx, f: ServeFlags): Promise<Runtime> {
   const helm = locateHelm(ctx.io.env);
   const helmVersion = checkHelmVersion(helm, ctx.io.env);
   const cluster = await connect(ctx, f);
-  await preflight(ctx, cluster, catalogRelease, f);
+  // In a pod its account may read nothing cluster-wide (no namespaces): the version answering is the check.
+  if (cluster.kubeconfigFiles.length) await preflight(ctx, cluster, catalogRelease, f);
+  else await cluster.version();
   await helmVersion;
   const setup = clusterSetup(ctx, cluster, f, helm.bin, catalogRelease);
   ctx.info(`stages run on ${cluster.describe()} in namespace ${cluster.namespace}: ${f.runtime === 'argo' ? `an Argo Workflow per job from release ${catalogRelease}'s WorkflowTemplates` : `a run-mode release of stage Jobs per job (${catalogRelease}-<job>)`}`);

@@ -15,6 +15,8 @@ import { loadValues } from '../values-file.js';
 
 /** The job ID golden runs use (the seed's example job ID). */
 export const GOLDEN_JOB_ID = '11111111-1111-1111-1111-111111111111';
+/** The dashboard token golden gateway renderings use. */
+export const GOLDEN_TOKEN = 'golden-dashboard-token-0123456789';
 
 interface Flags {
   goldenDir?: string;
@@ -40,18 +42,22 @@ async function produce(ctx: Ctx): Promise<Map<string, string>> {
   const { values } = loadValues(ctx);
   // Both engines: the Jobs rendering (the default) and engine: argo.
   const runs = Object.entries(workflowsOf(values)).map(([id, w]) => ({ name: String(w?.name ?? id), workflow: id }));
-  const cases = [
-    { name: 'catalog', workflow: undefined as string | undefined, argo: false },
-    ...runs.map((r) => ({ name: `run-${r.name}`, workflow: r.workflow as string | undefined, argo: false })),
-    { name: 'argo-catalog', workflow: undefined as string | undefined, argo: true },
-    ...runs.map((r) => ({ name: `argo-run-${r.name}`, workflow: r.workflow as string | undefined, argo: true })),
+  const ARGO = ['engine=argo', 'volume.nodeSelector.kubernetes\\.io/hostname=clara-node'];
+  // The gateway on a shared claim, for each engine (a fixed token: a generated one differs every render).
+  const GATEWAY = ['gateway.enabled=true', 'volume.type=persistentVolumeClaim', `gateway.dashboard.token=${GOLDEN_TOKEN}`];
+  type Case = { name: string; workflow?: string; set: string[]; only?: string };
+  const cases: Case[] = [
+    { name: 'catalog', set: [] },
+    ...runs.map((r) => ({ name: `run-${r.name}`, workflow: r.workflow, set: [] })),
+    { name: 'argo-catalog', set: ARGO },
+    ...runs.map((r) => ({ name: `argo-run-${r.name}`, workflow: r.workflow, set: ARGO })),
+    { name: 'gateway', set: GATEWAY, only: 'gateway.yaml' },
+    { name: 'argo-gateway', set: ['engine=argo', ...GATEWAY], only: 'gateway.yaml' },
   ];
-  const rendered = await pool(cases, Math.max(2, os.availableParallelism?.() ?? 2), (c) =>
-    renderChart(ctx, { workflow: c.workflow, job: c.workflow ? GOLDEN_JOB_ID : undefined, ...(c.argo ? { overlays: { set: ['engine=argo', 'volume.nodeSelector.kubernetes\\.io/hostname=clara-node'] } } : {}) }),
-  );
+  const rendered = await pool(cases, Math.max(2, os.availableParallelism?.() ?? 2), (c) => renderChart(ctx, { workflow: c.workflow, job: c.workflow ? GOLDEN_JOB_ID : undefined, ...(c.set.length ? { overlays: { set: c.set } } : {}) }));
   const files = new Map<string, string>();
   cases.forEach((c, i) => {
-    for (const [file, text] of splitManifests(rendered[i] as string)) files.set(`${c.name}/${file}`, goldenHeader(c.name) + text);
+    for (const [file, text] of splitManifests(rendered[i] as string)) if (!c.only || file === c.only) files.set(`${c.name}/${file}`, goldenHeader(c.name) + text);
   });
   return files;
 }

@@ -61,6 +61,19 @@ export function platformRules(values: unknown): Finding[] {
     }
   }
 
+  const gateway = (v as { gateway?: { enabled?: unknown } }).gateway;
+  if (catalogMode && gateway?.enabled === true) {
+    const gatewayAt = pointer('gateway', 'enabled');
+    // The gateway writes each study into the job folder before the run starts (templates/gateway.yaml).
+    if (volType === 'volumeClaimTemplate') {
+      out.push({ severity: 'error', code: 'GATEWAY_VOLUME_PER_RUN', path: gatewayAt, message: 'gateway.enabled with volume.type volumeClaimTemplate: each Argo run gets a new claim, created after the gateway has written the study, which it never sees', hint: 'use volume.type: persistentVolumeClaim (a ReadWriteMany claim the gateway and every stage pod mount)' });
+    }
+    const selector = v.volume?.nodeSelector;
+    if (volType === 'hostPath' && !(selector && typeof selector === 'object' && Object.keys(selector).length > 0)) {
+      out.push({ severity: 'error', code: 'GATEWAY_HOSTPATH_UNPINNED', path: gatewayAt, message: "gateway.enabled with a hostPath volume: the gateway writes job folders on its own node's disk, which stage pods see only on that node (the chart fails unless the cluster has exactly one node)", hint: 'pin the gateway and the stages with volume.nodeSelector (kubernetes.io/hostname: <node>), or use volume.type: persistentVolumeClaim (ReadWriteMany)' });
+    }
+  }
+
   if (engine === 'jobs' && volType === 'volumeClaimTemplate') {
     out.push({ severity: 'error', code: 'VOLUME_TYPE_ENGINE', path: volumeAt, message: 'volume.type volumeClaimTemplate needs engine argo (Argo creates a claim per run); engine jobs has nothing to create it', hint: 'use a ReadWriteMany persistentVolumeClaim or hostPath, or set engine: argo' });
   }
