@@ -82,7 +82,7 @@ describe.each([
     expect(rules).toEqual(
       engine === 'argo'
         ? ['argoproj.io/workflowtemplates: list', 'argoproj.io/workflows: create get list watch patch delete', 'core/pods: list', 'core/pods/log: get']
-        : ['core/secrets: create get list update delete', 'batch/jobs: create get list watch patch delete', 'core/pods: list', 'core/pods/log: get'],
+        : ['core/secrets: create get list update delete', 'batch/jobs: create get watch delete', 'core/pods: list', 'core/pods/log: get'],
     );
     expect(docs.some((d) => d.kind === 'ClusterRole' || d.kind === 'ClusterRoleBinding')).toBe(false);
     const binding = mine.find((d) => d.kind === 'RoleBinding');

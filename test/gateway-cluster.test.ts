@@ -6,14 +6,14 @@
 // container's args and env, its volume mounts mapped to one folder that stands
 // for the shared claim (the gateway's --jobs folder). The API calls, the
 // Workflow and Job objects, helm's installs and the DICOM traffic are real.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { load } from 'js-yaml';
+import { load, loadAll } from 'js-yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, repoRoot, tempDir } from './helpers.js';
+import { cli, helmBin, repoRoot, tempDir } from './helpers.js';
 import { dicomProject, finished, freePort, hasDcmtk, startServe, startStorescp, storescu, until, waitForPort, type Serve } from './dicom-loop.js';
-import { KubeTestServer } from './kube/server.js';
+import { KubeTestServer, type KubeServerOptions } from './kube/server.js';
 
 if (!hasDcmtk) throw new Error('dcmtk is not installed: .ci/run installs it (apt-get install dcmtk)');
 
@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 /** A project whose AE titles map to threshold workflows, a 16-instance study, a PACS, and the test cluster running pods as processes. */
-async function setup(engine: 'argo' | 'cluster') {
+async function setup(engine: 'argo' | 'cluster', serverOpts: KubeServerOptions = {}) {
   const pacsPort = await freePort();
   const project = await dicomProject({ pacsPort, downPort: await freePort() });
   const run = async (...args: string[]) => {
@@ -42,6 +42,7 @@ async function setup(engine: 'argo' | 'cluster') {
   const values = load(fs.readFileSync(project.values, 'utf8')) as { stages: Record<string, { local?: { command?: string[] } }> };
   const claim = path.join(project.dir, 'claim');
   const server = await KubeTestServer.start({
+    ...serverOpts,
     argo: engine === 'argo' ? () => ({ result: 'fail', log: 'no local.command: not run' }) : undefined,
     runPods: {
       claimDir: claim,
@@ -56,8 +57,8 @@ async function setup(engine: 'argo' | 'cluster') {
   const env = { HOME: home, KUBECONFIG: server.kubeconfig(home) };
   const state = path.join(project.dir, 'gateway-state');
   const serveArgs = ['--runtime', engine, '--jobs', claim, '--set', 'volume.type=persistentVolumeClaim', '--max-jobs', '4'];
-  const serve = async () => {
-    const s = await startServe(project.chart, state, serveArgs, true, undefined, env);
+  const serve = async (as: Record<string, string> = env, more: string[] = []) => {
+    const s = await startServe(project.chart, state, [...serveArgs, ...more], true, undefined, as);
     cleanup.push(() => (s.child.exitCode === null && s.child.signalCode === null ? (s.child.kill('SIGINT'), s.exited) : undefined));
     return s;
   };
@@ -156,5 +157,56 @@ describe.each(['argo', 'cluster'] as const)('clara-wf test --runtime %s checks r
     const out = path.join(t.claim, job, 'dicom-writer', 'output');
     expect(fs.readdirSync(out).filter((f) => f.endsWith('.dcm'))).toHaveLength(16);
     expect(fs.existsSync(path.join(t.claim, job, 'locks', 'threshold.lock'))).toBe(true);
+  });
+});
+
+/** The chart's gateway Role for an engine, as helm renders it. */
+function gatewayRole(engine: 'argo' | 'cluster') {
+  const r = spawnSync(helmBin, ['template', 'clara-workflow', path.join(repoRoot, 'charts', 'clara-workflow'), '--namespace', 'clara', '--set', 'gateway.enabled=true', '--set', 'volume.type=persistentVolumeClaim', ...(engine === 'argo' ? ['--set', 'engine=argo'] : [])], { encoding: 'utf8' });
+  return (loadAll(r.stdout) as any[]).find((d) => d?.kind === 'Role') as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+}
+
+describe.each(['argo', 'cluster'] as const)('in the pod, engine %s: its service account holds only the chart\'s Role (test server enforcing RBAC; pods run as local processes: a test double)', (engine) => {
+  it('a study runs and comes back, a failed one is retried, and every request serve (and helm) made was one the Role allows', async () => {
+    const t = await setup(engine, { tls: true, rbac: { 'gateway-token': { namespace: 'clara', rules: gatewayRole(engine).rules } } });
+    t.server.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'clara' } });
+    if (engine === 'argo') {
+      // The release the gateway came with holds the WorkflowTemplates (installed by an admin, not by the gateway).
+      const r = await new Promise<string | null>((resolve) => execFile(helmBin, ['upgrade', '--install', 'clara-workflow', t.project.chart, '-n', 'clara', '--set', 'engine=argo', '--set', 'volume.type=persistentVolumeClaim'], { env: { ...process.env, ...t.env } }, (e, _o, err) => resolve(e ? err : null)));
+      expect(r).toBeNull();
+    }
+    // The pod's service account (client-node's and helm's in-cluster config), no kubeconfig.
+    const root = tempDir();
+    const account = path.join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+    fs.mkdirSync(account, { recursive: true });
+    fs.writeFileSync(path.join(account, 'token'), 'gateway-token');
+    fs.writeFileSync(path.join(account, 'ca.crt'), t.server.ca as string);
+    fs.writeFileSync(path.join(account, 'namespace'), 'clara');
+    const pod = { HOME: tempDir(), KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: new URL(t.server.url).port, CLARA_WF_IN_CLUSTER_ROOT: root };
+    const s = await t.serve(pod, ['--namespace', 'clara']);
+    const send = await finished(storescu(s.port, 'THRESH_AI', t.study));
+    expect(send.code, send.output).toBe(0);
+    const job = await finishedJob(s, 'THRESH_AI');
+    expect(job, s.events.map((e) => e.message).join('\n')).toMatchObject({ state: 'done', export: { state: 'sent', sent: 16 } });
+    expect(fs.readdirSync(t.project.pacs)).toHaveLength(16);
+    const broken = await finished(storescu(s.port, 'BROKEN_AI', t.study));
+    expect(broken.code).toBe(0);
+    const failed = await finishedJob(s, 'BROKEN_AI');
+    expect(failed.stages.find((x: any) => x.name === 'threshold').logTail).toMatch(/--min takes a number/);
+    expect((await cli(['--chart', t.project.chart, 'dicom', 'retry', failed.id, '--data', t.state])).code).toBe(0);
+    await until('attempt 2 ended', async () => ((await s.jobs()).find((x) => x.id === failed.id && x.attempt === 2 && x.state === 'failed') ? true : null));
+    const mine = t.server.checked.filter((c) => c.token === 'gateway-token');
+    // helm 3.10 reads the release's namespace before an install and goes on when refused (measured here); nothing else is refused.
+    expect(mine.filter((c) => !c.allowed && !(engine === 'cluster' && c.resource === 'core/namespaces' && c.verb === 'get'))).toEqual([]);
+    const used0 = mine.filter((c) => c.allowed);
+    // What it used, verb by verb: each rule of the Role is needed by one of these, or by a path listed below.
+    const used = [...new Set(used0.map((c) => `${c.resource}: ${c.verb}`))].sort();
+    const granted = gatewayRole(engine).rules.flatMap((r) => r.resources.flatMap((res) => r.verbs.map((v) => `${r.apiGroups[0] || 'core'}/${res}: ${v}`)));
+    const notHere: Record<string, string> =
+      engine === 'argo'
+        ? { 'argoproj.io/workflows: patch': 'stopping a Workflow at the run timeout (spec.shutdown: Stop)', 'argoproj.io/workflows: list': 'finding a job\'s Workflow again after a restart (reattach)' }
+        : {};
+    for (const g of granted) if (!used.includes(g)) expect(notHere[g], `${g} is granted but nothing used it (used: ${used.join(", ")})`).toBeDefined();
+    for (const u of used) expect(granted, `${u} was used but is not in the Role`).toContain(u);
   });
 });

@@ -129,11 +129,24 @@ export class Cluster {
     readonly kubeconfigFiles: string[],
     private readonly timeoutMs: number,
     namespace: string | undefined,
+    /** In a pod: where its service account is mounted (null: reached through a kubeconfig). */
+    private readonly account: string | null = null,
   ) {
     this.server = kc.getCurrentCluster()?.server ?? '(no server)';
     this.context = kc.getCurrentContext();
     const ctx = kc.getContextObject(this.context);
     this.namespace = namespace ?? ctx?.namespace ?? 'default';
+  }
+
+  /**
+   * What helm needs to reach the same cluster: nothing with a kubeconfig (its
+   * flags name it); in a pod, the API server, the CA and the token of the
+   * mounted service account (HELM_KUBEAPISERVER, HELM_KUBECAFILE,
+   * HELM_KUBETOKEN), the token read again each time (kubelet rotates it).
+   */
+  helmEnv(): Record<string, string> {
+    if (!this.account) return {};
+    return { HELM_KUBEAPISERVER: this.server, HELM_KUBECAFILE: path.join(this.account, 'ca.crt'), HELM_KUBETOKEN: fs.readFileSync(path.join(this.account, 'token'), 'utf8').trim() };
   }
 
   /** The kubeconfig, as messages name it. */
@@ -152,7 +165,7 @@ export class Cluster {
       const k8s = await importPackage<ClientNode>('@kubernetes/client-node');
       const kc = new k8s.KubeConfig();
       kc.loadFromCluster(account.prefix);
-      return new Cluster(k8s, kc, [], opts.connectTimeoutMs ?? 3500, opts.namespace);
+      return new Cluster(k8s, kc, [], opts.connectTimeoutMs ?? 3500, opts.namespace, `${account.prefix}${SERVICE_ACCOUNT}`);
     }
     const k8s = await importPackage<ClientNode>('@kubernetes/client-node');
     const kc = loadKubeconfig(k8s, files);

@@ -105,7 +105,10 @@ export function clusterSetup(ctx: Ctx, cluster: Cluster, f: ClusterFlags, helmBi
     // In a pod (no kubeconfig) the catalog is the release the gateway came with; it is not upgraded from inside.
     installCatalog: cluster.kubeconfigFiles.length > 0,
     cwd: ctx.io.cwd,
-    env: ctx.io.env,
+    // Read at each helm run: in a pod it carries the service account's current token.
+    get env() {
+      return { ...ctx.io.env, ...cluster.helmEnv() };
+    },
     info: (m) => ctx.info(m),
   };
 }

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startScp, storeFiles, STORE_STATUS, type AssociationInfo, type ReceivedInstance, type ScpServer } from './wire.js';
 import { processStartTime } from '../adapters/processes.js';
-import { StateDamaged, UsageError } from '../core/errors.js';
+import { ExternalToolError, StateDamaged, UsageError } from '../core/errors.js';
 import type { DicomConfig } from '../core/dicom-config.js';
 import { route } from '../core/dicom-route.js';
 import { printable } from '../core/printable.js';
@@ -742,8 +742,11 @@ export class DicomService extends EventEmitter {
       void work
         .catch((e: Error) => {
           if (this.stopping) return;
-          this.patch(job, { state: 'failed', finishedAt: now(), reason: `internal error: ${e.message}` });
-          this.log({ type: 'job', level: 'error', message: `job ${job.id} failed: ${e.message}`, job: job.id });
+          // A helm or cluster failure says what the tool said (its last lines).
+          const detail = (e as { detail?: string }).detail?.trim().split('\n').slice(-5).join('; ');
+          const why = `${e.message}${detail ? `: ${detail}` : ''}`;
+          this.patch(job, { state: 'failed', finishedAt: now(), reason: `${e instanceof ExternalToolError ? '' : 'internal error: '}${why}`, export: { ...job.export, state: job.export.state === 'pending' ? 'skipped' : job.export.state } });
+          this.log({ type: 'job', level: 'error', message: `job ${job.id} failed: ${why}`, job: job.id });
         })
         .finally(() => {
           this.running--;

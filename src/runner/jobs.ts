@@ -148,7 +148,8 @@ export function jobsRuntime(setup: ClusterSetup): Runtime {
         if (r.code !== 0) helmFailed(`helm uninstall ${release}`, r);
         setup.info(`release ${release} of the last attempt of job ${plan.jobId} uninstalled before this attempt`);
       }
-      const install = ['upgrade', '--install', release, setup.chartDir, ...setup.clusterArgs, ...setup.valuesArgs, '--set-string', `job.workflow=${plan.workflowId}`, '--set-string', `job.id=${plan.jobId}`];
+      // --skip-crds: the chart's CRDs are the catalog release's to install; a run needs none (nor the right to).
+      const install = ['upgrade', '--install', release, setup.chartDir, ...setup.clusterArgs, ...setup.valuesArgs, '--set-string', `job.workflow=${plan.workflowId}`, '--set-string', `job.id=${plan.jobId}`, '--skip-crds'];
       if (setup.createNamespace) install.push('--create-namespace');
       const installed = await startHelm(setup.helmBin, install, { env: setup.env, cwd: setup.cwd }).done;
       if (installed.code !== 0) helmFailed(`helm upgrade --install ${release}`, installed);

@@ -73,6 +73,15 @@ export interface KubeServerOptions {
    * without writing its lock gets one, as the Clara driver writes it.
    */
   runPods?: { claimDir: string; command(stage: string): { argv: string[]; cwd: string } | null };
+  /**
+   * RBAC for some bearer tokens (any other token may do anything): a request
+   * of such a token is allowed only when one of its rules (a Role's, same
+   * fields) names its API group, resource (with subresource, e.g. pods/log)
+   * and verb (get, list, watch, create, update, patch, delete,
+   * deletecollection), in its namespace; otherwise 403 Forbidden, as the API
+   * server answers. Discovery and /version are open to every token.
+   */
+  rbac?: Record<string, { namespace: string; rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }>;
 }
 
 export interface RequestRecord {
@@ -93,6 +102,10 @@ const statusBody = (code: number, reason: string, message: string, details?: Obj
 
 export class KubeTestServer {
   readonly requests: RequestRecord[] = [];
+  /** Requests RBAC refused: token, verb, resource, namespace. */
+  readonly forbidden: { token: string; verb: string; resource: string; namespace: string | null }[] = [];
+  /** Every request RBAC looked at: token, verb, <group|core>/<resource>, whether it was allowed. */
+  readonly checked: { token: string; verb: string; resource: string; allowed: boolean }[] = [];
   private readonly types: ResourceType[] = [...BUILTIN];
   private readonly store = new Map<string, Obj>();
   private readonly watchers = new Set<Watcher>();
@@ -152,11 +165,11 @@ export class KubeTestServer {
   }
 
   /** A kubeconfig for this server (mode 0600, as helm wants). */
-  kubeconfig(dir: string, context = 'test'): string {
+  kubeconfig(dir: string, context = 'test', token = 'test-token'): string {
     const cluster = this.opts.tls
       ? `    certificate-authority-data: ${Buffer.from(this.ca as string).toString('base64')}\n    server: ${this.url}`
       : `    insecure-skip-tls-verify: true\n    server: ${this.url}`;
-    const text = `apiVersion: v1\nkind: Config\nclusters:\n- name: ${context}\n  cluster:\n${cluster}\ncontexts:\n- name: ${context}\n  context:\n    cluster: ${context}\n    user: ${context}\n    namespace: default\ncurrent-context: ${context}\nusers:\n- name: ${context}\n  user:\n    token: test-token\n`;
+    const text = `apiVersion: v1\nkind: Config\nclusters:\n- name: ${context}\n  cluster:\n${cluster}\ncontexts:\n- name: ${context}\n  context:\n    cluster: ${context}\n    user: ${context}\n    namespace: default\ncurrent-context: ${context}\nusers:\n- name: ${context}\n  user:\n    token: ${token}\n`;
     const file = path.join(dir, 'kubeconfig');
     fs.writeFileSync(file, text, { mode: 0o600 });
     return file;
@@ -312,6 +325,18 @@ export class KubeTestServer {
       rest = rest.slice(2);
     }
     const [plural, name, sub] = rest as [string, string | undefined, string | undefined];
+    const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
+    const account = this.opts.rbac?.[token];
+    if (account) {
+      const verb = method === 'GET' ? (name ? 'get' : q.get('watch') === 'true' || q.get('watch') === '1' ? 'watch' : 'list') : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : name ? 'delete' : 'deletecollection';
+      const resource = sub ? `${plural}/${sub}` : plural;
+      const allowed = ns === account.namespace && account.rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+      this.checked.push({ token, verb, resource: `${group || 'core'}/${resource}`, allowed });
+      if (!allowed) {
+        this.forbidden.push({ token, verb, resource, namespace: ns });
+        return this.send(res, 403, statusBody(403, 'Forbidden', `${resource}${group ? `.${group}` : ''}${name ? ` "${name}"` : ''} is forbidden: User "system:serviceaccount:${account.namespace}:gateway" cannot ${verb} resource "${resource}" in API group "${group}"${ns ? ` in the namespace "${ns}"` : ' at the cluster scope'}`, { kind: plural }));
+      }
+    }
     const rt = this.types.find((t) => t.group === group && t.version === version && t.plural === plural);
     if (!rt) return this.send(res, 404, statusBody(404, 'NotFound', `the server could not find the requested resource (${group}/${version} ${plural})`));
     if (ns && rt.namespaced && !this.store.has(this.key(BUILTIN[0] as ResourceType, null, ns)) && method === 'POST') {
