@@ -78,6 +78,11 @@ if (process.env.BENCH_ONLY === 'gateway') {
   console.log(JSON.stringify(g, null, 2));
   process.exit(0);
 }
+if (process.env.BENCH_ONLY === 'cluster') {
+  // Just the gateway-on-a-cluster rows (BENCH_ONLY=cluster npm run bench).
+  console.log(JSON.stringify(await clusterBench(), null, 2));
+  process.exit(0);
+}
 if (process.env.BENCH_ONLY === 'argo' && helm) {
   // Just the engine argo rows (BENCH_ONLY=argo npm run bench).
   const a = measure('render 2k --set engine=argo', bin, wf(c2k, 'render', '--set', 'engine=argo', '--set', 'volume.nodeSelector.kubernetes\\.io/hostname=node-1'), Math.max(1, Math.min(runs, 3)));
@@ -365,6 +370,126 @@ if (hasDcmtk) {
   console.error('  dicom: dcmtk not installed, DICOM loop not measured');
 }
 
+// The gateway with its stages on a cluster (--runtime argo) against the
+// Kubernetes API test server (test/kube/server.ts: a test double whose Argo
+// controller runs each node's pod as a local process): release → Workflow
+// created (from the group closing, as serve logs it, to the server storing
+// the Workflow), and 50 studies queued at once with --max-jobs 4: the most
+// Workflows in flight at any moment, and all delivered.
+async function clusterBench() {
+  const { spawn } = await import('node:child_process');
+  const { build } = await import('esbuild');
+  const { pathToFileURL } = await import('node:url');
+  const dir = path.join(out, 'cluster');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  await build({ entryPoints: [path.join(root, 'test', 'kube', 'server.ts')], outfile: path.join(dir, 'server.mjs'), bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error' });
+  const { KubeTestServer } = await import(pathToFileURL(path.join(dir, 'server.mjs')).href);
+  const chart = path.join(dir, 'chart');
+  fs.cpSync(path.join(root, 'charts', 'clara-workflow'), chart, { recursive: true });
+  const stage = `  ##BEGIN_passthrough##\n  passthrough:\n    image:\n      repository: bench/passthrough\n      tag: "1"\n    mount:\n      in:\n        name: "input"\n      out:\n        name: "output"\n    stageName: "passthrough"\n    appDir: "/app"\n    inputLock: "/app/locks/input.lock"\n    inputs: "input"\n    logName: "/app/logs/passthrough.log"\n    outputs: "output"\n    lockDir: "/app/locks"\n    lockName: "passthrough.lock"\n    timeout: "60"\n    publishPath: "/publish"\n    local:\n      command: ["sh", "-c", "sleep 0.2; cp \\"$NVIDIA_CLARA_INPUT\\"/*.dcm \\"$NVIDIA_CLARA_OUTPUT\\"/"]\n  ##END_passthrough##\n`;
+  fs.writeFileSync(path.join(chart, 'values.yaml'), `stages:\n${stage}workflows:\n  00000000-0000-4000-8000-00000000beef:\n    name: "passthrough"\n    stages: ["passthrough"]\n    waitLocks: [""]\n    ioFolders: ["passthrough/input", "passthrough/output"]\n    args: [""]\nvolume:\n  type: persistentVolumeClaim\n`);
+  const pacsPort = await free();
+  const port = await free();
+  const dport = await free();
+  fs.writeFileSync(path.join(chart, 'files', 'dicom-server-config.yaml'), `dicom:\n  scp:\n    port: ${port}\n    ae-titles:\n      - ae-title: BENCH_AI\n        processor: x\n        trigger: release\n    max-associations: 16\n    reject-unknown-sources: false\n  scu:\n    ae-title: ClaraSCU\n    destinations:\n      - name: MYPACS\n        host-ip: 127.0.0.1\n        port: ${pacsPort}\n        ae-title: MYPACS\nworkflows:\n  - name: passthrough\n    clara-ae-title: BENCH_AI\n    destination-name: MYPACS\n    workflow: 00000000-0000-4000-8000-00000000beef\n`);
+  const claim = path.join(dir, 'claim');
+  const created = new Map();
+  const open = new Set();
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server = await KubeTestServer.start({
+    argo: () => ({ result: 'fail' }),
+    runPods: { claimDir: claim, command: () => ({ argv: ['sh', '-c', 'sleep 0.2; cp "$NVIDIA_CLARA_INPUT"/*.dcm "$NVIDIA_CLARA_OUTPUT"/'], cwd: dir }) },
+    onEvent: (type, obj) => {
+      if (obj.kind !== 'Workflow') return;
+      const name = obj.metadata.name;
+      const job = obj.metadata.labels?.['clara.nvidia.com/job'];
+      if (type === 'ADDED') {
+        created.set(job, Date.now());
+        open.add(name);
+      }
+      if (type === 'DELETED' || ['Succeeded', 'Failed', 'Error'].includes(obj.status?.phase)) open.delete(name);
+      inFlight = open.size;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+    },
+  });
+  const home = path.join(dir, 'home');
+  fs.mkdirSync(home);
+  const kubeconfig = server.kubeconfig(home);
+  const studies = [];
+  for (let k = 0; k < 56; k++) {
+    const d = path.join(dir, `study-${k}`);
+    spawnSync(node, [path.join(root, 'examples', 'make-test-series.mjs'), d, '--slices', '4', '--size', '32', '--patient', `BENCH-${k}`]);
+    studies.push(d);
+  }
+  fs.mkdirSync(path.join(dir, 'pacs'));
+  const pacs = spawn('storescp', ['-od', path.join(dir, 'pacs'), '-aet', 'MYPACS', String(pacsPort)], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: 'ignore' });
+  const serve = spawn(bin, ['--chart', chart, '--json', 'dicom', 'serve', '--port', String(port), '--data', path.join(dir, 'data'), '--jobs', claim, '--runtime', 'argo', '--max-jobs', '4', '--dashboard', String(dport)], { env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const closedAt = new Map(); // group → time serve logged it complete
+  const jobGroup = new Map();
+  let token = null;
+  let buf = '';
+  serve.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let e;
+      try {
+        e = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (e.url) token = new URL(e.url).searchParams.get('token');
+      if (e.group && / complete: /.test(e.message)) closedAt.set(e.group, Date.parse(e.time));
+      if (e.job && e.group && / queued: /.test(e.message)) jobGroup.set(e.job, e.group);
+    }
+  });
+  while (!token) await new Promise((r) => setTimeout(r, 20));
+  const send = (what) => new Promise((resolve, reject) => {
+    const c = spawn('storescu', ['+sd', '+r', '-aet', 'DCM4CHEE', '-aec', 'BENCH_AI', '127.0.0.1', String(port), what], { env: { ...process.env, TCP_NODELAY: '1' }, stdio: 'ignore' });
+    c.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`storescu ${what} exited ${code}`))));
+  });
+  const jobs = async () => (await fetch(`http://127.0.0.1:${dport}/api/jobs`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  const allDone = async (n) => {
+    for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 50))) {
+      const js = await jobs();
+      if (js.length >= n && js.every((j) => ['done', 'failed'].includes(j.state))) return js;
+      if (Date.now() - t0 > 180_000) throw new Error(`cluster bench: ${js.filter((j) => j.state === 'done').length} of ${n} jobs done after 180 s`);
+    }
+  };
+  // The first study installs the catalog (helm): not counted. Then one at a time for the latency.
+  const latency = [];
+  const latencyJobs = [];
+  for (let k = 0; k < 6; k++) {
+    await send(studies[k]);
+    const js = await allDone(k + 1);
+    const j = js[0];
+    latencyJobs.push(j.id);
+    if (k > 0) latency.push(created.get(j.id) - closedAt.get(jobGroup.get(j.id)));
+  }
+  maxInFlight = 0;
+  const t0 = Date.now();
+  await Promise.all(studies.slice(6).map((s) => send(s)));
+  const js = await allDone(56);
+  const wallMs = Date.now() - t0;
+  const first = new Set(latencyJobs);
+  const delivered = js.filter((j) => !first.has(j.id) && j.state === 'done' && j.export.sent === 4).length;
+  serve.kill('SIGINT');
+  await new Promise((r) => serve.on('close', r));
+  pacs.kill();
+  await server.stop();
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { releaseToWorkflowMs: med(latency), releaseToWorkflowAll: latency, maxInFlight, delivered, studies: 50, wallMs, received: fs.readdirSync(path.join(dir, 'pacs')).length };
+}
+if (hasDcmtk) {
+  results.cluster = await clusterBench();
+  const c = results.cluster;
+  console.error(`  cluster: release → Workflow created ${c.releaseToWorkflowMs} ms (median of ${c.releaseToWorkflowAll.join(', ')}); 50 studies with --max-jobs 4: at most ${c.maxInFlight} Workflows in flight, ${c.delivered} delivered (${c.received} instances at the PACS) in ${c.wallMs} ms`);
+}
+
 const rows = [];
 const ratio = (name, a, b, target, unit = 'ms') => {
   const r = a / b;
@@ -405,6 +530,11 @@ if (results.gateway) {
   rows.push({ check: `gateway: one ${g.hugeMb.toFixed(0)} MB instance, peak RSS`, value: `${g.hugePeakMb.toFixed(0)} MB (→ ${g.hugeAfterMb.toFixed(0)} after)`, ratio: '', target: '≤ 150 MB', ok: g.hugePeakMb <= 150 ? 'ok' : 'MISS' });
   rows.push({ check: `gateway: two at once, peak RSS`, value: `${g.twoPeakMb.toFixed(0)} MB (→ ${g.twoAfterMb.toFixed(0)} after)`, ratio: '', target: '≤ 150 MB', ok: g.twoPeakMb <= 150 ? 'ok' : 'MISS' });
   rows.push({ check: 'gateway: 8 × 100 concurrent, serve ÷ storescp', value: `${g.serveEightMs.toFixed(0)} / ${g.scpEightMs.toFixed(0)} ms`, ratio: `${(g.serveEightMs / g.scpEightMs).toFixed(2)}×`, target: 'all accepted', ok: 'ok' });
+}
+if (results.cluster) {
+  const c = results.cluster;
+  rows.push({ check: 'cluster: release → Workflow created (argo)', value: `median ${c.releaseToWorkflowMs} ms`, ratio: '', target: '≤ 100 ms', ok: c.releaseToWorkflowMs <= 100 ? 'ok' : 'MISS' });
+  rows.push({ check: 'cluster: 50 studies, --max-jobs 4, in flight', value: `max ${c.maxInFlight}, ${c.delivered}/50 delivered`, ratio: '', target: '≤ 4, all', ok: c.maxInFlight <= 4 && c.delivered === 50 ? 'ok' : 'MISS' });
 }
 rows.push({ check: 'runner: time per no-op stage (50-chain)', value: `${results.runner.perStageMs.toFixed(2)} ms`, ratio: '', target: '', ok: '' });
 

@@ -81,6 +81,8 @@ export interface KubeServerOptions {
    * deletecollection), in its namespace; otherwise 403 Forbidden, as the API
    * server answers. Discovery and /version are open to every token.
    */
+  /** Called for every stored change (ADDED, MODIFIED, DELETED) as it happens: benches time and count with it. */
+  onEvent?: (type: string, obj: Obj) => void;
   rbac?: Record<string, { namespace: string; rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] }>;
 }
 
@@ -267,6 +269,7 @@ export class KubeTestServer {
 
   private emit(type: string, rt: ResourceType, obj: Obj): void {
     this.history.push({ rv: Number(obj.metadata.resourceVersion), type, obj: structuredClone(obj), rt });
+    this.opts.onEvent?.(type, obj);
     if (this.history.length > 5000) this.history.shift();
     for (const w of this.watchers) {
       if (w.type !== rt || (w.namespace && obj.metadata.namespace !== w.namespace)) continue;
