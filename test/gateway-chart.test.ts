@@ -151,6 +151,18 @@ describe('the dashboard token across installs (helm against the Kubernetes API t
     expect(first).toMatch(/^[A-Za-z0-9]{32}$/);
     await helm('upgrade', '--install', 'clara-workflow', '--set', 'gateway.maxJobs=8');
     expect(token()).toBe(first);
+    // clara-wf status shows the gateway (no controller runs it here: 0 of 1 ready) and its Services.
+    const st = await cli(['--chart', c.chart, 'status', '--json'], { env });
+    expect(st.code, st.stderr).toBe(0);
+    expect(JSON.parse(st.stdout).gateway).toEqual({
+      name: 'clara-workflow-gateway',
+      ready: 0,
+      replicas: 1,
+      services: [
+        { name: 'clara-workflow-gateway', type: 'ClusterIP', ports: [{ name: 'dicom', port: 104, nodePort: null }] },
+        { name: 'clara-workflow-gateway-dashboard', type: 'ClusterIP', ports: [{ name: 'dashboard', port: 8000, nodePort: null }] },
+      ],
+    });
     // hostPath, unpinned: refused on a cluster with no node or several; taken with exactly one.
     const unpinned = await run(['upgrade', '--install', 'other', c.chart, '--set', 'gateway.enabled=true']);
     expect(unpinned.stderr).toMatch(/gateway.enabled with volume.type hostPath/);

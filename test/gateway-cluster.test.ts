@@ -90,6 +90,10 @@ describe.each(['argo', 'cluster'] as const)('dicom serve --runtime %s (Kubernete
     if (engine === 'argo') {
       expect(job.submitted.where).toMatch(/^workflow clara-workflow-threshold-example-/);
       expect(t.server.objects('Workflow').map((w) => w.metadata.labels['clara.nvidia.com/job'])).toEqual([job.id]);
+      // clara-wf status shows the job's Workflow beside the catalog serve installed.
+      const st = await cli(['--chart', t.project.chart, 'status', '--json'], { env: t.env });
+      expect(st.code, st.stderr).toBe(0);
+      expect(JSON.parse(st.stdout).argoWorkflows.map((w: any) => [w.phase, w.nodes.length])).toEqual([['Succeeded', 3]]);
     } else {
       expect(job.submitted.where).toMatch(/^release clara-workflow-/);
       expect(new Set(t.server.objects('Job').map((j) => j.metadata.labels['clara.nvidia.com/job']))).toEqual(new Set([job.id]));

@@ -29,7 +29,30 @@ export async function status(ctx: Ctx, f: ClusterFlags): Promise<number> {
       }
     }),
   );
-  const jobs = await cluster.call('reading stage jobs', () => batch.listNamespacedJob({ namespace: ns, labelSelector: `app.kubernetes.io/instance=${release},app.kubernetes.io/component=stage` }));
+  // Stage Jobs of this release (run mode), and of the run-mode releases its gateway installs (<release>-<job>, engine jobs).
+  const allJobs = await cluster.call('reading stage jobs', () => batch.listNamespacedJob({ namespace: ns, labelSelector: 'app.kubernetes.io/component=stage' }));
+  const jobs = { items: allJobs.items.filter((j) => j.metadata?.labels?.['app.kubernetes.io/instance'] === release) };
+  const gatewayRuns = new Map<string, { stage: string; state: string }[]>();
+  for (const j of allJobs.items) {
+    const labels = j.metadata?.labels ?? {};
+    if (!labels['app.kubernetes.io/instance']?.startsWith(`${release}-`) || !labels['clara.nvidia.com/job']) continue;
+    const list = gatewayRuns.get(labels['clara.nvidia.com/job']) ?? [];
+    list[Number(labels['clara.nvidia.com/stage-index'] ?? 0)] = { stage: labels['clara.nvidia.com/stage'] ?? '?', state: jobState(j).status };
+    gatewayRuns.set(labels['clara.nvidia.com/job'], list);
+  }
+  // The gateway (gateway.enabled): its StatefulSet and Services.
+  const apps = cluster.kc.makeApiClient(cluster.k8s.AppsV1Api);
+  const gatewaySel = `app.kubernetes.io/instance=${release},app.kubernetes.io/component=gateway`;
+  const [sets, services] = await Promise.all([cluster.call('reading the gateway', () => apps.listNamespacedStatefulSet({ namespace: ns, labelSelector: gatewaySel })), cluster.call('reading the gateway Services', () => core.listNamespacedService({ namespace: ns, labelSelector: gatewaySel }))]);
+  const gatewaySet = sets.items[0];
+  const gateway = gatewaySet
+    ? {
+        name: gatewaySet.metadata?.name ?? '?',
+        ready: gatewaySet.status?.readyReplicas ?? 0,
+        replicas: gatewaySet.spec?.replicas ?? 1,
+        services: services.items.map((svc) => ({ name: svc.metadata?.name ?? '?', type: svc.spec?.type ?? 'ClusterIP', ports: (svc.spec?.ports ?? []).map((p) => ({ name: p.name ?? '', port: p.port, nodePort: p.nodePort ?? null })) })).sort((a, b) => a.name.localeCompare(b.name)),
+      }
+    : null;
   const stages = jobs.items
     .map((j) => ({ index: Number(j.metadata?.labels?.['clara.nvidia.com/stage-index'] ?? 0), stage: j.metadata?.labels?.['clara.nvidia.com/stage'] ?? '?', job: j.metadata?.name ?? '?', state: jobState(j) }))
     .sort((a, b) => a.index - b.index);
@@ -68,6 +91,8 @@ export async function status(ctx: Ctx, f: ClusterFlags): Promise<number> {
     stages: stages.map((s) => ({ stage: s.stage, job: s.job, state: s.state.status, reason: s.state.reason })),
     workflowTemplates,
     argoWorkflows: argoRuns,
+    gateway,
+    gatewayRuns: [...gatewayRuns].map(([job, st]) => ({ job, stages: st.filter(Boolean) })),
   };
   if (ctx.json) {
     ctx.printJson(result);
@@ -86,6 +111,11 @@ export async function status(ctx: Ctx, f: ClusterFlags): Promise<number> {
     ctx.out(`argo workflow ${r.name} (template ${r.template}): ${r.phase}`);
     if (r.nodes.length) table(ctx, ['NODE', 'PHASE'], r.nodes.map((n) => [n.node, n.phase + (n.message ? ` (${n.message})` : '')]));
   }
+  if (gateway) {
+    const svc = gateway.services.map((x) => `${x.name} (${x.type} ${x.ports.map((p) => `${p.name} ${p.port}${p.nodePort ? `→node ${p.nodePort}` : ''}`).join(', ')})`).join(', ');
+    ctx.out(`gateway: ${gateway.name} ${gateway.ready}/${gateway.replicas} ready; ${svc || 'no Services'}`);
+  }
+  for (const [job, st] of gatewayRuns) ctx.out(`gateway run of job ${job}: ${st.filter(Boolean).map((x) => `${x.stage} ${x.state}`).join(' → ')}`);
   if (stages.length) {
     ctx.out('stage jobs:');
     table(ctx, ['#', 'STAGE', 'JOB', 'STATE'], stages.map((s) => [String(s.index + 1), s.stage, s.job, s.state.status + (s.state.reason ? ` (${s.state.reason})` : '')]));
