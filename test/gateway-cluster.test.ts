@@ -6,7 +6,7 @@
 // container's args and env, its volume mounts mapped to one folder that stands
 // for the shared claim (the gateway's --jobs folder). The API calls, the
 // Workflow and Job objects, helm's installs and the DICOM traffic are real.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { load, loadAll } from 'js-yaml';
@@ -213,4 +213,43 @@ describe.each(['argo', 'cluster'] as const)('in the pod, engine %s: its service 
     for (const g of granted) if (!used.includes(g)) expect(notHere[g], `${g} is granted but nothing used it (used: ${used.join(", ")})`).toBeDefined();
     for (const u of used) expect(granted, `${u} was used but is not in the Role`).toContain(u);
   });
+});
+
+// On a real cluster, when one is given: CLARA_WF_E2E_KUBECONFIG, the clara-wf
+// image pushed where the cluster pulls it (CLARA_WF_E2E_GATEWAY_IMAGE, e.g.
+// registry.example/clara-wf:0.1.0), a ReadWriteMany claim in the namespace
+// (CLARA_WF_E2E_CLAIM), stage images the cluster can pull (the example
+// threshold workflow's), and CLARA_WF_E2E_ENGINE (jobs or argo; default jobs).
+// The chart is installed with the gateway, its DICOM and dashboard Services
+// are port-forwarded (kubectl), a study is sent and the job is awaited.
+const e2e = process.env.CLARA_WF_E2E_KUBECONFIG;
+const e2eImage = process.env.CLARA_WF_E2E_GATEWAY_IMAGE;
+if (!e2e || !e2eImage) console.log('gateway e2e: CLARA_WF_E2E_KUBECONFIG and CLARA_WF_E2E_GATEWAY_IMAGE are not both set, so the real-cluster gateway run is skipped (the test-server runs above still ran)');
+describe.runIf(!!e2e && !!e2eImage)('the gateway on a real cluster (CLARA_WF_E2E_KUBECONFIG)', () => {
+  it('install with gateway.enabled, port-forward, send a study, the job ends done', async () => {
+    const ns = process.env.CLARA_WF_E2E_NAMESPACE ?? 'default';
+    const engine = process.env.CLARA_WF_E2E_ENGINE === 'argo' ? 'argo' : 'jobs';
+    const env = { KUBECONFIG: e2e as string };
+    const project = await dicomProject({ pacsPort: 11113, downPort: 11114 });
+    // Results stay on the claim: the cluster may not reach a PACS on this machine.
+    expect((await cli(['--chart', project.chart, 'dicom', 'unmap', 'THRESH_AI'])).code).toBe(0);
+    expect((await cli(['--chart', project.chart, 'dicom', 'map', 'THRESH_AI', '--workflow', 'threshold-example'])).code).toBe(0);
+    const [repository, tag] = (e2eImage as string).split(/:(?=[^/]+$)/);
+    const set = ['--set', 'gateway.enabled=true', '--set', `gateway.image.repository=${repository}`, '--set-string', `gateway.image.tag=${tag ?? 'latest'}`, '--set', 'volume.type=persistentVolumeClaim', '--set', `volume.claimName=${process.env.CLARA_WF_E2E_CLAIM ?? 'clara-io'}`, '--set', `engine=${engine}`];
+    const installed = await cli(['--chart', project.chart, 'install', '-n', ns, '--release', 'e2e-gateway', '--wait', '--timeout', '5m', ...set], { env });
+    expect(installed.code, installed.stderr).toBe(0);
+    const kubectl = (...args: string[]) => spawnSync('kubectl', ['--kubeconfig', e2e as string, '-n', ns, ...args], { encoding: 'utf8' });
+    const forwards = [['svc/e2e-gateway-clara-workflow-gateway', '11112:104'], ['svc/e2e-gateway-clara-workflow-gateway-dashboard', '18000:8000']].map(([svc, ports]) => spawn('kubectl', ['--kubeconfig', e2e as string, '-n', ns, 'port-forward', svc as string, ports as string], { stdio: 'ignore' }));
+    cleanup.push(() => forwards.forEach((f) => f.kill()), () => cli(['--chart', project.chart, 'uninstall', '-n', ns, '--release', 'e2e-gateway'], { env }));
+    await waitForPort(11112, 30_000);
+    await waitForPort(18000, 30_000);
+    const token = Buffer.from(kubectl('get', 'secret', 'e2e-gateway-clara-workflow-gateway-dashboard', '-o', 'jsonpath={.data.token}').stdout, 'base64').toString();
+    const send = await finished(storescu(11112, 'THRESH_AI', project.series));
+    expect(send.code, send.output).toBe(0);
+    const job = await until('the job ended', async () => {
+      const jobs = (await (await fetch('http://127.0.0.1:18000/api/jobs', { headers: { Authorization: `Bearer ${token}` } })).json()) as any[];
+      return jobs.find((j) => j.calledAe === 'THRESH_AI' && ['done', 'failed'].includes(j.state));
+    }, 600_000);
+    expect(job.state, JSON.stringify(job)).toBe('done');
+  }, 900_000);
 });

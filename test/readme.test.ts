@@ -41,7 +41,7 @@ interface Step {
 }
 
 /** The README, then each docs/ page, in the order their blocks build on each other. */
-const PAGES = ['README.md', 'docs/commands.md', 'docs/local-runs.md', 'docs/dicom.md', 'docs/chart.md', 'docs/gateway.md', 'docs/cluster.md', 'docs/monai.md', 'docs/overlays.md', 'docs/benchmarks.md', 'docs/development.md'];
+const PAGES = ['README.md', 'docs/commands.md', 'docs/local-runs.md', 'docs/dicom.md', 'docs/chart.md', 'docs/gateway.md', 'docs/cluster.md', 'docs/kubernetes.md', 'docs/monai.md', 'docs/overlays.md', 'docs/benchmarks.md', 'docs/development.md'];
 
 function steps(readme: string, page = 'README.md'): Step[] {
   const lines = readme.split('\n');
