@@ -143,8 +143,17 @@ interface Background {
 const running: Background[] = [];
 
 afterAll(async () => {
-  for (const b of running) if (b.child.exitCode === null) b.child.kill('SIGKILL');
+  for (const b of running) if (b.child.exitCode === null) killGroup(b.child);
 });
+
+/** A background command and what it started (npm → sh → node): its own process group, killed whole. */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-(child.pid as number), 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
 
 async function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -228,13 +237,13 @@ describe('README console blocks', () => {
         const victims = running.filter((b) => b.command.includes(args[3] as string) && b.child.exitCode === null);
         expect(victims.length, `${where(s)}: a background command to kill`).toBeGreaterThan(0);
         for (const b of victims) {
-          b.child.kill('SIGKILL');
+          killGroup(b.child);
           await new Promise((r) => b.child.once('close', r));
         }
         continue;
       }
       if (s.background) {
-        const child = spawn('bash', ['-c', `exec ${command}`], { cwd: dir, env: shellEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn('bash', ['-c', `exec ${command}`], { cwd: dir, env: shellEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
         const b: Background = { command, child, output: '', consumed: 0 };
         child.stdout?.on('data', (d) => (b.output += d));
         child.stderr?.on('data', (d) => (b.output += d));
