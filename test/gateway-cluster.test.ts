@@ -150,6 +150,26 @@ describe.each(['argo', 'cluster'] as const)('dicom serve --runtime %s (Kubernete
   });
 });
 
+describe('dicom serve --runtime argo stopped mid-workflow (SIGINT; test server, pods as processes: a test double)', () => {
+  it('leaves the Workflow running on the cluster; the next start follows it, and the results are delivered once', async () => {
+    const t = await setup('argo');
+    const first = await t.serve();
+    const send = await finished(storescu(first.port, 'SLOW_AI', t.study));
+    expect(send.code, send.output).toBe(0);
+    await first.waitFor((e) => e.type === 'stage' && /stage threshold running/.test(e.message), 30_000);
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+    expect(first.events.some((e) => /goes on and is followed again at the next start/.test(e.message))).toBe(true);
+    // Not stopped: the Workflow is still running without the gateway.
+    expect(t.server.objects('Workflow')[0]?.spec.shutdown).toBeUndefined();
+    const second = await t.serve();
+    const job = await finishedJob(second, 'SLOW_AI');
+    expect(job).toMatchObject({ state: 'done', attempt: 1, interrupted: 0, export: { state: 'sent', sent: 16 } });
+    expect(t.server.ranPods.map((p) => p.stage)).toEqual(['dicom-reader', 'threshold', 'dicom-writer']);
+    expect(fs.readdirSync(t.project.pacs)).toHaveLength(16);
+  });
+});
+
 describe.each(['argo', 'cluster'] as const)('clara-wf test --runtime %s checks real outputs (pods run as local processes: a test double)', (engine) => {
   it('the stages read the job folder on the claim and write their results there', async () => {
     const t = await setup(engine);
