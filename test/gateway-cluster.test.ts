@@ -12,7 +12,7 @@ import path from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, helmBin, repoRoot, tempDir } from './helpers.js';
-import { dicomProject, finished, freePort, hasDcmtk, startServe, startStorescp, storescu, until, waitForPort, type Serve } from './dicom-loop.js';
+import { auth, dicomProject, finished, freePort, hasDcmtk, startServe, startStorescp, storescu, until, waitForPort, type Serve } from './dicom-loop.js';
 import { KubeTestServer, type KubeServerOptions } from './kube/server.js';
 
 if (!hasDcmtk) throw new Error('dcmtk is not installed: .ci/run installs it (apt-get install dcmtk)');
@@ -110,6 +110,9 @@ describe.each(['argo', 'cluster'] as const)('dicom serve --runtime %s (Kubernete
     expect(job.reason).toMatch(/stage threshold failed/);
     const bad = job.stages.find((x: any) => x.name === 'threshold');
     expect(bad.logTail).toMatch(/--min takes a number of Hounsfield units, not not-a-number/);
+    // The dashboard's stage log is that tail (the pod, and its log, are the cluster's).
+    const log = await (await fetch(`${s.dashboard}/api/jobs/${job.id}/stages/threshold/log`, auth(s))).text();
+    expect(log).toMatch(/--min takes a number of Hounsfield units/);
     expect(fs.readdirSync(t.project.pacs)).toEqual([]);
     // `dicom retry` runs it again: the last attempt's run (same name) is removed first, not followed.
     const posts = () => t.server.requests.filter((r) => r.method === 'POST' && /\/(workflows|jobs)$/.test(r.path)).length;

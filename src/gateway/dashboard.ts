@@ -101,7 +101,9 @@ export async function startDashboard(service: DicomService, opts: { host: string
       try {
         return send(200, fs.readFileSync(file, 'utf8'), 'text/plain');
       } catch {
-        return send(200, '', 'text/plain');
+        // On a cluster the log is the pod's, gone with it: the end kept on the job when the stage failed.
+        const tail = job.stages.find((x) => x.name === m[2])?.logTail;
+        return send(200, tail ? `${tail}\n` : '', 'text/plain');
       }
     }
     if (url.pathname === '/api/events') {
