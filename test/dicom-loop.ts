@@ -77,10 +77,10 @@ export interface Serve {
   jobs(): Promise<any[]>;
 }
 
-export async function startServe(chart: string, data: string, extra: string[] = [], withDashboard = true, fixedPort?: number, env?: Record<string, string>): Promise<Serve> {
+export async function startServe(chart: string, data: string, extra: string[] = [], withDashboard = true, fixedPort?: number, env?: Record<string, string>, globals: string[] = []): Promise<Serve> {
   const port = fixedPort ?? (await freePort());
   const dport = withDashboard ? await freePort() : null;
-  const args = ['--chart', chart, '--json', 'dicom', 'serve', '--port', String(port), '--data', data, '--runtime', 'process', '--export-retries', '2', '--export-backoff', '50', ...(dport ? ['--dashboard', String(dport)] : []), ...extra];
+  const args = ['--chart', chart, ...globals, '--json', 'dicom', 'serve', '--port', String(port), '--data', data, '--runtime', 'process', '--export-retries', '2', '--export-backoff', '50', ...(dport ? ['--dashboard', String(dport)] : []), ...extra];
   const child = spawnCli(args, { env });
   const events: Record<string, any>[] = [];
   let buf = '';

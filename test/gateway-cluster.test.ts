@@ -187,14 +187,36 @@ describe.each(['argo', 'cluster'] as const)('clara-wf test --runtime %s checks r
   });
 });
 
-/** The chart's gateway Role for an engine, as helm renders it. */
-function gatewayRole(engine: 'argo' | 'cluster') {
-  const r = spawnSync(helmBin, ['template', 'clara-workflow', path.join(repoRoot, 'charts', 'clara-workflow'), '--namespace', 'clara', '--set', 'gateway.enabled=true', '--set', 'volume.type=persistentVolumeClaim', ...(engine === 'argo' ? ['--set', 'engine=argo'] : [])], { encoding: 'utf8' });
-  return (loadAll(r.stdout) as any[]).find((d) => d?.kind === 'Role') as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+/** What helm renders for the gateway of a chart (the repository's by default), in namespace clara. */
+function gatewayDocs(engine: 'argo' | 'cluster', chart = path.join(repoRoot, 'charts', 'clara-workflow')): any[] {
+  const r = spawnSync(helmBin, ['template', 'clara-workflow', chart, '--namespace', 'clara', '--set', 'gateway.enabled=true', '--set', 'volume.type=persistentVolumeClaim', ...(engine === 'argo' ? ['--set', 'engine=argo'] : [])], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return (loadAll(r.stdout) as any[]).filter((d) => d?.metadata?.labels?.['app.kubernetes.io/component'] === 'gateway');
+}
+const gatewayRole = (engine: 'argo' | 'cluster') => gatewayDocs(engine).find((d) => d.kind === 'Role') as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+
+/**
+ * The gateway container's own arguments, as the chart renders them, with its
+ * mounts mapped to folders here: the values ConfigMap written to a file, the
+ * DICOM configuration, the state claim, the shared claim. Listening addresses
+ * and ports are startServe's. Returns the global flags and the serve flags.
+ */
+function podArgs(engine: 'argo' | 'cluster', chart: string, dirs: { state: string; claim: string; etc: string }): { globals: string[]; serve: string[] } {
+  const docs = gatewayDocs(engine, chart);
+  const values = path.join(dirs.etc, 'values', 'values.yaml');
+  fs.mkdirSync(path.dirname(values), { recursive: true });
+  fs.writeFileSync(values, docs.find((d) => d.kind === 'ConfigMap').data['values.yaml']);
+  const mapped: Record<string, string> = { '/etc/clara-wf/values/values.yaml': values, '/etc/clara-wf/dicom/dicom-server-config.yaml': path.join(chart, 'files', 'dicom-server-config.yaml'), '/var/lib/clara-wf': dirs.state, '/clara-io': dirs.claim, '0.0.0.0': '127.0.0.1' };
+  const args: string[] = docs.find((d) => d.kind === 'StatefulSet').spec.template.spec.containers[0].args.map((a: string) => mapped[a] ?? a);
+  const at = args.indexOf('dicom');
+  const serve = args.slice(at + 2);
+  // startServe gives the port, the dashboard port and --json.
+  for (const f of ['--port', '--dashboard']) serve.splice(serve.indexOf(f), 2);
+  return { globals: args.slice(0, at).filter((a) => a !== '--json'), serve };
 }
 
 describe.each(['argo', 'cluster'] as const)('in the pod, engine %s: its service account holds only the chart\'s Role (test server enforcing RBAC; pods run as local processes: a test double)', (engine) => {
-  it('a study runs and comes back, a failed one is retried, and every request serve (and helm) made was one the Role allows', async () => {
+  it("the StatefulSet's own command line: a study runs and comes back, a failed one is retried, and every request serve (and helm) made was one the Role allows", async () => {
     const t = await setup(engine, { tls: true, rbac: { 'gateway-token': { namespace: 'clara', rules: gatewayRole(engine).rules } } });
     t.server.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'clara' } });
     if (engine === 'argo') {
@@ -210,7 +232,11 @@ describe.each(['argo', 'cluster'] as const)('in the pod, engine %s: its service 
     fs.writeFileSync(path.join(account, 'ca.crt'), t.server.ca as string);
     fs.writeFileSync(path.join(account, 'namespace'), 'clara');
     const pod = { HOME: tempDir(), KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: new URL(t.server.url).port, CLARA_WF_IN_CLUSTER_ROOT: root };
-    const s = await t.serve(pod, ['--namespace', 'clara']);
+    // The StatefulSet's own command line (mounts mapped to folders here).
+    const run = podArgs(engine, t.project.chart, { state: t.state, claim: t.claim, etc: tempDir() });
+    expect(run.serve.slice(run.serve.indexOf('--runtime'), run.serve.indexOf('--runtime') + 6)).toEqual(['--runtime', engine, '--release', 'clara-workflow', '--namespace', 'clara']);
+    const s = await startServe(t.project.chart, t.state, run.serve, true, undefined, pod, run.globals);
+    cleanup.push(() => (s.child.exitCode === null ? (s.child.kill('SIGINT'), s.exited) : undefined));
     const send = await finished(storescu(s.port, 'THRESH_AI', t.study));
     expect(send.code, send.output).toBe(0);
     const job = await finishedJob(s, 'THRESH_AI');
