@@ -153,20 +153,30 @@ async function free() {
   return p;
 }
 
+/**
+ * A chart copy in `dir` with one pass-through workflow (a stage running `sh`)
+ * mapped from AE title BENCH_AI to MYPACS, on free ports; `values` is appended to values.yaml.
+ */
+async function passthroughProject(dir, { sh, maxAssociations, values = '' }) {
+  const chart = path.join(dir, 'chart');
+  fs.cpSync(path.join(root, 'charts', 'clara-workflow'), chart, { recursive: true });
+  const command = JSON.stringify(['sh', '-c', sh]);
+  const stage = `  ##BEGIN_passthrough##\n  passthrough:\n    image:\n      repository: bench/passthrough\n      tag: "1"\n    mount:\n      in:\n        name: "input"\n      out:\n        name: "output"\n    stageName: "passthrough"\n    appDir: "/app"\n    inputLock: "/app/locks/input.lock"\n    inputs: "input"\n    logName: "/app/logs/passthrough.log"\n    outputs: "output"\n    lockDir: "/app/locks"\n    lockName: "passthrough.lock"\n    timeout: "60"\n    publishPath: "/publish"\n    local:\n      command: ${command}\n  ##END_passthrough##\n`;
+  fs.writeFileSync(path.join(chart, 'values.yaml'), `stages:\n${stage}workflows:\n  00000000-0000-4000-8000-00000000beef:\n    name: "passthrough"\n    stages: ["passthrough"]\n    waitLocks: [""]\n    ioFolders: ["passthrough/input", "passthrough/output"]\n    args: [""]\n${values}`);
+  const pacsPort = await free();
+  const port = await free();
+  const dport = await free();
+  fs.writeFileSync(path.join(chart, 'files', 'dicom-server-config.yaml'), `dicom:\n  scp:\n    port: ${port}\n    ae-titles:\n      - ae-title: BENCH_AI\n        processor: x\n        trigger: release\n    max-associations: ${maxAssociations}\n    reject-unknown-sources: false\n  scu:\n    ae-title: ClaraSCU\n    destinations:\n      - name: MYPACS\n        host-ip: 127.0.0.1\n        port: ${pacsPort}\n        ae-title: MYPACS\nworkflows:\n  - name: passthrough\n    clara-ae-title: BENCH_AI\n    destination-name: MYPACS\n    workflow: 00000000-0000-4000-8000-00000000beef\n`);
+  return { chart, port, pacsPort, dport };
+}
+
 // DICOM loop: 100 small instances in (storescu, TCP_NODELAY=1), the release →
 // first stage latency, and 100 instances out to storescp, through a pass-through workflow.
 async function dicomLoop() {
   const { spawn } = await import('node:child_process');
   const dir = path.join(out, 'dicom-loop');
   fs.rmSync(dir, { recursive: true, force: true });
-  const chart = path.join(dir, 'chart');
-  fs.cpSync(path.join(root, 'charts', 'clara-workflow'), chart, { recursive: true });
-  const stage = `  ##BEGIN_passthrough##\n  passthrough:\n    image:\n      repository: bench/passthrough\n      tag: "1"\n    mount:\n      in:\n        name: "input"\n      out:\n        name: "output"\n    stageName: "passthrough"\n    appDir: "/app"\n    inputLock: "/app/locks/input.lock"\n    inputs: "input"\n    logName: "/app/logs/passthrough.log"\n    outputs: "output"\n    lockDir: "/app/locks"\n    lockName: "passthrough.lock"\n    timeout: "60"\n    publishPath: "/publish"\n    local:\n      command: ["sh", "-c", "cp \\"$NVIDIA_CLARA_INPUT\\"/*.dcm \\"$NVIDIA_CLARA_OUTPUT\\"/"]\n  ##END_passthrough##\n`;
-  fs.writeFileSync(path.join(chart, 'values.yaml'), `stages:\n${stage}workflows:\n  00000000-0000-4000-8000-00000000beef:\n    name: "passthrough"\n    stages: ["passthrough"]\n    waitLocks: [""]\n    ioFolders: ["passthrough/input", "passthrough/output"]\n    args: [""]\n`);
-  const pacsPort = await free();
-  const port = await free();
-  const dport = await free();
-  fs.writeFileSync(path.join(chart, 'files', 'dicom-server-config.yaml'), `dicom:\n  scp:\n    port: ${port}\n    ae-titles:\n      - ae-title: BENCH_AI\n        processor: x\n        trigger: release\n    max-associations: 4\n    reject-unknown-sources: false\n  scu:\n    ae-title: ClaraSCU\n    destinations:\n      - name: MYPACS\n        host-ip: 127.0.0.1\n        port: ${pacsPort}\n        ae-title: MYPACS\nworkflows:\n  - name: passthrough\n    clara-ae-title: BENCH_AI\n    destination-name: MYPACS\n    workflow: 00000000-0000-4000-8000-00000000beef\n`);
+  const { chart, port, pacsPort, dport } = await passthroughProject(dir, { sh: 'cp "$NVIDIA_CLARA_INPUT"/*.dcm "$NVIDIA_CLARA_OUTPUT"/', maxAssociations: 4 });
   const series = path.join(dir, 'series');
   spawnSync(node, [path.join(root, 'examples', 'make-test-series.mjs'), series, '--slices', '100', '--size', '64']);
   fs.mkdirSync(path.join(dir, 'pacs'));
@@ -385,14 +395,9 @@ async function clusterBench() {
   fs.mkdirSync(dir, { recursive: true });
   await build({ entryPoints: [path.join(root, 'test', 'kube', 'server.ts')], outfile: path.join(dir, 'server.mjs'), bundle: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'error' });
   const { KubeTestServer } = await import(pathToFileURL(path.join(dir, 'server.mjs')).href);
-  const chart = path.join(dir, 'chart');
-  fs.cpSync(path.join(root, 'charts', 'clara-workflow'), chart, { recursive: true });
-  const stage = `  ##BEGIN_passthrough##\n  passthrough:\n    image:\n      repository: bench/passthrough\n      tag: "1"\n    mount:\n      in:\n        name: "input"\n      out:\n        name: "output"\n    stageName: "passthrough"\n    appDir: "/app"\n    inputLock: "/app/locks/input.lock"\n    inputs: "input"\n    logName: "/app/logs/passthrough.log"\n    outputs: "output"\n    lockDir: "/app/locks"\n    lockName: "passthrough.lock"\n    timeout: "60"\n    publishPath: "/publish"\n    local:\n      command: ["sh", "-c", "sleep 0.2; cp \\"$NVIDIA_CLARA_INPUT\\"/*.dcm \\"$NVIDIA_CLARA_OUTPUT\\"/"]\n  ##END_passthrough##\n`;
-  fs.writeFileSync(path.join(chart, 'values.yaml'), `stages:\n${stage}workflows:\n  00000000-0000-4000-8000-00000000beef:\n    name: "passthrough"\n    stages: ["passthrough"]\n    waitLocks: [""]\n    ioFolders: ["passthrough/input", "passthrough/output"]\n    args: [""]\nvolume:\n  type: persistentVolumeClaim\n`);
-  const pacsPort = await free();
-  const port = await free();
-  const dport = await free();
-  fs.writeFileSync(path.join(chart, 'files', 'dicom-server-config.yaml'), `dicom:\n  scp:\n    port: ${port}\n    ae-titles:\n      - ae-title: BENCH_AI\n        processor: x\n        trigger: release\n    max-associations: 16\n    reject-unknown-sources: false\n  scu:\n    ae-title: ClaraSCU\n    destinations:\n      - name: MYPACS\n        host-ip: 127.0.0.1\n        port: ${pacsPort}\n        ae-title: MYPACS\nworkflows:\n  - name: passthrough\n    clara-ae-title: BENCH_AI\n    destination-name: MYPACS\n    workflow: 00000000-0000-4000-8000-00000000beef\n`);
+  // The stage copies its input after 0.2 s, as a pod on the test server (a test double: pods run as local processes).
+  const sh = 'sleep 0.2; cp "$NVIDIA_CLARA_INPUT"/*.dcm "$NVIDIA_CLARA_OUTPUT"/';
+  const { chart, port, pacsPort, dport } = await passthroughProject(dir, { sh, maxAssociations: 16, values: 'volume:\n  type: persistentVolumeClaim\n' });
   const claim = path.join(dir, 'claim');
   const created = new Map();
   const open = new Set();
@@ -400,7 +405,7 @@ async function clusterBench() {
   let maxInFlight = 0;
   const server = await KubeTestServer.start({
     argo: () => ({ result: 'fail' }),
-    runPods: { claimDir: claim, command: () => ({ argv: ['sh', '-c', 'sleep 0.2; cp "$NVIDIA_CLARA_INPUT"/*.dcm "$NVIDIA_CLARA_OUTPUT"/'], cwd: dir }) },
+    runPods: { claimDir: claim, command: () => ({ argv: ['sh', '-c', sh], cwd: dir }) },
     onEvent: (type, obj) => {
       if (obj.kind !== 'Workflow') return;
       const name = obj.metadata.name;

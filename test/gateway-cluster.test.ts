@@ -65,6 +65,12 @@ async function setup(engine: 'argo' | 'cluster', serverOpts: KubeServerOptions =
   return { project, study, server, claim, state, serve, env };
 }
 
+/** storescu sends `study` to `ae` on serve's port; it must end with every instance stored. */
+async function send(port: number, ae: string, study: string): Promise<void> {
+  const r = await finished(storescu(port, ae, study));
+  expect(r.code, r.output).toBe(0);
+}
+
 const finishedJob = async (s: Serve, ae: string) =>
   until(`a finished job for ${ae}`, async () => {
     const jobs = (await s.jobs()).filter((j) => j.calledAe === ae);
@@ -75,8 +81,7 @@ describe.each(['argo', 'cluster'] as const)('dicom serve --runtime %s (Kubernete
   it('a 16-instance study sent to the gateway comes back processed at the PACS', async () => {
     const t = await setup(engine);
     const s = await t.serve();
-    const send = await finished(storescu(s.port, 'THRESH_AI', t.study));
-    expect(send.code, send.output).toBe(0);
+    await send(s.port, 'THRESH_AI', t.study);
     const job = await finishedJob(s, 'THRESH_AI');
     expect(job, s.events.map((e) => e.message).join('\n')).toMatchObject({ state: 'done', instances: 16, export: { state: 'sent', sent: 16, failed: 0 } });
     expect(job.stages.map((x: any) => `${x.name}:${x.status}`)).toEqual(['dicom-reader:done', 'threshold:done', 'dicom-writer:done']);
@@ -103,8 +108,7 @@ describe.each(['argo', 'cluster'] as const)('dicom serve --runtime %s (Kubernete
   it('a failed stage is recorded on the job with its pod log tail; nothing is sent', async () => {
     const t = await setup(engine);
     const s = await t.serve();
-    const send = await finished(storescu(s.port, 'BROKEN_AI', t.study));
-    expect(send.code, send.output).toBe(0);
+    await send(s.port, 'BROKEN_AI', t.study);
     const job = await finishedJob(s, 'BROKEN_AI');
     expect(job).toMatchObject({ state: 'failed', export: { state: 'skipped', sent: 0 } });
     expect(job.reason).toMatch(/stage threshold failed/);
@@ -131,8 +135,7 @@ describe.each(['argo', 'cluster'] as const)('dicom serve --runtime %s (Kubernete
   it('kill -9 of the gateway mid-workflow, restart: the run is followed again, submitted once, results delivered once', async () => {
     const t = await setup(engine);
     const first = await t.serve();
-    const send = await finished(storescu(first.port, 'SLOW_AI', t.study));
-    expect(send.code, send.output).toBe(0);
+    await send(first.port, 'SLOW_AI', t.study);
     await first.waitFor((e) => e.type === 'stage' && /stage threshold running/.test(e.message), 30_000);
     first.child.kill('SIGKILL');
     await first.exited;
@@ -157,8 +160,7 @@ describe('dicom serve --runtime argo stopped mid-workflow (SIGINT; test server, 
   it('leaves the Workflow running on the cluster; the next start follows it, and the results are delivered once', async () => {
     const t = await setup('argo');
     const first = await t.serve();
-    const send = await finished(storescu(first.port, 'SLOW_AI', t.study));
-    expect(send.code, send.output).toBe(0);
+    await send(first.port, 'SLOW_AI', t.study);
     await first.waitFor((e) => e.type === 'stage' && /stage threshold running/.test(e.message), 30_000);
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
@@ -237,13 +239,11 @@ describe.each(['argo', 'cluster'] as const)('in the pod, engine %s: its service 
     expect(run.serve.slice(run.serve.indexOf('--runtime'), run.serve.indexOf('--runtime') + 6)).toEqual(['--runtime', engine, '--release', 'clara-workflow', '--namespace', 'clara']);
     const s = await startServe(t.project.chart, t.state, run.serve, true, undefined, pod, run.globals);
     cleanup.push(() => (s.child.exitCode === null ? (s.child.kill('SIGINT'), s.exited) : undefined));
-    const send = await finished(storescu(s.port, 'THRESH_AI', t.study));
-    expect(send.code, send.output).toBe(0);
+    await send(s.port, 'THRESH_AI', t.study);
     const job = await finishedJob(s, 'THRESH_AI');
     expect(job, s.events.map((e) => e.message).join('\n')).toMatchObject({ state: 'done', export: { state: 'sent', sent: 16 } });
     expect(fs.readdirSync(t.project.pacs)).toHaveLength(16);
-    const broken = await finished(storescu(s.port, 'BROKEN_AI', t.study));
-    expect(broken.code).toBe(0);
+    await send(s.port, 'BROKEN_AI', t.study);
     const failed = await finishedJob(s, 'BROKEN_AI');
     expect(failed.stages.find((x: any) => x.name === 'threshold').logTail).toMatch(/--min takes a number/);
     expect((await cli(['--chart', t.project.chart, 'dicom', 'retry', failed.id, '--data', t.state])).code).toBe(0);
@@ -293,8 +293,7 @@ describe.runIf(!!e2e && !!e2eImage)('the gateway on a real cluster (CLARA_WF_E2E
     await waitForPort(11112, 30_000);
     await waitForPort(18000, 30_000);
     const token = Buffer.from(kubectl('get', 'secret', 'e2e-gateway-clara-workflow-gateway-dashboard', '-o', 'jsonpath={.data.token}').stdout, 'base64').toString();
-    const send = await finished(storescu(11112, 'THRESH_AI', project.series));
-    expect(send.code, send.output).toBe(0);
+    await send(11112, 'THRESH_AI', project.series);
     const job = await until('the job ended', async () => {
       const jobs = (await (await fetch('http://127.0.0.1:18000/api/jobs', { headers: { Authorization: `Bearer ${token}` } })).json()) as any[];
       return jobs.find((j) => j.calledAe === 'THRESH_AI' && ['done', 'failed'].includes(j.state));

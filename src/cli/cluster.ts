@@ -6,6 +6,7 @@ import { YAML11_SCHEMA, load } from 'js-yaml';
 import semver from 'semver';
 import type { Cluster, ClusterOptions } from '../adapters/kube.js';
 import type { ClusterSetup } from '../runner/followed.js';
+import type { Runtime } from '../runner/runtime.js';
 import { ExternalToolError, UsageError } from '../core/errors.js';
 import type { Ctx } from './context.js';
 import { overlayHelmArgs, type Overlays } from './values-file.js';
@@ -111,4 +112,25 @@ export function clusterSetup(ctx: Ctx, cluster: Cluster, f: ClusterFlags, helmBi
     },
     info: (m) => ctx.info(m),
   };
+}
+
+/**
+ * A cluster runtime, checked before anything runs on it: engine argo (a
+ * Workflow per job from the catalog release's WorkflowTemplates) or jobs (a
+ * run-mode release of stage Jobs per job). helm answers, the cluster answers,
+ * and the pre-flight passes for `preflightRelease`; in a pod its account may
+ * read nothing cluster-wide (no namespaces), so there the version answering is the check.
+ */
+export async function clusterRuntime(ctx: Ctx, f: ClusterFlags, engine: 'argo' | 'jobs', preflightRelease: (catalogRelease: string) => string): Promise<{ runtime: Runtime; cluster: Cluster; catalogRelease: string }> {
+  const { locateHelm, checkHelmVersion } = await import('../adapters/helm.js');
+  const catalogRelease = f.release ?? 'clara-workflow';
+  const helm = locateHelm(ctx.io.env);
+  const helmVersion = checkHelmVersion(helm, ctx.io.env);
+  const cluster = await connect(ctx, f);
+  if (cluster.kubeconfigFiles.length) await preflight(ctx, cluster, preflightRelease(catalogRelease), f);
+  else await cluster.version();
+  await helmVersion;
+  const setup = clusterSetup(ctx, cluster, f, helm.bin, catalogRelease);
+  const runtime = engine === 'argo' ? (await import('../runner/argo.js')).argoRuntime(setup) : (await import('../runner/jobs.js')).jobsRuntime(setup);
+  return { runtime, cluster, catalogRelease };
 }

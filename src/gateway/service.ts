@@ -67,6 +67,8 @@ export interface ServiceOptions {
 export { gatewayPaths } from './data-folder.js';
 
 const now = () => new Date().toISOString();
+/** A job that will not run: an export still pending is skipped (one under way or done keeps its state). */
+const unsent = (job: JobRecord): JobRecord['export'] => ({ ...job.export, state: job.export.state === 'pending' ? 'skipped' : job.export.state });
 const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : /(s|sh|ch|x)$/.test(w) ? 'es' : 's'}`;
 
 export class DicomService extends EventEmitter {
@@ -447,7 +449,7 @@ export class DicomService extends EventEmitter {
           this.record({ t: 'job', id: job.id, patch: { state: 'queued', interrupted: job.interrupted + 1, reason: `interrupted in attempt ${job.attempt} (clara-wf dicom serve ended while it ran); run again` } });
           this.queue.push(job.id);
         } else {
-          this.record({ t: 'job', id: job.id, patch: { state: 'failed', interrupted: job.interrupted + 1, finishedAt: now(), reason: `interrupted in attempt ${job.attempt} (clara-wf dicom serve ended while it ran); not run again (--no-rerun-interrupted)`, export: { ...job.export, state: job.export.state === 'pending' ? 'skipped' : job.export.state } } });
+          this.record({ t: 'job', id: job.id, patch: { state: 'failed', interrupted: job.interrupted + 1, finishedAt: now(), reason: `interrupted in attempt ${job.attempt} (clara-wf dicom serve ended while it ran); not run again (--no-rerun-interrupted)`, export: unsent(job) } });
         }
         this.log({ type: 'recovery', message: `job ${job.id} (${job.target.name}) was running when the last serve ended: interrupted${found ? `, ${plural(found, 'orphaned stage process')} stopped` : ''}; ${this.opts.rerunInterrupted ? 'running it again' : 'left failed'}`, job: job.id });
       } else if (job.state === 'exporting') {
@@ -745,7 +747,7 @@ export class DicomService extends EventEmitter {
           // A helm or cluster failure says what the tool said (its last lines).
           const detail = (e as { detail?: string }).detail?.trim().split('\n').slice(-5).join('; ');
           const why = `${e.message}${detail ? `: ${detail}` : ''}`;
-          this.patch(job, { state: 'failed', finishedAt: now(), reason: `${e instanceof ExternalToolError ? '' : 'internal error: '}${why}`, export: { ...job.export, state: job.export.state === 'pending' ? 'skipped' : job.export.state } });
+          this.patch(job, { state: 'failed', finishedAt: now(), reason: `${e instanceof ExternalToolError ? '' : 'internal error: '}${why}`, export: unsent(job) });
           this.log({ type: 'job', level: 'error', message: `job ${job.id} failed: ${why}`, job: job.id });
         })
         .finally(() => {
@@ -794,7 +796,7 @@ export class DicomService extends EventEmitter {
         const tail = (await runner.logs(bad.name).catch(() => '')).trimEnd().split('\n').slice(-20).map(printable).join('\n');
         if (tail) stages[i] = { ...(stages[i] as StageRecord), logTail: tail };
       }
-      this.patch(job, { state: 'failed', reason, stages, finishedAt: now(), export: { ...job.export, state: job.export.state === 'pending' ? 'skipped' : job.export.state } });
+      this.patch(job, { state: 'failed', reason, stages, finishedAt: now(), export: unsent(job) });
       this.log({ type: 'job', message: `job ${job.id} failed: ${reason}; nothing was sent`, job: job.id, state: 'failed' });
       return;
     }
@@ -808,7 +810,7 @@ export class DicomService extends EventEmitter {
     if (!input || missing?.length) {
       // Never a partial study: the job fails with what is missing, its export skipped.
       const reason = !input ? `its instances are gone (the study was released and ${plan.payload} holds no complete input); send the study again` : `${plural(missing!.length, 'acknowledged instance')} of its study cannot be read, so it was not run: ${missing!.join('; ')}`;
-      this.patch(job, { state: 'failed', finishedAt: now(), reason, export: { ...job.export, state: job.export.state === 'pending' ? 'skipped' : job.export.state } });
+      this.patch(job, { state: 'failed', finishedAt: now(), reason, export: unsent(job) });
       this.log({ type: 'job', level: 'error', message: `job ${job.id} failed: ${reason}`, job: job.id, state: 'failed' });
       return null;
     }

@@ -8,7 +8,7 @@ import type { ServiceEvent } from '../../gateway/service.js';
 import type { Ctx } from '../context.js';
 import { byteSize, duration, wholeNumber } from '../numbers.js';
 import { requireValidValues, type Overlays } from '../values-file.js';
-import { checkClusterFlags, clusterSetup, connect, preflight, type ClusterFlags } from '../cluster.js';
+import { checkClusterFlags, clusterRuntime, type ClusterFlags } from '../cluster.js';
 import type { Runtime } from '../../runner/runtime.js';
 import { requireValidDicomConfig } from '../dicom-file.js';
 import { currentUser, dockerAvailable, dockerRuntime } from '../../runner/docker.js';
@@ -58,7 +58,7 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
   const host = f.host ?? '127.0.0.1';
   const dataDir = ctx.dataDir(f.data);
   const jobsDir = f.jobs ? path.resolve(ctx.io.cwd, f.jobs) : undefined;
-  const runtime = onCluster ? await clusterRuntime(ctx, f) : (f.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process')) === 'docker' ? dockerRuntime({ user: currentUser() }) : processRuntime;
+  const runtime = onCluster ? await submitToCluster(ctx, f) : (f.runtime ?? ((await dockerAvailable(ctx.io.env)) ? 'docker' : 'process')) === 'docker' ? dockerRuntime({ user: currentUser() }) : processRuntime;
   // A percentage of --min-free is of the disk the data folder is on (its nearest existing folder).
   let probe = dataDir;
   while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
@@ -135,27 +135,13 @@ export async function serve(ctx: Ctx, f: ServeFlags): Promise<number> {
 /**
  * --runtime argo|cluster: a released study's job is submitted to the cluster
  * (a Workflow from the catalog release's WorkflowTemplate, or a run-mode
- * release of stage Jobs). Checked before anything listens: the cluster answers,
- * its version fits the chart, the namespace exists.
+ * release of stage Jobs), checked before anything listens.
  */
-async function clusterRuntime(ctx: Ctx, f: ServeFlags): Promise<Runtime> {
-  const { locateHelm, checkHelmVersion } = await import('../../adapters/helm.js');
-  const catalogRelease = f.release ?? 'clara-workflow';
-  const helm = locateHelm(ctx.io.env);
-  const helmVersion = checkHelmVersion(helm, ctx.io.env);
-  const cluster = await connect(ctx, f);
-  // In a pod its account may read nothing cluster-wide (no namespaces): the version answering is the check.
-  if (cluster.kubeconfigFiles.length) await preflight(ctx, cluster, catalogRelease, f);
-  else await cluster.version();
-  await helmVersion;
-  const setup = clusterSetup(ctx, cluster, f, helm.bin, catalogRelease);
-  ctx.info(`stages run on ${cluster.describe()} in namespace ${cluster.namespace}: ${f.runtime === 'argo' ? `an Argo Workflow per job from release ${catalogRelease}'s WorkflowTemplates` : `a run-mode release of stage Jobs per job (${catalogRelease}-<job>)`}`);
-  if (f.runtime === 'argo') {
-    const { argoRuntime } = await import('../../runner/argo.js');
-    return argoRuntime(setup);
-  }
-  const { jobsRuntime } = await import('../../runner/jobs.js');
-  return jobsRuntime(setup);
+async function submitToCluster(ctx: Ctx, f: ServeFlags): Promise<Runtime> {
+  const engine = f.runtime === 'argo' ? 'argo' : 'jobs';
+  const { runtime, cluster, catalogRelease } = await clusterRuntime(ctx, f, engine, (catalog) => catalog);
+  ctx.info(`stages run on ${cluster.describe()} in namespace ${cluster.namespace}: ${engine === 'argo' ? `an Argo Workflow per job from release ${catalogRelease}'s WorkflowTemplates` : `a run-mode release of stage Jobs per job (${catalogRelease}-<job>)`}`);
+  return runtime;
 }
 
 export function routeCmd(ctx: Ctx, f: { called: string; calling: string; host?: string }): number {

@@ -31,7 +31,6 @@ export async function status(ctx: Ctx, f: ClusterFlags): Promise<number> {
   );
   // Stage Jobs of this release (run mode), and of the run-mode releases its gateway installs (<release>-<job>, engine jobs).
   const allJobs = await cluster.call('reading stage jobs', () => batch.listNamespacedJob({ namespace: ns, labelSelector: 'app.kubernetes.io/component=stage' }));
-  const jobs = { items: allJobs.items.filter((j) => j.metadata?.labels?.['app.kubernetes.io/instance'] === release) };
   const gatewayRuns = new Map<string, { stage: string; state: string }[]>();
   for (const j of allJobs.items) {
     const labels = j.metadata?.labels ?? {};
@@ -53,7 +52,8 @@ export async function status(ctx: Ctx, f: ClusterFlags): Promise<number> {
         services: services.items.map((svc) => ({ name: svc.metadata?.name ?? '?', type: svc.spec?.type ?? 'ClusterIP', ports: (svc.spec?.ports ?? []).map((p) => ({ name: p.name ?? '', port: p.port, nodePort: p.nodePort ?? null })) })).sort((a, b) => a.name.localeCompare(b.name)),
       }
     : null;
-  const stages = jobs.items
+  const stages = allJobs.items
+    .filter((j) => j.metadata?.labels?.['app.kubernetes.io/instance'] === release)
     .map((j) => ({ index: Number(j.metadata?.labels?.['clara.nvidia.com/stage-index'] ?? 0), stage: j.metadata?.labels?.['clara.nvidia.com/stage'] ?? '?', job: j.metadata?.name ?? '?', state: jobState(j) }))
     .sort((a, b) => a.index - b.index);
   // engine argo: the release's WorkflowTemplates, and the Workflows run from them (labelled with this release) with each node's phase.

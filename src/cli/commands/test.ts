@@ -11,12 +11,10 @@ import type { RunResult, StageState } from '../../runner/runner.js';
 import type { StageRun } from '../../runner/runtime.js';
 import { processRuntime } from '../../runner/process.js';
 import { currentUser, dockerAvailable, dockerRuntime } from '../../runner/docker.js';
-import { jobReleaseName, jobsRuntime } from '../../runner/jobs.js';
-import { argoRuntime } from '../../runner/argo.js';
+import { jobReleaseName } from '../../runner/jobs.js';
 import type { Ctx } from '../context.js';
 import { JOB_ID_RE } from '../render-chart.js';
-import { checkClusterFlags, clusterSetup, connect, preflight, type ClusterFlags } from '../cluster.js';
-import { locateHelm, checkHelmVersion } from '../../adapters/helm.js';
+import { checkClusterFlags, clusterRuntime, type ClusterFlags } from '../cluster.js';
 import { requireValidValues } from '../values-file.js';
 import { wholeNumber } from '../numbers.js';
 
@@ -137,19 +135,12 @@ export async function test(ctx: Ctx, ref: string, jobArg: string | undefined, ti
 /** --runtime cluster: install a run-mode release, follow its Jobs, uninstall. */
 async function testOnCluster(ctx: Ctx, plan: RunPlan, wf: { id: string; name: string }, runTimeout: number, flags: Flags, printJob: boolean, engine: 'jobs' | 'argo'): Promise<number> {
   checkClusterFlags(flags);
-  const catalogRelease = flags.release ?? 'clara-workflow';
-  const release = jobReleaseName(catalogRelease, plan.jobId);
-  const helm = locateHelm(ctx.io.env);
-  const helmVersion = checkHelmVersion(helm, ctx.io.env);
-  const cluster = await connect(ctx, flags);
-  await preflight(ctx, cluster, release, flags);
-  await helmVersion;
-  if (printJob && !ctx.json) ctx.err(`job ${plan.jobId}`);
-  ctx.info(`running ${wf.name} (${wf.id}) as job ${plan.jobId}: release ${release} in ${cluster.namespace} on ${cluster.server}`);
-  const setup = clusterSetup(ctx, cluster, flags, helm.bin, catalogRelease);
   // Jobs: a run-mode release of the chart. Argo: a Workflow from the catalog's
   // WorkflowTemplate, submitted through the API (no release per run).
-  const runtime = engine === 'argo' ? argoRuntime(setup) : jobsRuntime(setup);
+  const { runtime, cluster, catalogRelease } = await clusterRuntime(ctx, flags, engine, (catalog) => jobReleaseName(catalog, plan.jobId));
+  const release = jobReleaseName(catalogRelease, plan.jobId);
+  if (printJob && !ctx.json) ctx.err(`job ${plan.jobId}`);
+  ctx.info(`running ${wf.name} (${wf.id}) as job ${plan.jobId}: release ${release} in ${cluster.namespace} on ${cluster.server}`);
   const reporter = progressReporter(ctx);
   let latest: readonly StageState[] = [];
   const follow = {
