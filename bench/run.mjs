@@ -316,16 +316,22 @@ async function gatewayBench() {
       fs.rmSync(od, { recursive: true, force: true });
     }
   }
+  /** serve on `data`, once it listens; `noFlush`: under eatmydata. */
+  const startServe = async (data, { noFlush = false } = {}) => {
+    const args = ['--chart', chart, 'dicom', 'serve', '--port', String(port), '--data', data, '--runtime', 'process', '--json'];
+    const serve = noFlush ? spawn('eatmydata', [bin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const out = { text: '' };
+    serve.stdout.on('data', (d) => (out.text += d));
+    while (!out.text.includes('listening on')) await new Promise((res) => setTimeout(res, 20));
+    return { serve, out };
+  };
   const serveRuns = { big: [], eight: [], peak: [], before: [], after: [], hugePeak: [], hugeAfter: [], twoPeak: [], twoAfter: [] };
   // The peak since the last reset (writing 5 to clear_refs resets VmHWM).
   const resetPeak = (pid) => fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
   for (let r = 0; r < n; r++) {
     const data = path.join(dir, `data-${r}`);
-    const serve = spawn(bin, ['--chart', chart, 'dicom', 'serve', '--port', String(port), '--data', data, '--runtime', 'process', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let buf = '';
-    serve.stdout.on('data', (d) => (buf += d));
-    while (!buf.includes('listening on')) await new Promise((res) => setTimeout(res, 20));
-    const count = (re) => (buf.match(re) ?? []).length;
+    const { serve, out } = await startServe(data);
+    const count = (re) => (out.text.match(re) ?? []).length;
     serveRuns.before.push(status(serve.pid, 'VmRSS'));
     serveRuns.big.push(await timed(() => store(big)));
     serveRuns.peak.push(status(serve.pid, 'VmHWM'));
@@ -350,8 +356,23 @@ async function gatewayBench() {
     await new Promise((res) => serve.on('close', res));
     fs.rmSync(data, { recursive: true, force: true });
   }
+  // The same study with every fsync/fdatasync made a no-op (Debian's
+  // eatmydata, LD_PRELOAD): serve's receive path without any flush, the
+  // part of its time no durability design can take away.
+  const noFlushRuns = [];
+  if (spawnSync('eatmydata', ['true']).status === 0) {
+    for (let r = 0; r < n; r++) {
+      const data = path.join(dir, `noflush-${r}`);
+      const { serve } = await startServe(data, { noFlush: true });
+      noFlushRuns.push(await timed(() => store(big)));
+      serve.kill('SIGTERM');
+      await new Promise((res) => serve.on('close', res));
+      fs.rmSync(data, { recursive: true, force: true });
+    }
+  }
   return {
     bigMb: bytes / 1e6,
+    noFlushBigMs: noFlushRuns.length ? med(noFlushRuns) : null,
     serveBigMs: med(serveRuns.big),
     scpBigMs: med(scpRuns.big),
     floorBigMs: med(floorRuns),
@@ -529,6 +550,8 @@ if (results.gateway) {
   ratio(`gateway: ${g.bigMb.toFixed(0)} MB study, serve ÷ (storescp + disk floor)`, g.serveBigMs, g.scpBigMs + g.floorBigMs, 1.15);
   if (g.orthancBigMs !== null) ratio(`gateway: ${g.bigMb.toFixed(0)} MB study, serve ÷ Orthanc`, g.serveBigMs, g.orthancBigMs, 1);
   else rows.push({ check: 'gateway: serve ÷ Orthanc', value: 'Orthanc not installed', ratio: '', target: '≤ 1×', ok: 'skipped' });
+  if (g.noFlushBigMs !== null) rows.push({ check: 'gateway: the same study, serve with every flush a no-op (eatmydata) ÷ (storescp + disk floor)', value: `${g.noFlushBigMs.toFixed(0)} / (${g.scpBigMs.toFixed(0)} + ${g.floorBigMs.toFixed(0)}) ms`, ratio: `${(g.noFlushBigMs / (g.scpBigMs + g.floorBigMs)).toFixed(2)}×`, target: '', ok: '' });
+  else rows.push({ check: 'gateway: serve with every flush a no-op', value: 'eatmydata not installed (apt-get install eatmydata)', ratio: '', target: '', ok: 'skipped' });
   rows.push({ check: 'gateway: serve ÷ storescp (no durability)', value: `${g.serveBigMs.toFixed(0)} / ${g.scpBigMs.toFixed(0)} ms`, ratio: `${(g.serveBigMs / g.scpBigMs).toFixed(2)}×`, target: '', ok: '' });
   rows.push({ check: 'gateway: disk floor (same files, fdatasync each) ÷ storescp', value: `${g.floorBigMs.toFixed(0)} / ${g.scpBigMs.toFixed(0)} ms`, ratio: `${(g.floorBigMs / g.scpBigMs).toFixed(2)}×`, target: '', ok: '' });
   rows.push({ check: 'gateway: peak RSS of serve during it', value: `${g.peakMb.toFixed(0)} MB (idle ${g.beforeMb.toFixed(0)} → ${g.afterMb.toFixed(0)})`, ratio: '', target: '≤ 150 MB', ok: g.peakMb <= 150 ? 'ok' : 'MISS' });
