@@ -3,6 +3,7 @@
 // 2,000 and 20,000 generated stages + workflows (bench/out/, git-ignored).
 // BENCH_RUNS=n changes the number of runs per measurement (median is used).
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -258,63 +259,17 @@ async function gatewayBench() {
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const status = (pid, key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
-  // storescp as the reference receiver (--fork for the concurrent case, as the seed runs it).
-  const scpRuns = { big: [], eight: [] };
+  // storescp as the reference receiver of 8 concurrent senders (--fork, as the seed runs it).
+  const scpEight = [];
   for (let r = 0; r < n; r++) {
     const od = path.join(dir, `scp-${r}`);
     fs.mkdirSync(od);
     const scp = spawn('storescp', ['--fork', '-od', od, '-aet', 'BIG_AI', String(port)], { env, stdio: 'ignore' });
     await new Promise((res) => setTimeout(res, 300));
-    scpRuns.big.push(await timed(() => store(big)));
-    scpRuns.eight.push(await timed(() => Promise.all(senders.map(store))));
+    scpEight.push(await timed(() => Promise.all(senders.map(store))));
     scp.kill();
     await new Promise((res) => scp.on('close', res));
     fs.rmSync(od, { recursive: true, force: true });
-  }
-  // The disk's own floor under serve's promise: the same 500 files written and
-  // fdatasync'd one after another, no network. serve answers an instance only
-  // once its file is durable and storescu waits for every answer, so this time
-  // adds to the transfer rather than hiding under it.
-  const bigFiles = fs.readdirSync(big).sort().map((f) => fs.readFileSync(path.join(big, f)));
-  const floorRuns = [];
-  for (let r = 0; r < n; r++) {
-    const fd = path.join(dir, `floor-${r}`);
-    fs.mkdirSync(fd);
-    floorRuns.push(
-      await timed(async () => {
-        for (const [i, b] of bigFiles.entries()) {
-          const f = fs.openSync(path.join(fd, `${i}.dcm`), 'wx');
-          fs.writeSync(f, b);
-          await new Promise((res, rej) => fs.fdatasync(f, (e) => (e ? rej(e) : res())));
-          fs.closeSync(f);
-        }
-        const d = fs.openSync(fd, 'r');
-        fs.fsyncSync(d);
-        fs.closeSync(d);
-      }),
-    );
-    fs.rmSync(fd, { recursive: true, force: true });
-  }
-  // Orthanc (Debian's 1.10, defaults: SQLite index, files on disk) as a PACS
-  // that also makes what it answers durable: a private instance per run.
-  const orthancRuns = [];
-  if (fs.existsSync('/usr/sbin/Orthanc')) {
-    for (let r = 0; r < n; r++) {
-      const od = path.join(dir, `orthanc-${r}`);
-      fs.mkdirSync(od);
-      const httpPort = await free();
-      fs.writeFileSync(path.join(od, 'orthanc.json'), JSON.stringify({ Name: 'clara-wf-bench', DicomAet: 'BIG_AI', DicomPort: port, HttpPort: httpPort, StorageDirectory: path.join(od, 'storage'), IndexDirectory: path.join(od, 'index'), RemoteAccessAllowed: false, AuthenticationEnabled: false, DicomCheckCalledAet: false, Plugins: [] }));
-      const orthanc = spawn('/usr/sbin/Orthanc', [path.join(od, 'orthanc.json')], { env, stdio: 'ignore' });
-      for (let t = 0; t < 200; t++) {
-        const up = await fetch(`http://127.0.0.1:${httpPort}/system`).then((x) => x.ok, () => false);
-        if (up) break;
-        await new Promise((res) => setTimeout(res, 100));
-      }
-      orthancRuns.push(await timed(() => store(big)));
-      orthanc.kill('SIGTERM');
-      await new Promise((res) => orthanc.on('close', res));
-      fs.rmSync(od, { recursive: true, force: true });
-    }
   }
   /** serve on `data`, once it listens; `noFlush`: under eatmydata. */
   const startServe = async (data, { noFlush = false } = {}) => {
@@ -325,7 +280,7 @@ async function gatewayBench() {
     while (!out.text.includes('listening on')) await new Promise((res) => setTimeout(res, 20));
     return { serve, out };
   };
-  const serveRuns = { big: [], eight: [], peak: [], before: [], after: [], hugePeak: [], hugeAfter: [], twoPeak: [], twoAfter: [] };
+  const serveRuns = { eight: [], peak: [], before: [], after: [], hugePeak: [], hugeAfter: [], twoPeak: [], twoAfter: [] };
   // The peak since the last reset (writing 5 to clear_refs resets VmHWM).
   const resetPeak = (pid) => fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
   for (let r = 0; r < n; r++) {
@@ -333,7 +288,8 @@ async function gatewayBench() {
     const { serve, out } = await startServe(data);
     const count = (re) => (out.text.match(re) ?? []).length;
     serveRuns.before.push(status(serve.pid, 'VmRSS'));
-    serveRuns.big.push(await timed(() => store(big)));
+    // Timed in the rounds below; here for the peak RSS while it arrives.
+    await store(big);
     serveRuns.peak.push(status(serve.pid, 'VmHWM'));
     while (count(/group [0-9a-f-]+ complete/g) < 1) await new Promise((res) => setTimeout(res, 20));
     serveRuns.eight.push(await timed(() => Promise.all(senders.map(store))));
@@ -356,29 +312,120 @@ async function gatewayBench() {
     await new Promise((res) => serve.on('close', res));
     fs.rmSync(data, { recursive: true, force: true });
   }
-  // The same study with every fsync/fdatasync made a no-op (Debian's
-  // eatmydata, LD_PRELOAD): serve's receive path without any flush, the
-  // part of its time no durability design can take away.
-  const noFlushRuns = [];
-  if (spawnSync('eatmydata', ['true']).status === 0) {
-    for (let r = 0; r < n; r++) {
-      const data = path.join(dir, `noflush-${r}`);
-      const { serve } = await startServe(data, { noFlush: true });
-      noFlushRuns.push(await timed(() => store(big)));
+  // The study, in rounds: in each, storescp, the disk's floor, Orthanc, serve,
+  // serve without flushes and bench/lean-scp.mjs one after another, and the
+  // ratios are taken per round, then their median. This disk's time to write
+  // and fdatasync the same 500 files drifts between ~350 and ~900 ms over
+  // minutes (measured 2026-12-07), more than the differences measured, so
+  // runs compared are runs made minutes apart no more.
+  //  - storescp: the reference receiver; it answers before its data is durable.
+  //  - disk floor: the same 500 files written and fdatasync'd one after
+  //    another, no network. serve answers an instance only once its file is
+  //    durable and storescu waits for every answer, so this time adds to the
+  //    transfer rather than hiding under it.
+  //  - Orthanc (Debian's 1.10, defaults: SQLite index, files on disk): a PACS
+  //    that also makes what it answers durable, a private instance each round.
+  //  - serve without flushes: every fsync/fdatasync a no-op (Debian's
+  //    eatmydata, LD_PRELOAD): the part of serve's time no durability design
+  //    can take away.
+  //  - bench/lean-scp.mjs: PDU framing by hand, identifiers by dcmjs, serve's
+  //    durability (fdatasync + a SQLite FULL commit per instance), none of an
+  //    acceptor's checks: what a receive path built for this could reach in
+  //    Node on this disk.
+  const bigFiles = fs.readdirSync(big).sort().map((f) => fs.readFileSync(path.join(big, f)));
+  const hasOrthanc = fs.existsSync('/usr/sbin/Orthanc');
+  const hasEatmydata = spawnSync('eatmydata', ['true']).status === 0;
+  const rounds = [];
+  for (let r = 0; r < n; r++) {
+    const round = {};
+    const od = path.join(dir, `scp-big-${r}`);
+    fs.mkdirSync(od);
+    const scp = spawn('storescp', ['-od', od, '-aet', 'BIG_AI', String(port)], { env, stdio: 'ignore' });
+    await new Promise((res) => setTimeout(res, 300));
+    round.scp = await timed(() => store(big));
+    scp.kill();
+    await new Promise((res) => scp.on('close', res));
+    fs.rmSync(od, { recursive: true, force: true });
+
+    const fd = path.join(dir, `floor-${r}`);
+    fs.mkdirSync(fd);
+    round.floor = await timed(async () => {
+      for (const [i, b] of bigFiles.entries()) {
+        const f = fs.openSync(path.join(fd, `${i}.dcm`), 'wx');
+        fs.writeSync(f, b);
+        await new Promise((res, rej) => fs.fdatasync(f, (e) => (e ? rej(e) : res())));
+        fs.closeSync(f);
+      }
+      const d = fs.openSync(fd, 'r');
+      fs.fsyncSync(d);
+      fs.closeSync(d);
+    });
+    fs.rmSync(fd, { recursive: true, force: true });
+
+    if (hasOrthanc) {
+      const od = path.join(dir, `orthanc-${r}`);
+      fs.mkdirSync(od);
+      const httpPort = await free();
+      fs.writeFileSync(path.join(od, 'orthanc.json'), JSON.stringify({ Name: 'clara-wf-bench', DicomAet: 'BIG_AI', DicomPort: port, HttpPort: httpPort, StorageDirectory: path.join(od, 'storage'), IndexDirectory: path.join(od, 'index'), RemoteAccessAllowed: false, AuthenticationEnabled: false, DicomCheckCalledAet: false, Plugins: [] }));
+      const orthanc = spawn('/usr/sbin/Orthanc', [path.join(od, 'orthanc.json')], { env, stdio: 'ignore' });
+      for (let t = 0; t < 200; t++) {
+        const up = await fetch(`http://127.0.0.1:${httpPort}/system`).then((x) => x.ok, () => false);
+        if (up) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      round.orthanc = await timed(() => store(big));
+      orthanc.kill('SIGTERM');
+      await new Promise((res) => orthanc.on('close', res));
+      fs.rmSync(od, { recursive: true, force: true });
+    }
+
+    for (const noFlush of hasEatmydata ? [false, true] : [false]) {
+      const data = path.join(dir, `${noFlush ? 'noflush' : 'serve'}-big-${r}`);
+      const { serve } = await startServe(data, { noFlush });
+      round[noFlush ? 'noFlush' : 'serve'] = await timed(() => store(big));
       serve.kill('SIGTERM');
       await new Promise((res) => serve.on('close', res));
       fs.rmSync(data, { recursive: true, force: true });
     }
+
+    const data = path.join(dir, `lean-${r}`);
+    const lean = spawn(node, [path.join(root, 'bench', 'lean-scp.mjs'), String(port), data, 'db'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((res) => lean.stdout.once('data', res));
+    round.lean = await timed(() => store(big));
+    lean.kill();
+    await new Promise((res) => lean.on('close', res));
+    const db = new (createRequire(import.meta.url)('better-sqlite3'))(path.join(data, 'state.db'), { readonly: true });
+    const kept = db.prepare('SELECT count(*) AS n FROM instances').get().n;
+    db.close();
+    if (kept !== bigFiles.length) throw new Error(`gateway bench: lean-scp recorded ${kept} of ${bigFiles.length} instances`);
+    fs.rmSync(data, { recursive: true, force: true });
+    rounds.push(round);
   }
+  const of = (k) => rounds.map((x) => x[k]).filter((v) => v !== undefined);
+  const perRound = (k, base) => {
+    const xs = rounds.filter((x) => x[k] !== undefined).map((x) => x[k] / base(x));
+    return xs.length ? med(xs) : null;
+  };
+  const durableFloor = (x) => x.scp + x.floor;
   return {
     bigMb: bytes / 1e6,
-    noFlushBigMs: noFlushRuns.length ? med(noFlushRuns) : null,
-    serveBigMs: med(serveRuns.big),
-    scpBigMs: med(scpRuns.big),
-    floorBigMs: med(floorRuns),
-    orthancBigMs: orthancRuns.length ? med(orthancRuns) : null,
+    rounds,
+    serveBigMs: med(of('serve')),
+    scpBigMs: med(of('scp')),
+    floorBigMs: med(of('floor')),
+    orthancBigMs: hasOrthanc ? med(of('orthanc')) : null,
+    noFlushBigMs: hasEatmydata ? med(of('noFlush')) : null,
+    leanBigMs: med(of('lean')),
+    // Medians of the per-round ratios.
+    serveToFloor: perRound('serve', durableFloor),
+    serveToOrthanc: hasOrthanc ? perRound('serve', (x) => x.orthanc) : null,
+    noFlushToFloor: hasEatmydata ? perRound('noFlush', durableFloor) : null,
+    leanToFloor: perRound('lean', durableFloor),
+    serveToLean: perRound('serve', (x) => x.lean),
+    serveToScp: perRound('serve', (x) => x.scp),
+    floorToScp: perRound('floor', (x) => x.scp),
     serveEightMs: med(serveRuns.eight),
-    scpEightMs: med(scpRuns.eight),
+    scpEightMs: med(scpEight),
     peakMb: med(serveRuns.peak),
     beforeMb: med(serveRuns.before),
     afterMb: med(serveRuns.after),
@@ -547,13 +594,19 @@ if (results.gateway) {
   // storescp answers before its data is durable, serve after: a synchronous
   // sender pays transfer + one durable write per instance, so the fair floor
   // is storescp + the disk floor (same files, fdatasync each, no network).
-  ratio(`gateway: ${g.bigMb.toFixed(0)} MB study, serve ÷ (storescp + disk floor)`, g.serveBigMs, g.scpBigMs + g.floorBigMs, 1.15);
-  if (g.orthancBigMs !== null) ratio(`gateway: ${g.bigMb.toFixed(0)} MB study, serve ÷ Orthanc`, g.serveBigMs, g.orthancBigMs, 1);
+  // Each ratio is the median of the rounds' own ratios (gatewayBench).
+  const perRound = (name, r, value, target) => rows.push({ check: name, value, ratio: r === null ? '' : `${r.toFixed(2)}×`, target: target === undefined ? '' : `≤ ${target}×`, ok: target === undefined ? '' : r <= target ? 'ok' : 'MISS' });
+  const ms = (x) => `${x.toFixed(0)} ms`;
+  const floorMs = `(${g.scpBigMs.toFixed(0)} + ${g.floorBigMs.toFixed(0)}) ms`;
+  perRound(`gateway: ${g.bigMb.toFixed(0)} MB study, serve ÷ (storescp + disk floor)`, g.serveToFloor, `${g.serveBigMs.toFixed(0)} / ${floorMs}`, 1.15);
+  if (g.orthancBigMs !== null) perRound(`gateway: ${g.bigMb.toFixed(0)} MB study, serve ÷ Orthanc`, g.serveToOrthanc, `${g.serveBigMs.toFixed(0)} / ${ms(g.orthancBigMs)}`, 1);
   else rows.push({ check: 'gateway: serve ÷ Orthanc', value: 'Orthanc not installed', ratio: '', target: '≤ 1×', ok: 'skipped' });
-  if (g.noFlushBigMs !== null) rows.push({ check: 'gateway: the same study, serve with every flush a no-op (eatmydata) ÷ (storescp + disk floor)', value: `${g.noFlushBigMs.toFixed(0)} / (${g.scpBigMs.toFixed(0)} + ${g.floorBigMs.toFixed(0)}) ms`, ratio: `${(g.noFlushBigMs / (g.scpBigMs + g.floorBigMs)).toFixed(2)}×`, target: '', ok: '' });
+  if (g.noFlushBigMs !== null) perRound('gateway: the same study, serve with every flush a no-op (eatmydata) ÷ (storescp + disk floor)', g.noFlushToFloor, `${g.noFlushBigMs.toFixed(0)} / ${floorMs}`);
   else rows.push({ check: 'gateway: serve with every flush a no-op', value: 'eatmydata not installed (apt-get install eatmydata)', ratio: '', target: '', ok: 'skipped' });
-  rows.push({ check: 'gateway: serve ÷ storescp (no durability)', value: `${g.serveBigMs.toFixed(0)} / ${g.scpBigMs.toFixed(0)} ms`, ratio: `${(g.serveBigMs / g.scpBigMs).toFixed(2)}×`, target: '', ok: '' });
-  rows.push({ check: 'gateway: disk floor (same files, fdatasync each) ÷ storescp', value: `${g.floorBigMs.toFixed(0)} / ${g.scpBigMs.toFixed(0)} ms`, ratio: `${(g.floorBigMs / g.scpBigMs).toFixed(2)}×`, target: '', ok: '' });
+  perRound("gateway: the same study into bench/lean-scp.mjs (framing by hand, dcmjs identifiers, serve's durability, no acceptor checks) ÷ (storescp + disk floor)", g.leanToFloor, `${g.leanBigMs.toFixed(0)} / ${floorMs}`);
+  perRound("gateway: serve ÷ bench/lean-scp.mjs (what dcmjs-dimse's acceptor and serve's own per-instance work cost)", g.serveToLean, `${g.serveBigMs.toFixed(0)} / ${ms(g.leanBigMs)}`);
+  perRound('gateway: serve ÷ storescp (no durability)', g.serveToScp, `${g.serveBigMs.toFixed(0)} / ${ms(g.scpBigMs)}`);
+  perRound('gateway: disk floor (same files, fdatasync each) ÷ storescp', g.floorToScp, `${g.floorBigMs.toFixed(0)} / ${ms(g.scpBigMs)}`);
   rows.push({ check: 'gateway: peak RSS of serve during it', value: `${g.peakMb.toFixed(0)} MB (idle ${g.beforeMb.toFixed(0)} → ${g.afterMb.toFixed(0)})`, ratio: '', target: '≤ 150 MB', ok: g.peakMb <= 150 ? 'ok' : 'MISS' });
   rows.push({ check: `gateway: one ${g.hugeMb.toFixed(0)} MB instance, peak RSS`, value: `${g.hugePeakMb.toFixed(0)} MB (→ ${g.hugeAfterMb.toFixed(0)} after)`, ratio: '', target: '≤ 150 MB', ok: g.hugePeakMb <= 150 ? 'ok' : 'MISS' });
   rows.push({ check: `gateway: two at once, peak RSS`, value: `${g.twoPeakMb.toFixed(0)} MB (→ ${g.twoAfterMb.toFixed(0)} after)`, ratio: '', target: '≤ 150 MB', ok: g.twoPeakMb <= 150 ? 'ok' : 'MISS' });

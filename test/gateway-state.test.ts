@@ -9,9 +9,10 @@ import { fc, it } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { fileMatches } from '../src/gateway/instance-files.js';
 import { importJournal } from '../src/gateway/import-journal.js';
-import { Store } from '../src/gateway/store.js';
+import { driverFailure, Store } from '../src/gateway/store.js';
 import { compact, openInstances, replay, type JobRecord, type JournalRecord } from '../src/gateway/state.js';
-import { tempDir } from './helpers.js';
+import { repoRoot, tempDir } from './helpers.js';
+import { spawnSync } from 'node:child_process';
 
 const inst = (id: string, group: string, sop: string): JournalRecord => ({ t: 'instance', id, group, assoc: 'a', sopInstanceUid: sop, sopClassUid: '1.2', studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4', patientId: 'P', transferSyntaxUid: '1.2.840.10008.1.2.1', bytes: 10, callingAe: 'X', host: '127.0.0.1', at: '2026-12-02T00:00:00Z' });
 const job = (id: string, group: string, state: JobRecord['state']): JobRecord => ({ id, group, groupKey: { tag: '0020,000D', value: '1.2.3' }, calledAe: 'AE', callingAe: 'X', host: 'h', target: { kind: 'workflow', id: 'w', name: 'w' }, destination: null, state, instances: 2, receivedAt: `2026-12-02T00:00:0${id.length % 10}Z`, startedAt: null, finishedAt: null, reason: null, attempt: 0, interrupted: 0, stages: [], export: { destination: null, state: 'skipped', sent: 0, failed: 0, attempts: 0, error: null, ms: null }, releaseToStartMs: null });
@@ -119,6 +120,43 @@ describe('state database', () => {
     fs.writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length / 3)));
     for (const f of [`${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
     expect(() => Store.open(file).load()).toThrow(/gateway\.db: .*(malformed|damaged|quick_check|not a database).*clara-wf dicom recover/);
+  });
+
+  it('the driver not loading is not damage: no recover (which moves the state aside) is suggested', () => {
+    const dlopen = Object.assign(new Error('The module was compiled against a different Node.js version using NODE_MODULE_VERSION 115'), { code: 'ERR_DLOPEN_FAILED' });
+    expect(driverFailure(dlopen)?.message).toMatch(/cannot be loaded by this Node .*npm rebuild better-sqlite3 \(nothing was read or changed\)/);
+    expect(driverFailure(Object.assign(new Error("Cannot find module 'bindings'"), { code: 'MODULE_NOT_FOUND' }))?.message).toMatch(/not installed whole .*npm ci/);
+    expect(driverFailure(new Error('Could not locate the bindings file. Tried:\n → build/better_sqlite3.node'))?.exitCode).toBe(4);
+    // A database that is not one stays damage.
+    expect(driverFailure(Object.assign(new Error('file is not a database'), { code: 'SQLITE_NOTADB' }))).toBeNull();
+  });
+
+  it('an install whose better-sqlite3 lacks its `bindings` module says so and leaves the state as it was (found by running serve from a copy)', () => {
+    const dir = tempDir();
+    const data = path.join(dir, 'data');
+    const file = path.join(data, '.gateway', 'gateway.db');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const store = Store.open(file);
+    const s = replay(records);
+    store.write(compact(s), s);
+    store.close();
+    const before = fs.readFileSync(file);
+    // The install: bin, dist and package.json copied, every module linked but `bindings`.
+    const install = path.join(dir, 'install');
+    fs.mkdirSync(path.join(install, 'node_modules'), { recursive: true });
+    for (const f of ['bin', 'dist', 'package.json']) fs.cpSync(path.join(repoRoot, f), path.join(install, f), { recursive: true });
+    for (const m of fs.readdirSync(path.join(repoRoot, 'node_modules'))) {
+      if (m === 'bindings' || m === 'better-sqlite3') continue;
+      fs.symlinkSync(fs.realpathSync(path.join(repoRoot, 'node_modules', m)), path.join(install, 'node_modules', m));
+    }
+    // better-sqlite3 copied (not linked), so `bindings` is looked for under the copy and not found.
+    fs.cpSync(fs.realpathSync(path.join(repoRoot, 'node_modules', 'better-sqlite3')), path.join(install, 'node_modules', 'better-sqlite3'), { recursive: true });
+    const r = spawnSync(process.execPath, [path.join(install, 'bin', 'clara-wf.cjs'), 'dicom', 'jobs', '--data', data], { encoding: 'utf8', cwd: dir });
+    expect(r.stderr).toMatch(/better-sqlite3, which keeps the gateway's state, is not installed whole .*npm ci/);
+    expect(r.stderr).not.toMatch(/recover|at .*\.js:\d+/);
+    expect(r.status).toBe(4);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+    expect(fs.readdirSync(data)).toEqual(['.gateway']);
   });
 });
 

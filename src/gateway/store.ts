@@ -40,8 +40,31 @@ export interface ExportItem {
 let sqlite: typeof BetterSqlite3 | null = null;
 /** better-sqlite3 is a native module: loaded by the commands that keep gateway state only. */
 function driver(): typeof BetterSqlite3 {
-  sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  try {
+    sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  } catch (e) {
+    throw driverFailure(e) ?? e;
+  }
   return sqlite;
+}
+
+/**
+ * The driver itself not loading says nothing about the state, so it is no
+ * StateDamaged (whose next step, recover, moves the state aside): the native
+ * part built for another Node (ERR_DLOPEN_FAILED, NODE_MODULE_VERSION), or
+ * missing — better-sqlite3 or its `bindings` not installed, its .node file
+ * never built (`bindings` says "Could not locate the bindings file", no code).
+ */
+export function driverFailure(e: unknown): ExternalToolError | null {
+  const err = e as NodeJS.ErrnoException;
+  const message = err?.message ?? String(e);
+  if (err?.code === 'ERR_DLOPEN_FAILED' || /NODE_MODULE_VERSION/.test(message)) {
+    return new ExternalToolError(`better-sqlite3, which keeps the gateway's state, cannot be loaded by this Node (${process.version}); run npm rebuild better-sqlite3 (nothing was read or changed)`, message);
+  }
+  if (err?.code === 'MODULE_NOT_FOUND' || /Could not locate the bindings file/.test(message)) {
+    return new ExternalToolError("better-sqlite3, which keeps the gateway's state, is not installed whole (its module or its native build is missing); run npm ci, or npm rebuild better-sqlite3 (nothing was read or changed)", message);
+  }
+  return null;
 }
 
 const parse = <T>(file: string, what: string, text: string): T => {
@@ -80,11 +103,8 @@ export class Store {
       this.db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: 5000 });
     } catch (e) {
       if (outOfResources(e)) throw e;
-      // The driver itself not loading (built for another Node) says nothing about the state: no recover.
-      if ((e as NodeJS.ErrnoException).code === 'ERR_DLOPEN_FAILED' || /NODE_MODULE_VERSION/.test((e as Error).message)) {
-        throw new ExternalToolError(`better-sqlite3, which keeps the gateway's state, cannot be loaded by this Node (${process.version}); run npm rebuild better-sqlite3 (nothing was read or changed)`, (e as Error).message);
-      }
-      throw new StateDamaged(file, `cannot be opened as a database (${(e as Error).message})`);
+      // The native part is loaded here, at the first open: its failure is no damage.
+      throw driverFailure(e) ?? new StateDamaged(file, `cannot be opened as a database (${(e as Error).message})`);
     }
     try {
       if (!opts.readonly) {
