@@ -259,18 +259,23 @@ async function gatewayBench() {
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const status = (pid, key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 
+  /** `send` timed against a storescp receiving into a folder of its own (removed after). */
+  const timedToStorescp = async (folder, options, send) => {
+    const od = path.join(dir, folder);
+    fs.mkdirSync(od);
+    const scp = spawn('storescp', [...options, '-od', od, '-aet', 'BIG_AI', String(port)], { env, stdio: 'ignore' });
+    await new Promise((res) => setTimeout(res, 300));
+    try {
+      return await timed(send);
+    } finally {
+      scp.kill();
+      await new Promise((res) => scp.on('close', res));
+      fs.rmSync(od, { recursive: true, force: true });
+    }
+  };
   // storescp as the reference receiver of 8 concurrent senders (--fork, as the seed runs it).
   const scpEight = [];
-  for (let r = 0; r < n; r++) {
-    const od = path.join(dir, `scp-${r}`);
-    fs.mkdirSync(od);
-    const scp = spawn('storescp', ['--fork', '-od', od, '-aet', 'BIG_AI', String(port)], { env, stdio: 'ignore' });
-    await new Promise((res) => setTimeout(res, 300));
-    scpEight.push(await timed(() => Promise.all(senders.map(store))));
-    scp.kill();
-    await new Promise((res) => scp.on('close', res));
-    fs.rmSync(od, { recursive: true, force: true });
-  }
+  for (let r = 0; r < n; r++) scpEight.push(await timedToStorescp(`scp-${r}`, ['--fork'], () => Promise.all(senders.map(store))));
   /** serve on `data`, once it listens; `noFlush`: under eatmydata. */
   const startServe = async (data, { noFlush = false } = {}) => {
     const args = ['--chart', chart, 'dicom', 'serve', '--port', String(port), '--data', data, '--runtime', 'process', '--json'];
@@ -315,7 +320,7 @@ async function gatewayBench() {
   // The study, in rounds: in each, storescp, the disk's floor, Orthanc, serve,
   // serve without flushes and bench/lean-scp.mjs one after another, and the
   // ratios are taken per round, then their median. This disk's time to write
-  // and fdatasync the same 500 files drifts between ~350 and ~900 ms over
+  // and fdatasync the same 500 files drifts between ~350 and ~1100 ms over
   // minutes (measured 2026-12-07), more than the differences measured, so
   // runs compared are runs made minutes apart no more.
   //  - storescp: the reference receiver; it answers before its data is durable.
@@ -337,15 +342,7 @@ async function gatewayBench() {
   const hasEatmydata = spawnSync('eatmydata', ['true']).status === 0;
   const rounds = [];
   for (let r = 0; r < n; r++) {
-    const round = {};
-    const od = path.join(dir, `scp-big-${r}`);
-    fs.mkdirSync(od);
-    const scp = spawn('storescp', ['-od', od, '-aet', 'BIG_AI', String(port)], { env, stdio: 'ignore' });
-    await new Promise((res) => setTimeout(res, 300));
-    round.scp = await timed(() => store(big));
-    scp.kill();
-    await new Promise((res) => scp.on('close', res));
-    fs.rmSync(od, { recursive: true, force: true });
+    const round = { scp: await timedToStorescp(`scp-big-${r}`, [], () => store(big)) };
 
     const fd = path.join(dir, `floor-${r}`);
     fs.mkdirSync(fd);
@@ -401,11 +398,9 @@ async function gatewayBench() {
     fs.rmSync(data, { recursive: true, force: true });
     rounds.push(round);
   }
-  const of = (k) => rounds.map((x) => x[k]).filter((v) => v !== undefined);
-  const perRound = (k, base) => {
-    const xs = rounds.filter((x) => x[k] !== undefined).map((x) => x[k] / base(x));
-    return xs.length ? med(xs) : null;
-  };
+  // Called only for what every round measured (Orthanc and eatmydata are checked first).
+  const of = (k) => rounds.map((x) => x[k]);
+  const perRound = (k, base) => med(rounds.map((x) => x[k] / base(x)));
   const durableFloor = (x) => x.scp + x.floor;
   return {
     bigMb: bytes / 1e6,
@@ -595,18 +590,18 @@ if (results.gateway) {
   // sender pays transfer + one durable write per instance, so the fair floor
   // is storescp + the disk floor (same files, fdatasync each, no network).
   // Each ratio is the median of the rounds' own ratios (gatewayBench).
-  const perRound = (name, r, value, target) => rows.push({ check: name, value, ratio: r === null ? '' : `${r.toFixed(2)}×`, target: target === undefined ? '' : `≤ ${target}×`, ok: target === undefined ? '' : r <= target ? 'ok' : 'MISS' });
+  const roundRow = (name, r, value, target) => rows.push({ check: name, value, ratio: `${r.toFixed(2)}×`, target: target === undefined ? '' : `≤ ${target}×`, ok: target === undefined ? '' : r <= target ? 'ok' : 'MISS' });
   const ms = (x) => `${x.toFixed(0)} ms`;
   const floorMs = `(${g.scpBigMs.toFixed(0)} + ${g.floorBigMs.toFixed(0)}) ms`;
-  perRound(`gateway: ${g.bigMb.toFixed(0)} MB study, serve ÷ (storescp + disk floor)`, g.serveToFloor, `${g.serveBigMs.toFixed(0)} / ${floorMs}`, 1.15);
-  if (g.orthancBigMs !== null) perRound(`gateway: ${g.bigMb.toFixed(0)} MB study, serve ÷ Orthanc`, g.serveToOrthanc, `${g.serveBigMs.toFixed(0)} / ${ms(g.orthancBigMs)}`, 1);
+  roundRow(`gateway: ${g.bigMb.toFixed(0)} MB study, serve ÷ (storescp + disk floor)`, g.serveToFloor, `${g.serveBigMs.toFixed(0)} / ${floorMs}`, 1.15);
+  if (g.orthancBigMs !== null) roundRow(`gateway: ${g.bigMb.toFixed(0)} MB study, serve ÷ Orthanc`, g.serveToOrthanc, `${g.serveBigMs.toFixed(0)} / ${ms(g.orthancBigMs)}`, 1);
   else rows.push({ check: 'gateway: serve ÷ Orthanc', value: 'Orthanc not installed', ratio: '', target: '≤ 1×', ok: 'skipped' });
-  if (g.noFlushBigMs !== null) perRound('gateway: the same study, serve with every flush a no-op (eatmydata) ÷ (storescp + disk floor)', g.noFlushToFloor, `${g.noFlushBigMs.toFixed(0)} / ${floorMs}`);
+  if (g.noFlushBigMs !== null) roundRow('gateway: the same study, serve with every flush a no-op (eatmydata) ÷ (storescp + disk floor)', g.noFlushToFloor, `${g.noFlushBigMs.toFixed(0)} / ${floorMs}`);
   else rows.push({ check: 'gateway: serve with every flush a no-op', value: 'eatmydata not installed (apt-get install eatmydata)', ratio: '', target: '', ok: 'skipped' });
-  perRound("gateway: the same study into bench/lean-scp.mjs (framing by hand, dcmjs identifiers, serve's durability, no acceptor checks) ÷ (storescp + disk floor)", g.leanToFloor, `${g.leanBigMs.toFixed(0)} / ${floorMs}`);
-  perRound("gateway: serve ÷ bench/lean-scp.mjs (what dcmjs-dimse's acceptor and serve's own per-instance work cost)", g.serveToLean, `${g.serveBigMs.toFixed(0)} / ${ms(g.leanBigMs)}`);
-  perRound('gateway: serve ÷ storescp (no durability)', g.serveToScp, `${g.serveBigMs.toFixed(0)} / ${ms(g.scpBigMs)}`);
-  perRound('gateway: disk floor (same files, fdatasync each) ÷ storescp', g.floorToScp, `${g.floorBigMs.toFixed(0)} / ${ms(g.scpBigMs)}`);
+  roundRow("gateway: the same study into bench/lean-scp.mjs (framing by hand, dcmjs identifiers, serve's durability, no acceptor checks) ÷ (storescp + disk floor)", g.leanToFloor, `${g.leanBigMs.toFixed(0)} / ${floorMs}`);
+  roundRow("gateway: serve ÷ bench/lean-scp.mjs (what dcmjs-dimse's acceptor and serve's own per-instance work cost)", g.serveToLean, `${g.serveBigMs.toFixed(0)} / ${ms(g.leanBigMs)}`);
+  roundRow('gateway: serve ÷ storescp (no durability)', g.serveToScp, `${g.serveBigMs.toFixed(0)} / ${ms(g.scpBigMs)}`);
+  roundRow('gateway: disk floor (same files, fdatasync each) ÷ storescp', g.floorToScp, `${g.floorBigMs.toFixed(0)} / ${ms(g.scpBigMs)}`);
   rows.push({ check: 'gateway: peak RSS of serve during it', value: `${g.peakMb.toFixed(0)} MB (idle ${g.beforeMb.toFixed(0)} → ${g.afterMb.toFixed(0)})`, ratio: '', target: '≤ 150 MB', ok: g.peakMb <= 150 ? 'ok' : 'MISS' });
   rows.push({ check: `gateway: one ${g.hugeMb.toFixed(0)} MB instance, peak RSS`, value: `${g.hugePeakMb.toFixed(0)} MB (→ ${g.hugeAfterMb.toFixed(0)} after)`, ratio: '', target: '≤ 150 MB', ok: g.hugePeakMb <= 150 ? 'ok' : 'MISS' });
   rows.push({ check: `gateway: two at once, peak RSS`, value: `${g.twoPeakMb.toFixed(0)} MB (→ ${g.twoAfterMb.toFixed(0)} after)`, ratio: '', target: '≤ 150 MB', ok: g.twoPeakMb <= 150 ? 'ok' : 'MISS' });
